@@ -1,0 +1,249 @@
+//! Project tasks: `cargo xtask setup|demo|test|bench|train`. Run `cargo xtask help`.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+use sha2::{Digest, Sha256};
+
+const ORT_VERSION: &str = "1.31.1";
+const LIB_IN_WHEEL: &str = "onnxruntime/capi/libonnxruntime.so.1.31.1";
+const LIB_FILE: &str = "libonnxruntime.so.1.31.1";
+/// Pinned wheels (CPython 3.11 tag; the native library inside is the same for every tag).
+const CPU_WHEEL: (&str, &str) = (
+    "onnxruntime-1.31.1-cp311-cp311-manylinux_2_28_x86_64.whl",
+    "5752bd508126ae7c49894d3b9d2e83f0c3d487319246d04c444b393308d7ad7f",
+);
+const GPU_WHEEL: (&str, &str) = (
+    "onnxruntime_gpu-1.31.1-cp311-cp311-manylinux_2_28_x86_64.whl",
+    "e26c475fe361b2015f45b4b824bd13f0bb20204e59b62814e6f0acd5f3d491a6",
+);
+/// CUDA 13 runtime wheels the GPU build loads (its `cuda`/`cudnn` extras, plus cuBLAS).
+const CUDA_WHEELS: &[&str] = &[
+    "nvidia-cuda-runtime~=13.0",
+    "nvidia-cuda-nvrtc~=13.0",
+    "nvidia-cublas~=13.0",
+    "nvidia-cufft~=12.0",
+    "nvidia-curand~=10.0",
+    "nvidia-cudnn-cu13~=9.0",
+    "nvidia-nvjitlink~=13.0",
+];
+
+const HELP: &str = "cargo xtask <task>
+
+  setup [--gpu]        fetch ONNX Runtime 1.31.1 from PyPI into .ort/ (sha256-checked)
+  demo                 setup, build, denoise the bundled sample frames into target/demo/
+  test                 setup, then every test of the workspace
+  bench denoise [--device cpu|cuda] [--frames N]
+                       our denoiser vs Intel OIDN (pyoidn) on the same 1920x1080 frames
+  train denoise        render the data set and train/export/evaluate the denoisers (hours)
+";
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let rest = &args.get(1..).unwrap_or_default();
+    match args.first().map(String::as_str) {
+        Some("setup") => setup(rest.iter().any(|a| a == "--gpu")).map(|_| ()),
+        Some("demo") => demo(),
+        Some("test") => test(rest),
+        Some("bench") => bench(rest),
+        Some("train") => train(rest),
+        _ => {
+            print!("{HELP}");
+            Ok(())
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+fn run(cmd: &mut Command) -> Result<()> {
+    let shown = format!("{cmd:?}");
+    let status = cmd.status().with_context(|| format!("could not start {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed ({status})");
+    }
+    Ok(())
+}
+
+fn python() -> String {
+    std::env::var("PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+fn sha256(path: &Path) -> Result<String> {
+    let mut f = fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// `pip download` of one pinned wheel into `dir` (skipped when a verified copy is there).
+fn fetch_wheel(dir: &Path, package: &str, (file, hash): (&str, &str)) -> Result<PathBuf> {
+    let wheel = dir.join(file);
+    if wheel.is_file() && sha256(&wheel)? == hash {
+        return Ok(wheel);
+    }
+    fs::create_dir_all(dir)?;
+    run(Command::new(python()).args(["-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:"])
+        .args(["--python-version", "3.11", "--implementation", "cp", "--platform", "manylinux_2_28_x86_64"])
+        .arg(format!("{package}=={ORT_VERSION}"))
+        .arg("-d")
+        .arg(dir))
+    .with_context(|| format!("downloading {package}=={ORT_VERSION} from PyPI (needs python3 with pip and network access)"))?;
+    let actual = sha256(&wheel).with_context(|| format!("pip did not produce {}", wheel.display()))?;
+    if actual != hash {
+        fs::remove_file(&wheel).ok();
+        bail!("{}: sha256 {actual} does not match the pinned {hash}; refusing to use it", wheel.display());
+    }
+    Ok(wheel)
+}
+
+/// Copies members of a wheel (a zip) whose names satisfy `want` into `dest`, flattened.
+fn unpack(wheel: &Path, dest: &Path, want: impl Fn(&str) -> bool) -> Result<usize> {
+    let mut zip = zip::ZipArchive::new(fs::File::open(wheel)?).with_context(|| format!("{} is not a wheel", wheel.display()))?;
+    fs::create_dir_all(dest)?;
+    let mut n = 0;
+    for i in 0..zip.len() {
+        let mut member = zip.by_index(i)?;
+        let name = member.name().to_string();
+        if !want(&name) {
+            continue;
+        }
+        let file_name = Path::new(&name).file_name().expect("member has a name").to_owned();
+        let target = dest.join(&file_name);
+        let tmp = dest.join(format!(".{}.partial", file_name.to_string_lossy()));
+        let mut out = fs::File::create(&tmp)?;
+        std::io::copy(&mut member, &mut out)?;
+        fs::rename(&tmp, &target)?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Fetches ONNX Runtime into `.ort/cpu` (or `.ort/gpu` with CUDA) and returns the library path.
+fn setup(gpu: bool) -> Result<PathBuf> {
+    let base = root().join(".ort");
+    let (dir, package, pin) = if gpu { (base.join("gpu"), "onnxruntime-gpu", GPU_WHEEL) } else { (base.join("cpu"), "onnxruntime", CPU_WHEEL) };
+    let lib = dir.join(LIB_FILE);
+    let stamp = dir.join(".complete");
+    if lib.is_file() && stamp.is_file() {
+        return Ok(lib);
+    }
+    eprintln!("setting up ONNX Runtime {ORT_VERSION} ({}) in {}", if gpu { "CUDA" } else { "CPU" }, dir.display());
+    let wheels = base.join("wheels");
+    let wheel = fetch_wheel(&wheels, package, pin)?;
+    unpack(&wheel, &dir, |n| n == LIB_IN_WHEEL || n.starts_with("onnxruntime/capi/libonnxruntime_providers_"))?;
+    if gpu {
+        let cuda = wheels.join("cuda13");
+        let mut cmd = Command::new(python());
+        cmd.args(["-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:"])
+            .args(["--python-version", "3.11", "--implementation", "cp", "--platform", "manylinux_2_28_x86_64"])
+            .args(["--platform", "manylinux_2_27_x86_64", "--platform", "manylinux_2_17_x86_64"])
+            .args(CUDA_WHEELS)
+            .arg("-d")
+            .arg(&cuda);
+        run(&mut cmd).context("downloading the CUDA 13 nvidia-* wheels from PyPI")?;
+        for w in fs::read_dir(&cuda)? {
+            let w = w?.path();
+            if w.extension().is_some_and(|e| e == "whl") {
+                unpack(&w, &dir, |n| n.contains("/lib/") && n.contains(".so"))?;
+            }
+        }
+    }
+    if !lib.is_file() {
+        bail!("{} did not contain {LIB_IN_WHEEL}", wheel.display());
+    }
+    fs::write(&stamp, format!("{package}=={ORT_VERSION}\n"))?;
+    eprintln!("ONNX Runtime ready: {}", lib.display());
+    Ok(lib)
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn demo() -> Result<()> {
+    let lib = setup(false)?;
+    let root = root();
+    run(cargo().current_dir(&root).args(["build", "--release", "-p", "latentforge-cli"]))?;
+    let exe = root.join("target/release/latentforge");
+    let out = root.join("target/demo");
+    fs::create_dir_all(&out)?;
+    run(Command::new(&exe).env("LATENTFORGE_ORT", &lib).arg("models"))?;
+    let samples = root.join("models/samples");
+    let mut inputs: Vec<PathBuf> = fs::read_dir(&samples)
+        .with_context(|| format!("{} is missing", samples.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "exr"))
+        .collect();
+    inputs.sort();
+    run(Command::new(&exe).env("LATENTFORGE_ORT", &lib).arg("denoise").args(&inputs).arg("--out-dir").arg(&out))?;
+    // The same frames without their passes, to show what albedo/normal add.
+    let color_only = out.join("color-only");
+    run(Command::new(&exe)
+        .env("LATENTFORGE_ORT", &lib)
+        .args(["denoise", "--no-aux", "--quiet"])
+        .args(&inputs)
+        .arg("--out-dir")
+        .arg(&color_only))?;
+    println!("\nDemo done. Denoised frames (all passes kept): {}", out.display());
+    println!("Colour-only model results: {}", color_only.display());
+    println!("Noisy inputs: {}", samples.display());
+    Ok(())
+}
+
+fn test(extra: &[String]) -> Result<()> {
+    let lib = setup(false)?;
+    let root = root();
+    run(cargo().current_dir(&root).env("LATENTFORGE_ORT", &lib).args(["test", "--workspace"]).args(extra))?;
+    Ok(())
+}
+
+fn bench(args: &[String]) -> Result<()> {
+    match args.first().map(String::as_str) {
+        Some("denoise") => {}
+        _ => bail!("usage: cargo xtask bench denoise [--device cpu|cuda] [--frames N]"),
+    }
+    let gpu = args.windows(2).any(|w| w[0] == "--device" && w[1] == "cuda");
+    let lib = setup(gpu)?;
+    let root = root();
+    let venv = bench_venv()?;
+    run(cargo()
+        .current_dir(&root)
+        .env("LATENTFORGE_ORT", &lib)
+        .env("LATENTFORGE_BENCH_PYTHON", venv.join("bin/python"))
+        .args(["bench", "-p", "latentforge", "--bench", "denoise", "--"])
+        .args(&args[1..]))
+}
+
+/// A virtual environment with pyoidn (the baseline) and numpy, in the git-ignored work folder.
+fn bench_venv() -> Result<PathBuf> {
+    let venv = root().join(".work/bench-venv");
+    let py = venv.join("bin/python");
+    if !py.is_file() {
+        run(Command::new(python()).args(["-m", "venv"]).arg(&venv))?;
+    }
+    let ok = Command::new(&py).args(["-c", "import pyoidn, numpy"]).status().is_ok_and(|s| s.success());
+    if !ok {
+        run(Command::new(&py).args(["-m", "pip", "install", "--quiet", "pyoidn==2.5.1.0", "numpy"]))?;
+    }
+    Ok(venv)
+}
+
+fn train(args: &[String]) -> Result<()> {
+    match args.first().map(String::as_str) {
+        Some("denoise") => run(Command::new("bash").arg(root().join("models/train/denoise/pipeline.sh"))),
+        _ => bail!("usage: cargo xtask train denoise"),
+    }
+}
