@@ -234,7 +234,9 @@ fn denoise(g: &GlobalArgs, args: DenoiseArgs) -> Result<u8> {
     }
     bar.finish_and_clear();
     if failed > 0 {
-        eprintln!("{failed} of {} frames failed; the others were written", jobs.len());
+        if jobs.len() > 1 {
+            eprintln!("{failed} of {} frames failed; the others were written", jobs.len());
+        }
         return Ok(EXIT_PARTIAL);
     }
     Ok(0)

@@ -118,7 +118,10 @@ def scene_dict(seed: int, textures: list, res: int) -> dict:
             "to_world": mi.ScalarTransform4f().look_at(
                 origin=origin, target=[float(v) for v in rng.uniform([-0.5, 0, -0.5], [0.5, 0.6, 0.5])],
                 up=[0, 1, 0]),
-            "film": {"type": "hdrfilm", "width": res, "height": res, "pixel_format": "rgb"},
+            # Box filter: every sample lands in one pixel, so noise is pixel-independent as in
+            # Cycles (filter importance sampling) and as denoisers such as OIDN expect.
+            "film": {"type": "hdrfilm", "width": res, "height": res, "pixel_format": "rgb",
+                     "rfilter": {"type": "box"}},
             "sampler": {"type": "independent"},
         },
         "ground": {
