@@ -369,9 +369,18 @@ pub fn write_frame_atomic(frame: &Frame, path: &Path) -> Result<(), FrameError> 
     Ok(())
 }
 
+/// Colour as linear values, for the float formats (EXR, PFM).
+fn linear_color(frame: &Frame) -> std::borrow::Cow<'_, [f32]> {
+    match frame.encoding {
+        Encoding::Linear => std::borrow::Cow::Borrowed(&frame.color),
+        Encoding::Srgb => std::borrow::Cow::Owned(frame.color.iter().map(|&v| srgb_to_linear(v)).collect()),
+    }
+}
+
 fn write_exr(frame: &Frame, path: &Path) -> Result<(), String> {
     let n = frame.pixels();
-    let plane = |c: usize| -> Vec<f32> { (0..n).map(|i| frame.color[i * 3 + c]).collect() };
+    let color = linear_color(frame);
+    let plane = |c: usize| -> Vec<f32> { (0..n).map(|i| color[i * 3 + c]).collect() };
     // An EXR input comes back with all its passes; only the colour channels are replaced.
     let mut list: Vec<ExrChannel> = match (&frame.exr_color_names, frame.exr_channels.is_empty()) {
         (Some(names), false) => frame
@@ -423,8 +432,9 @@ pub fn write_exr_channels(path: &Path, width: usize, height: usize, channels: &[
 fn write_pfm(frame: &Frame, path: &Path) -> Result<(), String> {
     let mut out = Vec::with_capacity(frame.pixels() * 12 + 32);
     write!(out, "PF\n{} {}\n-1.0\n", frame.width, frame.height).map_err(|e| e.to_string())?;
+    let color = linear_color(frame);
     for y in (0..frame.height).rev() {
-        for v in &frame.color[y * frame.width * 3..(y + 1) * frame.width * 3] {
+        for v in &color[y * frame.width * 3..(y + 1) * frame.width * 3] {
             out.extend_from_slice(&v.to_le_bytes());
         }
     }
@@ -434,7 +444,14 @@ fn write_pfm(frame: &Frame, path: &Path) -> Result<(), String> {
 fn write_with_image(frame: &Frame, path: &Path, format: FileFormat) -> Result<(), String> {
     let (w, h) = (frame.width as u32, frame.height as u32);
     let alpha = frame.alpha.as_ref();
-    let px = |i: usize, c: usize| -> f32 { if c < 3 { frame.color[i * 3 + c] } else { alpha.map_or(1.0, |a| a[i]) } };
+    // PNG and integer TIFF hold display-encoded values; float formats hold linear ones.
+    let target_srgb = format == FileFormat::Png || (format == FileFormat::Tiff && frame.encoding == Encoding::Srgb);
+    let encode = |v: f32| match (frame.encoding, target_srgb) {
+        (Encoding::Linear, true) => linear_to_srgb(v),
+        (Encoding::Srgb, false) => srgb_to_linear(v),
+        _ => v,
+    };
+    let px = |i: usize, c: usize| -> f32 { if c < 3 { encode(frame.color[i * 3 + c]) } else { alpha.map_or(1.0, |a| a[i]) } };
     let channels = if alpha.is_some() { 4 } else { 3 };
     let n = frame.pixels();
     let (img, fmt): (image::DynamicImage, image::ImageFormat) = match format {

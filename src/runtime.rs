@@ -199,16 +199,16 @@ impl Runtime {
 pub fn locate_library(explicit: Option<&Path>) -> Result<PathBuf, RuntimeError> {
     let env = std::env::var_os(LIBRARY_ENV).filter(|v| !v.is_empty()).map(PathBuf::from);
     let candidates = library_candidates(explicit, env.as_deref());
-    for c in &candidates {
-        if c.is_file() {
-            return Ok(c.clone());
-        }
+    // A place the user named (flag or variable) is never silently replaced by another library.
+    if explicit.is_some() || env.is_some() {
+        let named = &candidates[0];
+        return if named.is_file() {
+            Ok(named.clone())
+        } else {
+            Err(RuntimeError::LibraryLoad { path: named.clone(), reason: "no such file".into() })
+        };
     }
-    // An explicitly named place that does not exist is the user's mistake: say so precisely.
-    if let Some(first) = candidates.first().filter(|_| explicit.is_some() || env.is_some()) {
-        return Err(RuntimeError::LibraryLoad { path: first.clone(), reason: "no such file".into() });
-    }
-    Err(RuntimeError::LibraryMissing {
+    candidates.iter().find(|c| c.is_file()).cloned().ok_or_else(|| RuntimeError::LibraryMissing {
         searched: candidates.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
     })
 }

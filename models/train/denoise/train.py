@@ -47,6 +47,8 @@ def save(models, opts, state):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--minutes", type=float, required=True, help="training time for this chunk")
+    ap.add_argument("--until-minutes", type=float, default=None,
+                    help="stop once the run has trained this long in total (over all chunks)")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -56,7 +58,10 @@ def main():
     rng = np.random.default_rng(state["step"] + 12345)
     start = last_ck = time.time()
     seconds0 = state["seconds"]
-    while time.time() - start < args.minutes * 60:
+    budget = args.minutes * 60
+    if args.until_minutes is not None:
+        budget = min(budget, args.until_minutes * 60 - seconds0)
+    while time.time() - start < budget:
         x, y = sample_batch(scenes, rng, BATCH, PATCH)
         for name, groups in config.VARIANTS.items():
             inp = x[:, : 3 * len(groups)]

@@ -1,0 +1,113 @@
+//! The `latentforge` binary as a user runs it: exit codes, messages, batches, formats.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use latentforge::frame::{self, Encoding, FileFormat, Frame};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(name)
+}
+
+fn latentforge(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_latentforge")).args(args).args(["--threads", "2"]).output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+#[test]
+fn help_teaches_by_example() {
+    let o = latentforge(&["denoise", "--help"]);
+    assert!(o.status.success());
+    let t = text(&o);
+    assert!(t.contains("latentforge denoise frame_0001.exr -o clean_0001.exr") && t.contains("--max-memory"), "{t}");
+}
+
+#[test]
+fn models_lists_the_bundled_models() {
+    let o = latentforge(&["models"]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(t.contains("denoise-color ") && t.contains("denoise-color-aux"), "{t}");
+}
+
+#[test]
+fn batch_goes_on_past_a_bad_frame_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("shot_0001.exr");
+    let bad = dir.path().join("shot_0002.exr");
+    fs::copy(fixture("noisy_8spp.exr"), &good).unwrap();
+    fs::write(&bad, b"not an exr").unwrap();
+    let out = dir.path().join("out");
+    let o = latentforge(&["denoise", p(&dir.path().join("shot_####.exr")), "--out-dir", p(&out)]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(t.contains("shot_0002.exr") && t.contains("1 of 2 frames failed"), "{t}");
+    let written: Vec<_> = fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(written, vec![std::ffi::OsString::from("shot_0001.exr")], "only the good frame, no temp files");
+}
+
+#[test]
+fn one_output_for_many_inputs_is_refused() {
+    let o = latentforge(&["denoise", p(&fixture("noisy_8spp.exr")), p(&fixture("reference_1024spp.exr")), "-o", "/tmp/x.exr"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(text(&o).contains("--out-dir"), "{}", text(&o));
+}
+
+#[test]
+fn missing_onnx_runtime_says_what_to_run() {
+    let o = latentforge(&["denoise", p(&fixture("noisy_8spp.exr")), "-o", "/tmp/never.exr", "--ort-lib", "/nowhere/libonnxruntime.so"]);
+    assert_eq!(o.status.code(), Some(3));
+    let t = text(&o);
+    assert!(t.contains("/nowhere/libonnxruntime.so") && t.contains("cargo xtask setup"), "{t}");
+    assert!(!Path::new("/tmp/never.exr").exists());
+}
+
+#[test]
+fn cuda_request_falls_back_to_cpu_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o.exr");
+    let o = latentforge(&["denoise", p(&fixture("noisy_8spp.exr")), "-o", p(&out), "--device", "cuda"]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    // On a machine with a working CUDA set-up the frame runs on the GPU instead.
+    assert!(t.contains("(denoise-color-aux, cuda,") || t.contains("CUDA unavailable, running on CPU instead:"), "{t}");
+    assert!(out.is_file());
+}
+
+#[test]
+fn ldr_and_hdr_formats_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = frame::read_frame(&fixture("noisy_8spp.exr")).unwrap();
+    let ldr: Vec<f32> = src.color.iter().map(|&v| frame::linear_to_srgb(v.min(1.0))).collect();
+    let cases = [("in8.png", false, Encoding::Srgb), ("in16.png", true, Encoding::Srgb), ("in.tif", true, Encoding::Srgb), ("in.hdr", true, Encoding::Linear), ("in.pfm", true, Encoding::Linear)];
+    for (name, wide, enc) in cases {
+        let data = if enc == Encoding::Srgb { ldr.clone() } else { src.color.clone() };
+        let mut f = Frame::new_rgb(src.width, src.height, data, enc, FileFormat::from_path(Path::new(name)).unwrap());
+        f.wide = wide;
+        let input = dir.path().join(name);
+        frame::write_frame_atomic(&f, &input).unwrap();
+        let out = dir.path().join(format!("out_{name}"));
+        let o = latentforge(&["denoise", p(&input), "-o", p(&out)]);
+        assert!(o.status.success(), "{name}: {}", text(&o));
+        let g = frame::read_frame(&out).unwrap();
+        assert_eq!((g.width, g.height, g.encoding, g.wide), (src.width, src.height, enc, wide), "{name}");
+        assert!(g.color.iter().all(|v| v.is_finite() && *v >= 0.0), "{name}");
+    }
+}
+
+#[test]
+fn exr_output_can_be_converted() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = latentforge(&["denoise", p(&fixture("noisy_8spp.exr")), "--out-dir", p(dir.path()), "--format", "png"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let g = frame::read_frame(&dir.path().join("noisy_8spp.png")).unwrap();
+    assert_eq!((g.width, g.height), (128, 96));
+}
