@@ -63,11 +63,13 @@ fn one_output_for_many_inputs_is_refused() {
 
 #[test]
 fn missing_onnx_runtime_says_what_to_run() {
-    let o = latentforge(&["denoise", p(&fixture("noisy_8spp.exr")), "-o", "/tmp/never.exr", "--ort-lib", "/nowhere/libonnxruntime.so"]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("never.exr");
+    let o = latentforge(&["denoise", p(&fixture("noisy_8spp.exr")), "-o", p(&out), "--ort-lib", "/nowhere/libonnxruntime.so"]);
     assert_eq!(o.status.code(), Some(3));
     let t = text(&o);
     assert!(t.contains("/nowhere/libonnxruntime.so") && t.contains("cargo xtask setup"), "{t}");
-    assert!(!Path::new("/tmp/never.exr").exists());
+    assert!(!out.exists());
 }
 
 #[test]
