@@ -253,3 +253,12 @@ fn bundled_manifests_match_their_files() {
         assert!(!e.manifest.training_data.is_empty());
     }
 }
+
+#[test]
+fn a_lone_albedo_pass_falls_back_to_the_colour_model() {
+    let mut noisy = frame::read_frame(&fixture("noisy_8spp.exr")).unwrap();
+    noisy.normal = None;
+    let (out, model, _, _) = denoiser().denoise_frame(&noisy, &DenoiseOptions::default(), Path::new("n")).unwrap();
+    assert_eq!(model, "denoise-color", "albedo without normal cannot feed the aux network");
+    assert!(out.iter().all(|v| v.is_finite()));
+}
