@@ -27,15 +27,16 @@ fn main() {
     let rt = Arc::new(Runtime::new(RuntimeOptions { device, ..Default::default() }).expect("ONNX Runtime: run cargo xtask setup"));
     let denoiser = Denoiser::new(rt, ModelStore::locate(None).expect("models folder"));
     let opts = DenoiseOptions::default();
-    let (_, model, used, _) = denoiser.denoise_frame(&frame, &opts, Path::new("bench")).expect("warm-up run");
+    let warm = denoiser.denoise_frame(&frame, &opts, Path::new("bench")).expect("warm-up run");
+    let (model, used) = (warm.model, warm.device);
     let mut times = Vec::new();
     let mut tiles = 0;
     for _ in 0..runs {
         let t = Instant::now();
-        let (out, _, _, n) = denoiser.denoise_frame(&frame, &opts, Path::new("bench")).expect("bench run");
+        let done = denoiser.denoise_frame(&frame, &opts, Path::new("bench")).expect("bench run");
         times.push(t.elapsed().as_secs_f64());
-        tiles = n;
-        assert!(out.iter().all(|v| v.is_finite()));
+        tiles = done.tiles;
+        assert!(done.color.iter().all(|v| v.is_finite()));
     }
     times.sort_by(f64::total_cmp);
     let mp = (WIDTH * HEIGHT) as f64 / 1e6;

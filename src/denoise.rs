@@ -68,6 +68,15 @@ pub struct DenoiseReport {
     pub millis: u128,
 }
 
+/// A denoised frame's colour (same encoding as the input) and how it was made.
+#[derive(Debug, Clone)]
+pub struct Denoised {
+    pub color: Vec<f32>,
+    pub model: String,
+    pub device: Device,
+    pub tiles: usize,
+}
+
 /// A network ready to run: manifest checked against file and graph.
 struct LoadedModel {
     name: String,
@@ -98,8 +107,8 @@ impl Denoiser {
         Ok(slot.get_or_init(|| loaded).clone())
     }
 
-    /// Denoises one frame in memory and returns its new colour (same encoding as the input).
-    pub fn denoise_frame(&self, frame: &Frame, opts: &DenoiseOptions, path: &Path) -> Result<(Vec<f32>, String, Device, usize), DenoiseError> {
+    /// Denoises one frame in memory; `path` only names the frame in errors.
+    pub fn denoise_frame(&self, frame: &Frame, opts: &DenoiseOptions, path: &Path) -> Result<Denoised, DenoiseError> {
         frame.check_finite(path)?;
         let with_aux = opts.use_aux && frame.albedo.is_some() && frame.normal.is_some();
         if opts.use_aux && frame.albedo.is_some() != frame.normal.is_some() {
@@ -125,7 +134,7 @@ impl Denoiser {
                 }
             })
             .collect();
-        Ok((color, model.name.clone(), model.device, tiles))
+        Ok(Denoised { color, model: model.name.clone(), device: model.device, tiles })
     }
 
     /// Reads `input` (plus side-file passes), denoises it and writes `output` atomically.
@@ -148,15 +157,15 @@ impl Denoiser {
         if inputs.iter().any(|i| i == output || frame::is_same_file(output, i)) {
             return Err(FrameError::WouldOverwriteInput { path: output.to_path_buf() }.into());
         }
-        let (color, model, device, tiles) = self.denoise_frame(&frame, opts, input)?;
-        frame.color = color;
+        let done = self.denoise_frame(&frame, opts, input)?;
+        frame.color = done.color;
         frame::write_frame_atomic(&frame, output)?;
         Ok(DenoiseReport {
             input: input.to_path_buf(),
             output: output.to_path_buf(),
-            model,
-            device,
-            tiles,
+            model: done.model,
+            device: done.device,
+            tiles: done.tiles,
             millis: start.elapsed().as_millis(),
         })
     }

@@ -54,14 +54,14 @@ fn denoised_fixture_is_closer_to_the_reference() {
     let d = denoiser();
     let base = psnr(&noisy.color, &reference.color);
 
-    let (aux, model, _, _) = d.denoise_frame(&noisy, &DenoiseOptions::default(), Path::new("noisy")).unwrap();
-    assert_eq!(model, "denoise-color-aux");
-    let gain_aux = psnr(&aux, &reference.color) - base;
+    let aux = d.denoise_frame(&noisy, &DenoiseOptions::default(), Path::new("noisy")).unwrap();
+    assert_eq!(aux.model, "denoise-color-aux");
+    let gain_aux = psnr(&aux.color, &reference.color) - base;
 
     let opts = DenoiseOptions { use_aux: false, ..Default::default() };
-    let (color, model, _, _) = d.denoise_frame(&noisy, &opts, Path::new("noisy")).unwrap();
-    assert_eq!(model, "denoise-color");
-    let gain_color = psnr(&color, &reference.color) - base;
+    let color = d.denoise_frame(&noisy, &opts, Path::new("noisy")).unwrap();
+    assert_eq!(color.model, "denoise-color");
+    let gain_color = psnr(&color.color, &reference.color) - base;
 
     eprintln!("noisy {base:.2} dB; gain: colour+aux {gain_aux:.2} dB, colour {gain_color:.2} dB");
     assert!(gain_aux >= MIN_GAIN_AUX_DB, "colour+aux gained only {gain_aux:.2} dB");
@@ -72,14 +72,15 @@ fn denoised_fixture_is_closer_to_the_reference() {
 fn tiled_output_matches_untiled_output() {
     let noisy = frame::read_frame(&fixture("noisy_8spp.exr")).unwrap();
     let d = denoiser();
-    let (whole, _, _, tiles) = d.denoise_frame(&noisy, &DenoiseOptions::default(), Path::new("n")).unwrap();
-    assert_eq!(tiles, 1);
+    let whole = d.denoise_frame(&noisy, &DenoiseOptions::default(), Path::new("n")).unwrap();
+    assert_eq!(whole.tiles, 1);
     let opts = DenoiseOptions { tile: Some(32), ..Default::default() };
-    let (tiled, _, _, tiles) = d.denoise_frame(&noisy, &opts, Path::new("n")).unwrap();
-    assert_eq!(tiles, 4 * 3, "128x96 in 32 px tiles");
+    let tiled = d.denoise_frame(&noisy, &opts, Path::new("n")).unwrap();
+    assert_eq!(tiled.tiles, 4 * 3, "128x96 in 32 px tiles");
     let max_rel = whole
+        .color
         .iter()
-        .zip(&tiled)
+        .zip(&tiled.color)
         .map(|(a, b)| (a - b).abs() / (a.abs() + 1e-2))
         .fold(0.0f32, f32::max);
     eprintln!("max relative difference tiled vs untiled: {max_rel:.2e}");
@@ -90,8 +91,8 @@ fn tiled_output_matches_untiled_output() {
 fn memory_budget_forces_tiles() {
     let noisy = frame::read_frame(&fixture("noisy_8spp.exr")).unwrap();
     let opts = DenoiseOptions { max_memory: 1 << 20, ..Default::default() };
-    let (_, _, _, tiles) = denoiser().denoise_frame(&noisy, &opts, Path::new("n")).unwrap();
-    assert!(tiles > 1, "1 MiB cannot hold a 128x96 frame in one tile");
+    let done = denoiser().denoise_frame(&noisy, &opts, Path::new("n")).unwrap();
+    assert!(done.tiles > 1, "1 MiB cannot hold a 128x96 frame in one tile");
 }
 
 #[test]
@@ -258,7 +259,7 @@ fn bundled_manifests_match_their_files() {
 fn a_lone_albedo_pass_falls_back_to_the_colour_model() {
     let mut noisy = frame::read_frame(&fixture("noisy_8spp.exr")).unwrap();
     noisy.normal = None;
-    let (out, model, _, _) = denoiser().denoise_frame(&noisy, &DenoiseOptions::default(), Path::new("n")).unwrap();
-    assert_eq!(model, "denoise-color", "albedo without normal cannot feed the aux network");
-    assert!(out.iter().all(|v| v.is_finite()));
+    let done = denoiser().denoise_frame(&noisy, &DenoiseOptions::default(), Path::new("n")).unwrap();
+    assert_eq!(done.model, "denoise-color", "albedo without normal cannot feed the aux network");
+    assert!(done.color.iter().all(|v| v.is_finite()));
 }

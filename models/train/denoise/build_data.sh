@@ -7,7 +7,11 @@ PY=${PYTHON:-python3}
 dpkg -s libllvm19 >/dev/null 2>&1 || apt-get install -y libllvm19
 $PY textures.py
 $PY render.py --split val
+# Chunks of 25 scenes; stop when a chunk finds nothing left to render (rendered + skipped = total).
+done_count() { ls "$1" 2>/dev/null | grep -cE '^scene_[0-9]+\.(npz|skip)$' || true; }
+DATA_DIR=$($PY -c "import config; print(config.DATA / 'train')")
 while :; do
-  n=$($PY render.py --split train --count 25 | tee /dev/stderr | grep -c '^train [0-9]*: [0-9.]*s$' || true)
-  [ "$n" -eq 0 ] && break
+  before=$(done_count "$DATA_DIR")
+  $PY render.py --split train --count 25
+  [ "$(done_count "$DATA_DIR")" -eq "$before" ] && break
 done

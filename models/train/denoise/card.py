@@ -55,7 +55,7 @@ the engine runs it in tiles with {96} px of context and blended seams, so any fr
   (CC-BY-SA-3.0, Wildfire Games), decoded by `textures.py`.
 
 ## Training
-- `models/train/denoise/train.py`: Adam, lr 4e-4, L1 loss in the log1p domain, batches of 12
+- `models/train/denoise/train.py`: Adam, lr 4e-4 with cosine decay over the run, L1 loss in the log1p domain, batches of 12
   random 64x64 crops over all sample counts, flips, exposure jitter of 2^U(-1,1).
 - {st['step']} steps ({st['step'] * 12} crops), {st['seconds'] / 60:.0f} minutes on 2 CPU cores
   (PyTorch {'2.15'}, both variants trained side by side on the same batches).

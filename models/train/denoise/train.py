@@ -6,6 +6,7 @@ Checkpoints live in the git-ignored work folder; a rerun continues from the last
 fresh machine (no checkpoint) starts from scratch.
 """
 import argparse
+import math
 import time
 
 import numpy as np
@@ -61,7 +62,13 @@ def main():
     budget = args.minutes * 60
     if args.until_minutes is not None:
         budget = min(budget, args.until_minutes * 60 - seconds0)
+    planned = (args.until_minutes or args.minutes) * 60
     while time.time() - start < budget:
+        # Cosine decay over the planned total time, so a run ends on a low learning rate.
+        lr = LR * max(0.05, 0.5 * (1 + math.cos(math.pi * min(1.0, state["seconds"] / planned))))
+        for o in opts.values():
+            for g in o.param_groups:
+                g["lr"] = lr
         x, y = sample_batch(scenes, rng, BATCH, PATCH)
         for name, groups in config.VARIANTS.items():
             inp = x[:, : 3 * len(groups)]
@@ -75,7 +82,7 @@ def main():
         state["seconds"] = seconds0 + time.time() - start
         if state["step"] % 50 == 0:
             msg = " ".join(f"{n}={np.mean(state['losses'][n][-50:]):.4f}" for n in models)
-            print(f"step {state['step']} {state['seconds'] / 60:.1f} min {msg}", flush=True)
+            print(f"step {state['step']} {state['seconds'] / 60:.1f} min lr {lr:.1e} {msg}", flush=True)
         if time.time() - last_ck > CKPT_EVERY_S:
             save(models, opts, state)
             last_ck = time.time()
