@@ -42,7 +42,7 @@ fn psnr(a: &[f32], b: &[f32]) -> f64 {
 }
 
 /// Gain the denoised fixture must show over the noisy input (tests/fixtures: 8 spp vs 1024 spp).
-/// Measured with the shipped models: see models/denoise-*/CARD.md.
+/// The shipped models measure 7.5 dB (colour+aux) and 5.6 dB (colour only) on it.
 const MIN_GAIN_AUX_DB: f64 = 6.0;
 const MIN_GAIN_COLOR_DB: f64 = 4.0;
 
@@ -84,7 +84,7 @@ fn tiled_output_matches_untiled_output() {
         .map(|(a, b)| (a - b).abs() / (a.abs() + 1e-2))
         .fold(0.0f32, f32::max);
     eprintln!("max relative difference tiled vs untiled: {max_rel:.2e}");
-    assert!(max_rel < 2e-3, "tiles differ from the whole frame by {max_rel}");
+    assert!(max_rel < 1e-4, "tiles differ from the whole frame by {max_rel}");
 }
 
 #[test]

@@ -34,13 +34,14 @@ TRAINING_DATA = [
     ("0 A.D. terrain textures (albedo maps)", "CC-BY-SA-3.0, Wildfire Games", "Debian package 0ad-data 0.0.26-1"),
 ]
 
+# VmHWM, not ru_maxrss: the latter carries the parent's peak across fork+exec.
 MEASURE = """
-import resource, sys, numpy as np, onnxruntime as ort
+import sys, numpy as np, onnxruntime as ort
 so = ort.SessionOptions(); so.intra_op_num_threads = 2
 s = ort.InferenceSession(sys.argv[1], so, providers=["CPUExecutionProvider"])
 c, n = int(sys.argv[2]), int(sys.argv[3])
 s.run(None, {"input": np.random.rand(1, c, n, n).astype(np.float32)})
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+print(next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")) * 1024)
 """
 
 
