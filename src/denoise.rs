@@ -182,6 +182,11 @@ fn load_model(runtime: &Runtime, entry: &ModelEntry) -> Result<LoadedModel, Deno
     if spec.spatial_multiple == 0 || BLEND / 2 > spec.context {
         return Err(bad("spatial_multiple must be > 0 and context at least 8").into());
     }
+    // The engine feeds colour, then albedo, then normal: the manifest must promise that order.
+    let expected: &[&str] = if entry.manifest.name == AUX_MODEL { &["albedo", "normal"] } else { &[] };
+    if spec.aux != expected {
+        return Err(bad(&format!("[denoise] aux is {:?}, this engine feeds {:?}", spec.aux, expected)).into());
+    }
     let (session, device) = runtime.session(&entry.onnx_path())?;
     entry.verify_signature(&session.lock().unwrap_or_else(|p| p.into_inner()))?;
     Ok(LoadedModel { name: entry.manifest.name.clone(), spec, session, device })
