@@ -88,6 +88,18 @@ fn sha256(path: &Path) -> Result<String> {
     Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// `pip download` of binary wheels for CPython 3.11 on x86-64 Linux into `dir`, whatever the
+/// local Python is (the native libraries inside are the same for every Python tag).
+fn pip_download(dir: &Path) -> Command {
+    let mut cmd = Command::new(python());
+    cmd.args(["-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:"])
+        .args(["--python-version", "3.11", "--implementation", "cp", "--platform", "manylinux_2_28_x86_64"])
+        .args(["--platform", "manylinux_2_27_x86_64", "--platform", "manylinux_2_17_x86_64"])
+        .arg("-d")
+        .arg(dir);
+    cmd
+}
+
 /// `pip download` of one pinned wheel into `dir` (skipped when a verified copy is there).
 fn fetch_wheel(dir: &Path, package: &str, (file, hash): (&str, &str)) -> Result<PathBuf> {
     let wheel = dir.join(file);
@@ -95,11 +107,7 @@ fn fetch_wheel(dir: &Path, package: &str, (file, hash): (&str, &str)) -> Result<
         return Ok(wheel);
     }
     fs::create_dir_all(dir)?;
-    run(Command::new(python()).args(["-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:"])
-        .args(["--python-version", "3.11", "--implementation", "cp", "--platform", "manylinux_2_28_x86_64"])
-        .arg(format!("{package}=={ORT_VERSION}"))
-        .arg("-d")
-        .arg(dir))
+    run(pip_download(dir).arg(format!("{package}=={ORT_VERSION}")))
     .with_context(|| format!("downloading {package}=={ORT_VERSION} from PyPI (needs python3 with pip and network access)"))?;
     let actual = sha256(&wheel).with_context(|| format!("pip did not produce {}", wheel.display()))?;
     if actual != hash {
@@ -146,14 +154,8 @@ fn setup(gpu: bool) -> Result<PathBuf> {
     unpack(&wheel, &dir, |n| n == LIB_IN_WHEEL || n.starts_with("onnxruntime/capi/libonnxruntime_providers_"))?;
     if gpu {
         let cuda = wheels.join("cuda13");
-        let mut cmd = Command::new(python());
-        cmd.args(["-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:"])
-            .args(["--python-version", "3.11", "--implementation", "cp", "--platform", "manylinux_2_28_x86_64"])
-            .args(["--platform", "manylinux_2_27_x86_64", "--platform", "manylinux_2_17_x86_64"])
-            .args(CUDA_WHEELS)
-            .arg("-d")
-            .arg(&cuda);
-        run(&mut cmd).context("downloading the CUDA 13 nvidia-* wheels from PyPI")?;
+        fs::create_dir_all(&cuda)?;
+        run(pip_download(&cuda).args(CUDA_WHEELS)).context("downloading the CUDA 13 nvidia-* wheels from PyPI")?;
         for w in fs::read_dir(&cuda)? {
             let w = w?.path();
             if w.extension().is_some_and(|e| e == "whl") {

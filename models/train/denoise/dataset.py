@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 import config
-from transfer import autoexposure
+from transfer import autoexposure, forward
 
 
 class SceneSet:
@@ -34,10 +34,10 @@ def sample_batch(scenes: SceneSet, rng: np.random.Generator, batch: int, patch: 
         y0, x0 = rng.integers(0, h - patch + 1), rng.integers(0, w - patch + 1)
         crop = lambda a: a[y0:y0 + patch, x0:x0 + patch].astype(np.float32)
         x = np.concatenate([
-            np.log1p(np.maximum(crop(color), 0) * exposure),
+            forward(crop(color), exposure),
             np.clip(crop(s[f"albedo_{spp}"]), 0, 1),
             np.clip(crop(s[f"normal_{spp}"]), -1, 1)], -1)
-        y = np.log1p(np.maximum(crop(s["ref"]), 0) * exposure)
+        y = forward(crop(s["ref"]), exposure)
         if rng.random() < 0.5:
             x, y = x[:, ::-1], y[:, ::-1]
         if rng.random() < 0.5:
