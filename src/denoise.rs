@@ -172,7 +172,6 @@ impl Denoiser {
 }
 
 fn load_model(runtime: &Runtime, entry: &ModelEntry) -> Result<LoadedModel, DenoiseError> {
-    entry.verify_file()?;
     let manifest_path = entry.dir.join(crate::models::MANIFEST_FILE);
     let bad = |reason: &str| ModelError::Manifest { path: manifest_path.clone(), reason: reason.into() };
     let spec = entry.manifest.denoise.clone().ok_or_else(|| bad("missing [denoise] table"))?;
@@ -187,8 +186,10 @@ fn load_model(runtime: &Runtime, entry: &ModelEntry) -> Result<LoadedModel, Deno
     if spec.aux != expected {
         return Err(bad(&format!("[denoise] aux is {:?}, this engine feeds {:?}", spec.aux, expected)).into());
     }
-    let (session, device) = runtime.session(&entry.onnx_path())?;
-    entry.verify_signature(&session.lock().unwrap_or_else(|p| p.into_inner()))?;
+    let (session, device) = entry.open(runtime).map_err(|e| match e {
+        crate::models::LoadError::Model(e) => DenoiseError::Model(e),
+        crate::models::LoadError::Runtime(e) => DenoiseError::Runtime(e),
+    })?;
     Ok(LoadedModel { name: entry.manifest.name.clone(), spec, session, device })
 }
 

@@ -351,22 +351,12 @@ fn read_with_image(path: &Path, format: FileFormat) -> Result<Frame, FrameError>
 /// same folder renamed into place, so a crash never leaves a half-written output.
 pub fn write_frame_atomic(frame: &Frame, path: &Path) -> Result<(), FrameError> {
     let format = FileFormat::from_path(path).ok_or_else(|| FrameError::Unsupported { path: path.to_path_buf() })?;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(|e| FrameError::Write { path: path.to_path_buf(), reason: e.to_string() })?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".latentforge-")
-        .suffix(".partial")
-        .tempfile_in(dir)
-        .map_err(|e| FrameError::Write { path: path.to_path_buf(), reason: e.to_string() })?;
-    let werr = |e: String| FrameError::Write { path: path.to_path_buf(), reason: e };
-    match format {
-        FileFormat::Exr => write_exr(frame, tmp.path()).map_err(werr)?,
-        FileFormat::Pfm => write_pfm(frame, tmp.path()).map_err(werr)?,
-        _ => write_with_image(frame, tmp.path(), format).map_err(werr)?,
-    }
-    tmp.as_file().sync_all().map_err(|e| werr(e.to_string()))?;
-    tmp.persist(path).map_err(|e| werr(e.error.to_string()))?;
-    Ok(())
+    crate::atomic_file::write_atomic(path, |tmp| match format {
+        FileFormat::Exr => write_exr(frame, tmp),
+        FileFormat::Pfm => write_pfm(frame, tmp),
+        _ => write_with_image(frame, tmp, format),
+    })
+    .map_err(|reason| FrameError::Write { path: path.to_path_buf(), reason })
 }
 
 /// Colour as linear values, for the float formats (EXR, PFM).

@@ -67,6 +67,30 @@ pub struct DenoiseSpec {
     pub peak_bytes_per_pixel: u64,
 }
 
+/// Settings only the groove decoder and encoder read.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GrooveSpec {
+    /// Latent dimensions.
+    pub latent: usize,
+    /// 16th steps per pattern.
+    pub steps: usize,
+    /// Drum lanes, in the order of the last tensor axis.
+    pub lanes: Vec<String>,
+    /// Latent dimensions the 8 macro knobs move, most used first (measured at export).
+    pub macro_dims: Vec<usize>,
+}
+
+/// Settings only the drum one-shot generator reads.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DrumSpec {
+    pub latent: usize,
+    pub sample_rate: u32,
+    /// Samples per generated one-shot.
+    pub length: usize,
+    /// Drum lanes, in the order of the one-hot `lane` input.
+    pub lanes: Vec<String>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Manifest {
     pub name: String,
@@ -84,6 +108,19 @@ pub struct Manifest {
     pub training_data: Vec<TrainingData>,
     #[serde(default)]
     pub denoise: Option<DenoiseSpec>,
+    #[serde(default)]
+    pub groove: Option<GrooveSpec>,
+    #[serde(default)]
+    pub drums: Option<DrumSpec>,
+}
+
+/// Why a model could not be opened: its files, or the runtime.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error(transparent)]
+    Runtime(#[from] crate::runtime::RuntimeError),
 }
 
 /// A manifest together with where it lives.
@@ -121,6 +158,14 @@ impl ModelEntry {
             return Err(ModelError::Hash { path, expected: self.manifest.sha256.clone(), actual });
         }
         Ok(())
+    }
+
+    /// Verifies the file, opens a session and checks its signature: the one way a model is used.
+    pub fn open(&self, runtime: &crate::runtime::Runtime) -> Result<(crate::runtime::SharedSession, crate::runtime::Device), LoadError> {
+        self.verify_file()?;
+        let (session, device) = runtime.session(&self.onnx_path())?;
+        self.verify_signature(&session.lock().unwrap_or_else(|p| p.into_inner()))?;
+        Ok((session, device))
     }
 
     /// Compares the graph's signature, as ONNX Runtime reports it, with the manifest.

@@ -1,0 +1,44 @@
+//! Outputs are written to a temporary file in the destination folder and renamed into place, so a
+//! crash or a full disk never leaves a half-written file where a user expects a result.
+
+use std::fs;
+use std::io;
+use std::path::Path;
+
+/// Creates `path` atomically: `write` fills a temporary file beside it, which is synced and then
+/// renamed over `path`. On any error the temporary file is removed.
+pub fn write_atomic(path: &Path, write: impl FnOnce(&Path) -> Result<(), String>) -> Result<(), String> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".latentforge-")
+        .suffix(".partial")
+        .tempfile_in(dir)
+        .map_err(|e| e.to_string())?;
+    write(tmp.path())?;
+    tmp.as_file().sync_all().map_err(|e| e.to_string())?;
+    tmp.persist(path).map_err(|e| e.error.to_string())?;
+    Ok(())
+}
+
+/// [`write_atomic`] for bytes already in memory.
+pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomic(path, |tmp| fs::write(tmp, bytes).map_err(|e| e.to_string())).map_err(io::Error::other)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_write_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("a.bin");
+        let err = write_atomic(&out, |_| Err("disk full".into())).unwrap_err();
+        assert_eq!(err, "disk full");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+        write_bytes_atomic(&out, b"ok").unwrap();
+        assert_eq!(fs::read(&out).unwrap(), b"ok");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}
