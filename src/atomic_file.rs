@@ -16,6 +16,12 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&Path) -> Result<(), String>
         .tempfile_in(dir)
         .map_err(|e| e.to_string())?;
     write(tmp.path())?;
+    // Temporary files are created private (0600); a finished output is an ordinary file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o644)).map_err(|e| e.to_string())?;
+    }
     tmp.as_file().sync_all().map_err(|e| e.to_string())?;
     tmp.persist(path).map_err(|e| e.error.to_string())?;
     Ok(())
@@ -39,6 +45,11 @@ mod tests {
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
         write_bytes_atomic(&out, b"ok").unwrap();
         assert_eq!(fs::read(&out).unwrap(), b"ok");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(fs::metadata(&out).unwrap().permissions().mode() & 0o777, 0o644);
+        }
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }

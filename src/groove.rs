@@ -233,6 +233,13 @@ impl GrooveKnobs {
     }
 }
 
+/// A latent near `center`: `spread` prior standard deviations of seeded noise away. Variations of
+/// an encoded clip and the A′ phrases of longer grooves are made this way.
+pub fn neighbour(center: &[f32], seed: u64, stream: u64, spread: f32) -> Vec<f32> {
+    let noise = crate::latent::normals(seed, 0x4e00_0000 + stream, center.len());
+    center.iter().zip(noise).map(|(c, n)| c + spread * n).collect()
+}
+
 /// The groove encoder and decoder, loaded and verified.
 pub struct GrooveModel {
     spec: GrooveSpec,

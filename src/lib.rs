@@ -8,6 +8,7 @@ pub mod frame;
 pub mod groove;
 pub mod latent;
 pub mod models;
+pub mod presets;
 pub mod runtime;
 
 pub use runtime::{Device, Runtime, RuntimeOptions};

@@ -12,6 +12,8 @@ use latentforge::frame::{Encoding, FileFormat};
 use latentforge::models::ModelStore;
 use latentforge::{Device, Runtime, RuntimeOptions};
 
+mod groove;
+
 /// Exit codes: 0 all done, 1 some inputs failed (the others were still written),
 /// 2 bad command line, 3 set-up problem (ONNX Runtime or a model missing or broken).
 const EXIT_PARTIAL: u8 = 1;
@@ -68,6 +70,14 @@ enum Command {
         Multilayer EXRs from Blender (\"Denoising Albedo\"/\"Denoising Normal\" passes) are read as they are, and\n\
         the output EXR keeps every other pass. Outputs are written atomically and never over an input.")]
     Denoise(DenoiseArgs),
+    /// Generate drum grooves as MIDI files plus WAV renders with a generated drum kit.
+    #[command(after_help = "Examples:\n  \
+        latentforge groove --seed 7 --count 4 --bars 4 --bpm 96 --out-dir grooves/\n  \
+        latentforge groove --preset boom-bap --count 8 --out-dir grooves/\n  \
+        latentforge groove --from my_beat.mid --spread 0.4 --count 6 --out-dir variations/\n\n\
+        Files are named groove_s<seed><k>.mid/.wav (or <clip>_var<k> with --from); 2-bar patterns loop\n\
+        to the requested length with small phrase changes. MIDI is General MIDI drums on channel 10.")]
+    Groove(groove::GrooveArgs),
     /// List the bundled models and check each file against its manifest.
     Models,
 }
@@ -154,6 +164,7 @@ fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Models => list_models(&cli.global),
         Command::Denoise(args) => denoise(&cli.global, args),
+        Command::Groove(args) => groove::run(&cli.global, args),
     }
 }
 

@@ -39,7 +39,17 @@ const HELP: &str = "cargo xtask <task>
   bench denoise [--device cpu|cuda] [--frames N]
                        our denoiser vs Intel OIDN (pyoidn) on the same 1920x1080 frames
   train denoise        render the data set and train/export/evaluate the denoisers (hours)
+  train groove|drums   train/export/evaluate the groove VAE or the drum one-shot model
+  bundle [--alloc-check]
+                       build Latent Groove as CLAP + VST3 with its models, presets and ONNX
+                       Runtime into target/bundled/{clap,vst3}/ (--alloc-check: a debug build
+                       that aborts on any allocation in process(), in target/alloc-check/)
 ";
+
+const PLUGIN_PACKAGE: &str = "latent_groove";
+const PLUGIN_NAME: &str = "Latent Groove";
+/// Models the plugin loads at run time.
+const PLUGIN_MODELS: &[&str] = &["groove-decoder", "drums"];
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -50,6 +60,7 @@ fn main() -> Result<()> {
         Some("test") => test(rest),
         Some("bench") => bench(rest),
         Some("train") => train(rest),
+        Some("bundle") => bundle(rest.iter().any(|a| a == "--alloc-check")).map(|_| ()),
         _ => {
             print!("{HELP}");
             Ok(())
@@ -208,7 +219,16 @@ fn demo() -> Result<()> {
 fn test(extra: &[String]) -> Result<()> {
     let lib = setup(false)?;
     let root = root();
-    run(cargo().current_dir(&root).env("LATENTFORGE_ORT", &lib).args(["test", "--workspace"]).args(extra))?;
+    // The plugin tests load real bundles: the release one and the allocation-checking debug one.
+    let clap = bundle(false)?;
+    let alloc_check = bundle(true)?;
+    run(cargo()
+        .current_dir(&root)
+        .env("LATENTFORGE_ORT", &lib)
+        .env("LATENT_GROOVE_CLAP", &clap)
+        .env("LATENT_GROOVE_ALLOC_CHECK_CLAP", &alloc_check)
+        .args(["test", "--workspace"])
+        .args(extra))?;
     Ok(())
 }
 
@@ -245,7 +265,79 @@ fn bench_venv() -> Result<PathBuf> {
 
 fn train(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
-        Some("denoise") => run(Command::new("bash").arg(root().join("models/train/denoise/pipeline.sh"))),
-        _ => bail!("usage: cargo xtask train denoise"),
+        Some(what @ ("denoise" | "groove" | "drums")) => {
+            run(Command::new("bash").arg(root().join(format!("models/train/{what}/pipeline.sh"))))
+        }
+        _ => bail!("usage: cargo xtask train denoise|groove|drums"),
     }
+}
+
+/// Builds the plugin with nice-plug-xtask, then lays out install-ready bundles:
+///   <target>/bundled/clap/Latent Groove/{Latent Groove.clap, Resources/}
+///   <target>/bundled/vst3/Latent Groove.vst3/Contents/{x86_64-linux/Latent Groove.so, Resources/}
+/// Resources hold ONNX Runtime, the plugin's models and the groove presets, so a bundle copied to
+/// another machine's plugin folder works there. Returns the CLAP file.
+fn bundle(alloc_check: bool) -> Result<PathBuf> {
+    let lib = setup(false)?;
+    let root = root();
+    std::env::set_current_dir(&root)?;
+    let (target, args): (PathBuf, Vec<String>) = if alloc_check {
+        let t = root.join("target/alloc-check");
+        let args = ["--features", "assert_process_allocs", "--target-dir"].iter().map(|s| s.to_string()).chain([t.display().to_string()]).collect();
+        (t, args)
+    } else {
+        (root.join("target"), vec!["--release".to_string()])
+    };
+    let package = PLUGIN_PACKAGE.to_string();
+    nice_plug_xtask::build(std::slice::from_ref(&package), &args)?;
+    nice_plug_xtask::bundle(&target, &package, &args, false)?;
+
+    let bundled = target.join("bundled");
+    let clap_file = bundled.join(format!("{PLUGIN_NAME}.clap"));
+    let vst3_dir = bundled.join(format!("{PLUGIN_NAME}.vst3"));
+    let clap_home = bundled.join("clap").join(PLUGIN_NAME);
+    let vst3_home = bundled.join("vst3").join(format!("{PLUGIN_NAME}.vst3"));
+    for old in [&clap_home, &vst3_home] {
+        if old.exists() {
+            fs::remove_dir_all(old)?;
+        }
+    }
+    fs::create_dir_all(&clap_home)?;
+    fs::create_dir_all(vst3_home.parent().unwrap())?;
+    fs::rename(&clap_file, clap_home.join(format!("{PLUGIN_NAME}.clap")))?;
+    fs::rename(&vst3_dir, &vst3_home)?;
+    for resources in [clap_home.join("Resources"), vst3_home.join("Contents/Resources")] {
+        fill_resources(&resources, &lib)?;
+    }
+    let clap = clap_home.join(format!("{PLUGIN_NAME}.clap"));
+    println!("CLAP: {}\nVST3: {}", clap_home.display(), vst3_home.display());
+    Ok(clap)
+}
+
+fn fill_resources(dir: &Path, ort_lib: &Path) -> Result<()> {
+    let root = root();
+    let ort = dir.join("onnxruntime");
+    fs::create_dir_all(&ort)?;
+    fs::copy(ort_lib, ort.join(LIB_FILE))?;
+    for model in PLUGIN_MODELS {
+        let src = root.join("models").join(model);
+        let dst = dir.join("models").join(model);
+        fs::create_dir_all(&dst)?;
+        for f in fs::read_dir(&src).with_context(|| format!("{} is missing", src.display()))? {
+            let f = f?.path();
+            let name = f.file_name().unwrap().to_string_lossy().into_owned();
+            if name.ends_with(".onnx") || name == "model.toml" || name == "CARD.md" {
+                fs::copy(&f, dst.join(&name))?;
+            }
+        }
+    }
+    let presets = dir.join("presets");
+    fs::create_dir_all(&presets)?;
+    for f in fs::read_dir(root.join("presets/groove"))? {
+        let f = f?.path();
+        if f.extension().is_some_and(|e| e == "toml") {
+            fs::copy(&f, presets.join(f.file_name().unwrap()))?;
+        }
+    }
+    Ok(())
 }

@@ -1,0 +1,640 @@
+//! Latent Groove: drum MIDI and drum audio from latent knobs, in time with the host.
+//!
+//! Threads: the host's audio thread runs `process()`; one worker thread per instance loads ONNX
+//! Runtime and the models and runs every inference. They talk only through lock-free SPSC queues
+//! of plain values ([`Request`] in, [`Pattern`] and boxed [`Kit`]s out, old kits back to be freed),
+//! so `process()` never allocates, locks or waits. Patterns switch at bar boundaries.
+
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use latentforge::drums::{DrumModel, Kit, KitKnobs, Player};
+use latentforge::groove::{GrooveKnobs, GrooveModel, Pattern, GM_NOTES, LOCK_GROUPS, MACROS, STEPS_PER_BAR};
+use latentforge::models::ModelStore;
+use latentforge::presets::{self, GroovePreset, GrooveSettings, MAX_SEED};
+use latentforge::runtime::{Device, Runtime, RuntimeOptions};
+use nice_plug::midi::{Channel, Key, VoiceID};
+use nice_plug::prelude::*;
+
+/// Version of the extra state saved beside the parameters (`groove-state`).
+const STATE_VERSION: u32 = 1;
+/// Preset slots the `preset` parameter offers (0 = none).
+const PRESET_SLOTS: i32 = 32;
+/// Longest block we prepare buffers for when the host does not say.
+const MAX_EVENTS: usize = 512;
+/// MIDI notes last a 32nd note.
+const NOTE_BEATS: f64 = 0.125;
+const ORT_LIBRARY: &str = "libonnxruntime.so.1.31.1";
+
+#[derive(Params)]
+pub struct GrooveParams {
+    #[nested(array, group = "Latent")]
+    pub macros: [MacroParam; MACROS],
+    #[id = "seed"]
+    pub seed: IntParam,
+    #[id = "new_variation"]
+    pub new_variation: BoolParam,
+    #[id = "temperature"]
+    pub temperature: FloatParam,
+    #[id = "density"]
+    pub density: FloatParam,
+    #[id = "humanize_timing"]
+    pub humanize_timing: FloatParam,
+    #[id = "humanize_velocity"]
+    pub humanize_velocity: FloatParam,
+    #[id = "swing"]
+    pub swing: FloatParam,
+    #[id = "lock_kick"]
+    pub lock_kick: BoolParam,
+    #[id = "lock_snare"]
+    pub lock_snare: BoolParam,
+    #[id = "lock_hats"]
+    pub lock_hats: BoolParam,
+    #[id = "lock_toms"]
+    pub lock_toms: BoolParam,
+    #[id = "lock_cymbals"]
+    pub lock_cymbals: BoolParam,
+    #[id = "kit_seed"]
+    pub kit_seed: IntParam,
+    #[id = "kit_timbre"]
+    pub kit_timbre: FloatParam,
+    #[id = "gain"]
+    pub gain: FloatParam,
+    #[id = "preset"]
+    pub preset: IntParam,
+    /// How many times "new variation" was pressed: with the knobs it selects the groove, so a
+    /// project reopens with the same one. Written by the audio thread, lock-free.
+    #[persist = "variation"]
+    pub variation: Arc<AtomicU32>,
+    /// Format version and the latent the worker last decoded (written by the worker only).
+    #[persist = "groove-state"]
+    pub state: RwLock<SavedState>,
+}
+
+#[derive(Params)]
+pub struct MacroParam {
+    #[id = "macro"]
+    pub value: FloatParam,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SavedState {
+    pub version: u32,
+    /// The pattern latent the worker last decoded (for reference and tools; the knobs and
+    /// the variation reproduce it).
+    #[serde(default)]
+    pub latent: Vec<f32>,
+}
+
+impl Default for SavedState {
+    fn default() -> Self {
+        SavedState { version: STATE_VERSION, latent: Vec::new() }
+    }
+}
+
+fn unit_param(name: &str, default: f32) -> FloatParam {
+    FloatParam::new(name, default, FloatRange::Linear { min: 0.0, max: 1.0 })
+        .with_smoother(SmoothingStyle::Linear(30.0))
+        .with_value_to_string(formatters::v2s_f32_percentage(0))
+        .with_string_to_value(formatters::s2v_f32_percentage())
+        .with_unit("%")
+}
+
+impl GrooveParams {
+    fn new(preset_names: Arc<Vec<String>>) -> Self {
+        let lock = |name: &str| BoolParam::new(name, false);
+        GrooveParams {
+            macros: std::array::from_fn(|i| MacroParam {
+                value: FloatParam::new(format!("Macro {}", i + 1), 0.0, FloatRange::Linear { min: -1.0, max: 1.0 })
+                    .with_smoother(SmoothingStyle::Linear(50.0))
+                    .with_step_size(0.01),
+            }),
+            seed: IntParam::new("Seed", 1, IntRange::Linear { min: 0, max: MAX_SEED as i32 }),
+            new_variation: BoolParam::new("New variation", false),
+            temperature: FloatParam::new("Temperature", 1.0, FloatRange::Linear { min: 0.0, max: 2.0 })
+                .with_smoother(SmoothingStyle::Linear(50.0))
+                .with_step_size(0.01),
+            density: unit_param("Density", 0.5),
+            humanize_timing: unit_param("Humanize timing", 1.0),
+            humanize_velocity: unit_param("Humanize velocity", 1.0),
+            swing: unit_param("Swing", 0.0),
+            lock_kick: lock("Lock kick"),
+            lock_snare: lock("Lock snare"),
+            lock_hats: lock("Lock hats"),
+            lock_toms: lock("Lock toms"),
+            lock_cymbals: lock("Lock cymbals"),
+            kit_seed: IntParam::new("Kit", 1, IntRange::Linear { min: 0, max: MAX_SEED as i32 }),
+            kit_timbre: unit_param("Kit timbre", 0.0),
+            gain: FloatParam::new(
+                "Output gain",
+                util::db_to_gain(0.0),
+                FloatRange::Skewed { min: util::db_to_gain(-36.0), max: util::db_to_gain(6.0), factor: FloatRange::gain_skew_factor(-36.0, 6.0) },
+            )
+            .with_smoother(SmoothingStyle::Logarithmic(20.0))
+            .with_unit(" dB")
+            .with_value_to_string(formatters::v2s_f32_gain_to_db(1))
+            .with_string_to_value(formatters::s2v_f32_gain_to_db()),
+            preset: IntParam::new("Preset", 0, IntRange::Linear { min: 0, max: PRESET_SLOTS })
+                .with_value_to_string(Arc::new(move |v| match v {
+                    0 => "None".to_string(),
+                    v => preset_names.get(v as usize - 1).cloned().unwrap_or_else(|| format!("{v} (empty)")),
+                })),
+            state: RwLock::new(SavedState::default()),
+            variation: Arc::new(AtomicU32::new(0)),
+        }
+    }
+
+    /// The knob values as plain settings (unsmoothed targets; the latent follows knob moves
+    /// through the worker anyway, and smoothing it would only queue more inferences).
+    fn settings(&self, variation: u32) -> GrooveSettings {
+        GrooveSettings {
+            seed: self.seed.value().max(0) as u32,
+            variation,
+            macros: std::array::from_fn(|i| self.macros[i].value.value()),
+            temperature: self.temperature.value(),
+            density: self.density.value(),
+            swing: self.swing.value(),
+            humanize_timing: self.humanize_timing.value(),
+            humanize_velocity: self.humanize_velocity.value(),
+            kit_seed: self.kit_seed.value().max(0) as u32,
+            kit_timbre: self.kit_timbre.value(),
+        }
+    }
+
+    fn locks(&self) -> [bool; 5] {
+        [self.lock_kick.value(), self.lock_snare.value(), self.lock_hats.value(), self.lock_toms.value(), self.lock_cymbals.value()]
+    }
+}
+
+/// What the audio thread asks the worker for. Plain `Copy` data.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Request {
+    Pattern(GrooveKnobs),
+    Kit(KitKnobs, u32),
+}
+
+/// The audio thread's ends of the queues to and from the worker.
+struct WorkerLink {
+    requests: rtrb::Producer<Request>,
+    patterns: rtrb::Consumer<Pattern>,
+    kits: rtrb::Consumer<Box<Kit>>,
+    /// Old kits go back to the worker to be freed there, never on the audio thread.
+    garbage: rtrb::Producer<Box<Kit>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for WorkerLink {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Where the bundle keeps the models, ONNX Runtime and presets: `Resources/` beside the plugin
+/// binary (CLAP folder) or one level up (VST3 `Contents/`), or `LATENT_GROOVE_RESOURCES`.
+pub fn resources_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("LATENT_GROOVE_RESOURCES") {
+        return Some(PathBuf::from(dir));
+    }
+    let binary = own_binary_path()?;
+    let dir = binary.parent()?;
+    [dir.join("Resources"), dir.join("../Resources")].into_iter().find(|d| d.is_dir())
+}
+
+fn own_binary_path() -> Option<PathBuf> {
+    // dladdr on a function of this library gives the path the host loaded it from.
+    let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
+    let addr = own_binary_path as *const libc::c_void;
+    if unsafe { libc::dladdr(addr, &mut info) } == 0 || info.dli_fname.is_null() {
+        return None;
+    }
+    let c = unsafe { std::ffi::CStr::from_ptr(info.dli_fname) };
+    Some(PathBuf::from(c.to_str().ok()?))
+}
+
+/// One ONNX Runtime per process, shared by every instance.
+fn runtime(resources: &Path) -> Result<Arc<Runtime>, String> {
+    static RUNTIME: OnceLock<Result<Arc<Runtime>, String>> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            let library = resources.join("onnxruntime").join(ORT_LIBRARY);
+            if !library.is_file() {
+                return Err(format!("ONNX Runtime is missing from the bundle ({}); re-run `cargo xtask bundle`", library.display()));
+            }
+            Runtime::new(RuntimeOptions { library: Some(library), device: Device::Cpu, intra_threads: Some(1) })
+                .map(Arc::new)
+                .map_err(|e| e.to_string())
+        })
+        .clone()
+}
+
+struct Models {
+    groove: Option<GrooveModel>,
+    drums: Option<DrumModel>,
+}
+
+fn load_models() -> Models {
+    let Some(resources) = resources_dir() else {
+        nice_warn!("Latent Groove: no Resources folder beside the plugin binary; outputting silence. Re-run `cargo xtask bundle` and copy the whole bundle.");
+        return Models { groove: None, drums: None };
+    };
+    let runtime = match runtime(&resources) {
+        Ok(r) => r,
+        Err(e) => {
+            nice_warn!("Latent Groove: {e}; outputting silence");
+            return Models { groove: None, drums: None };
+        }
+    };
+    let store = match ModelStore::locate(Some(&resources.join("models"))) {
+        Ok(s) => s,
+        Err(e) => {
+            nice_warn!("Latent Groove: {e}; outputting silence");
+            return Models { groove: None, drums: None };
+        }
+    };
+    let groove = GrooveModel::load(&runtime, &store, false)
+        .map_err(|e| nice_warn!("Latent Groove: groove model unusable, no patterns: {e}"))
+        .ok();
+    let drums = DrumModel::load(&runtime, &store).map_err(|e| nice_warn!("Latent Groove: drum model unusable, silent kit: {e}")).ok();
+    Models { groove, drums }
+}
+
+fn spawn_worker(saved: Arc<GrooveParams>) -> WorkerLink {
+    let (requests, mut req_rx) = rtrb::RingBuffer::<Request>::new(64);
+    let (mut pat_tx, patterns) = rtrb::RingBuffer::<Pattern>::new(8);
+    let (mut kit_tx, kits) = rtrb::RingBuffer::<Box<Kit>>::new(4);
+    let (garbage, mut garbage_rx) = rtrb::RingBuffer::<Box<Kit>>::new(16);
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop_worker = stop.clone();
+    let thread = std::thread::Builder::new()
+        .name("latent-groove-worker".into())
+        .spawn(move || {
+            let models = load_models();
+            while !stop_worker.load(Ordering::Acquire) {
+                while garbage_rx.pop().is_ok() {}
+                // Only the newest request of each kind matters: knob sweeps coalesce.
+                let (mut pattern_req, mut kit_req) = (None, None);
+                while let Ok(r) = req_rx.pop() {
+                    match r {
+                        Request::Pattern(k) => pattern_req = Some(k),
+                        Request::Kit(k, rate) => kit_req = Some((k, rate)),
+                    }
+                }
+                if let (Some(knobs), Some(model)) = (pattern_req, models.groove.as_ref()) {
+                    let z = knobs.latent(model.spec());
+                    match model.decode(std::slice::from_ref(&z)) {
+                        Ok(p) => {
+                            let _ = pat_tx.push(p[0]);
+                            if let Ok(mut s) = saved.state.write() {
+                                s.latent = z;
+                            }
+                        }
+                        Err(e) => nice_warn!("Latent Groove: {e}"),
+                    }
+                }
+                if let (Some((knobs, rate)), Some(model)) = (kit_req, models.drums.as_ref()) {
+                    match model.kit(&knobs) {
+                        Ok(kit) => {
+                            let _ = kit_tx.push(Box::new(kit.resampled(rate)));
+                        }
+                        Err(e) => nice_warn!("Latent Groove: {e}"),
+                    }
+                }
+                if pattern_req.is_none() && kit_req.is_none() {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+            }
+        })
+        .expect("spawning the Latent Groove worker thread");
+    WorkerLink { requests, patterns, kits, garbage, stop, thread: Some(thread) }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct BlockEvent {
+    timing: u32,
+    on: bool,
+    key: u8,
+    velocity: f32,
+}
+
+pub struct LatentGroove {
+    params: Arc<GrooveParams>,
+    presets: Arc<Vec<GroovePreset>>,
+    worker: Option<WorkerLink>,
+    sample_rate: f32,
+    player: Player,
+    mono: Vec<f32>,
+    current: Pattern,
+    /// A decoded pattern waiting for its bar, and that bar.
+    pending: Option<(Pattern, i64)>,
+    kit: Option<Box<Kit>>,
+    /// A kit that could not be handed back yet (garbage queue full); retried next block.
+    kit_to_free: Option<Box<Kit>>,
+    sent_pattern: Option<GrooveKnobs>,
+    sent_kit: Option<KitKnobs>,
+    variation_button: bool,
+    /// Where the next block starts when the transport is stopped, and the tempo to run at.
+    free_beat: f64,
+    tempo: f64,
+    last_end_beat: Option<f64>,
+    note_offs: [Option<(u8, f64)>; 64],
+    events: [BlockEvent; MAX_EVENTS],
+}
+
+impl Default for LatentGroove {
+    fn default() -> Self {
+        let mut presets = Vec::new();
+        if let Some(dir) = resources_dir().map(|d| d.join("presets")) {
+            let (ok, bad) = presets::load_dir(&dir);
+            for e in bad {
+                nice_warn!("Latent Groove: skipping preset: {e}");
+            }
+            presets = ok;
+        }
+        presets.truncate(PRESET_SLOTS as usize);
+        let names = Arc::new(presets.iter().map(|p| p.name.clone()).collect());
+        LatentGroove {
+            params: Arc::new(GrooveParams::new(names)),
+            presets: Arc::new(presets),
+            worker: None,
+            sample_rate: 48_000.0,
+            player: Player::new(48_000.0),
+            mono: Vec::new(),
+            current: Pattern::default(),
+            pending: None,
+            kit: None,
+            kit_to_free: None,
+            sent_pattern: None,
+            sent_kit: None,
+            variation_button: false,
+            free_beat: 0.0,
+            tempo: 120.0,
+            last_end_beat: None,
+            note_offs: [None; 64],
+            events: [BlockEvent::default(); MAX_EVENTS],
+        }
+    }
+}
+
+impl LatentGroove {
+    fn effective_settings(&self) -> GrooveSettings {
+        let knobs = self.params.settings(self.params.variation.load(Ordering::Relaxed));
+        match self.params.preset.value() {
+            0 => knobs,
+            i => match self.presets.get(i as usize - 1) {
+                Some(p) => knobs.relative_to(&p.settings),
+                None => knobs,
+            },
+        }
+    }
+
+    /// Sends what changed to the worker. A full queue is retried next block.
+    fn request_changes(&mut self, settings: &GrooveSettings) {
+        let Some(worker) = self.worker.as_mut() else { return };
+        let pk = settings.groove_knobs();
+        if self.sent_pattern != Some(pk) && worker.requests.push(Request::Pattern(pk)).is_ok() {
+            self.sent_pattern = Some(pk);
+        }
+        let kk = settings.kit_knobs();
+        if self.sent_kit != Some(kk) && worker.requests.push(Request::Kit(kk, self.sample_rate as u32)).is_ok() {
+            self.sent_kit = Some(kk);
+        }
+    }
+
+    fn receive(&mut self, now_beat: f64) {
+        let Some(worker) = self.worker.as_mut() else { return };
+        if let Some(old) = self.kit_to_free.take() {
+            if let Err(rtrb::PushError::Full(old)) = worker.garbage.push(old) {
+                self.kit_to_free = Some(old);
+            }
+        }
+        while let Ok(kit) = worker.kits.pop() {
+            if let Some(old) = self.kit.replace(kit) {
+                if let Err(rtrb::PushError::Full(old)) = worker.garbage.push(old) {
+                    // Keep at most one; a second would have to be freed here. Keep the newest kit
+                    // playing and park the old one; the queue drains within milliseconds.
+                    if self.kit_to_free.is_none() {
+                        self.kit_to_free = Some(old);
+                    } else {
+                        std::mem::forget(old);
+                    }
+                }
+            }
+        }
+        let mut newest = None;
+        while let Ok(p) = worker.patterns.pop() {
+            newest = Some(p);
+        }
+        if let Some(mut p) = newest {
+            // Locked lanes keep what the playing pattern plays.
+            let locks = self.params.locks();
+            for (group, locked) in LOCK_GROUPS.iter().zip(locks) {
+                if locked {
+                    p.keep_lanes(&self.current, group);
+                }
+            }
+            // The first bar none of whose hits can have started (early hits reach half a step
+            // before their bar line).
+            let bar = ((now_beat + 0.125) / 4.0).floor() as i64 + 1;
+            self.pending = Some((p, bar));
+        }
+    }
+
+    fn push_event(events: &mut [BlockEvent; MAX_EVENTS], count: &mut usize, e: BlockEvent) {
+        if *count < MAX_EVENTS {
+            events[*count] = e;
+            *count += 1;
+        }
+    }
+}
+
+impl Plugin for LatentGroove {
+    const NAME: &'static str = "Latent Groove";
+    const VENDOR: &'static str = "Latentforge";
+    const URL: &'static str = "https://example.invalid/latentforge";
+    const EMAIL: &'static str = "latentforge@example.invalid";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[AudioIOLayout {
+        main_input_channels: None,
+        main_output_channels: NonZeroU32::new(2),
+        ..AudioIOLayout::const_default()
+    }];
+    const MIDI_INPUT: MidiConfig = MidiConfig::None;
+    const MIDI_OUTPUT: MidiConfig = MidiConfig::Basic;
+    const SAMPLE_ACCURATE_AUTOMATION: bool = false;
+
+    type SysExMessage = ();
+    type BackgroundTask = ();
+    type Editor = ();
+
+    fn params(&self) -> Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    fn filter_state(state: &mut PluginState) {
+        // Fields missing from an older or hand-made state keep their defaults; an unreadable
+        // groove-state is dropped with a log line instead of failing the whole load.
+        if let Some(raw) = state.fields.get("groove-state") {
+            if serde_json::from_str::<SavedState>(raw).is_err() {
+                nice_warn!("Latent Groove: unreadable groove-state in the saved project; using variation 0");
+                state.fields.remove("groove-state");
+            }
+        }
+    }
+
+    fn activate(&mut self, _layout: &AudioIOLayout, config: &BufferConfig, context: &mut impl ActivateContext<Self>) -> bool {
+        self.sample_rate = config.sample_rate;
+        self.player = Player::new(config.sample_rate);
+        self.mono = vec![0.0; config.max_buffer_size as usize];
+        if self.worker.is_none() {
+            self.worker = Some(spawn_worker(self.params.clone()));
+        }
+        // A kit for another sample rate must be regenerated.
+        self.sent_kit = None;
+        // The plugin only generates: nothing is delayed.
+        context.set_latency_samples(0);
+        true
+    }
+
+    fn reset(&mut self) {
+        self.player.sampler.reset();
+        self.note_offs = [None; 64];
+        self.last_end_beat = None;
+    }
+
+    fn deactivate(&mut self) {
+        // Stopping the worker joins a thread: fine here, never on the audio thread.
+        self.worker = None;
+        self.sent_pattern = None;
+        self.sent_kit = None;
+    }
+
+    fn process(&mut self, buffer: &mut Buffer, _aux: &mut AuxiliaryBuffers, context: &mut impl ProcessContext<Self>) -> ProcessStatus {
+        let n = buffer.samples();
+        // "New variation" acts on its rising edge, like a button.
+        let button = self.params.new_variation.value();
+        if button && !self.variation_button {
+            let v = self.params.variation.load(Ordering::Relaxed).wrapping_add(1);
+            self.params.variation.store(v, Ordering::Relaxed);
+        }
+        self.variation_button = button;
+        let settings = self.effective_settings();
+        self.request_changes(&settings);
+
+        let transport = context.transport();
+        if let Some(t) = transport.tempo.filter(|t| t.is_finite() && *t > 1.0) {
+            self.tempo = t.min(999.0);
+        }
+        let start_beat = match (transport.playing, transport.pos_beats()) {
+            (true, Some(b)) if b.is_finite() => b,
+            _ => self.free_beat,
+        };
+        let beats_per_sample = self.tempo / 60.0 / self.sample_rate as f64;
+        let end_beat = start_beat + beats_per_sample * n as f64;
+        // A jump (loop, locate) drops hanging notes and lets a waiting pattern start now.
+        if self.last_end_beat.is_some_and(|e| (e - start_beat).abs() > 1e-6) {
+            if let Some((p, _)) = self.pending.take() {
+                self.current = p;
+            }
+        }
+        self.receive(start_beat);
+
+        let mut count = 0;
+        for off in self.note_offs.iter_mut() {
+            if let Some((key, beat)) = *off {
+                if beat < end_beat || (self.last_end_beat.is_some_and(|e| (e - start_beat).abs() > 1e-6)) {
+                    let timing = (((beat - start_beat) / beats_per_sample).max(0.0) as u32).min(n.saturating_sub(1) as u32);
+                    Self::push_event(&mut self.events, &mut count, BlockEvent { timing, on: false, key, velocity: 0.0 });
+                    *off = None;
+                }
+            }
+        }
+
+        let feel = settings.feel();
+        let len = n.min(self.mono.len());
+        let mono = &mut self.mono[..len];
+        mono.fill(0.0);
+        let current = &self.current;
+        let pending = self.pending.as_ref();
+        let pattern_for_bar = |bar: i64| match pending {
+            Some((p, from)) if bar >= *from => p,
+            _ => current,
+        };
+        let events = &mut self.events;
+        let note_offs = &mut self.note_offs;
+        self.player.render_block(start_beat, self.tempo, &feel, pattern_for_bar, self.kit.as_deref(), mono, |hit, offset| {
+            let key = GM_NOTES[hit.lane];
+            Self::push_event(events, &mut count, BlockEvent { timing: offset as u32, on: true, key, velocity: hit.velocity });
+            if let Some(slot) = note_offs.iter_mut().find(|s| s.is_none()) {
+                *slot = Some((key, hit.beat + NOTE_BEATS));
+            }
+        });
+
+        // Hosts want events in time order; offs first at equal times. Insertion sort: no allocation.
+        let events = &mut self.events[..count];
+        for i in 1..events.len() {
+            let mut j = i;
+            while j > 0 && (events[j - 1].timing, events[j - 1].on) > (events[j].timing, events[j].on) {
+                events.swap(j - 1, j);
+                j -= 1;
+            }
+        }
+        for e in events.iter() {
+            let event = if e.on {
+                NoteEvent::NoteOn { timing: e.timing, voice_id: VoiceID::Wildcard, channel: Channel::Number(9), key: Key::Number(e.key), velocity: e.velocity }
+            } else {
+                NoteEvent::NoteOff { timing: e.timing, voice_id: VoiceID::Wildcard, channel: Channel::Number(9), key: Key::Number(e.key), velocity: 0.0 }
+            };
+            let _ = context.try_send_event(event);
+        }
+
+        // Promote the waiting pattern once every hit of earlier bars is behind us.
+        if let Some((p, from)) = self.pending {
+            if end_beat >= from as f64 * 4.0 + 0.25 {
+                self.current = p;
+                self.pending = None;
+            }
+        }
+        self.free_beat = end_beat;
+        self.last_end_beat = Some(end_beat);
+
+        let gain = &self.params.gain.smoothed;
+        for (i, mut frame) in buffer.iter_samples().enumerate() {
+            let g = gain.next();
+            let s = self.mono.get(i).copied().unwrap_or(0.0) * g;
+            // Finite, bounded, and no denormals reach the host.
+            let s = if s.is_finite() && s.abs() > 1e-30 { s.clamp(-4.0, 4.0) } else { 0.0 };
+            for out in frame.iter_mut() {
+                *out = s;
+            }
+        }
+        ProcessStatus::Normal
+    }
+}
+
+impl ClapPlugin for LatentGroove {
+    const CLAP_ID: &'static str = "org.latentforge.latent-groove";
+    const CLAP_DESCRIPTION: Option<&'static str> = Some("Drum MIDI and drum audio from latent knobs");
+    const CLAP_MANUAL_URL: Option<&'static str> = None;
+    const CLAP_SUPPORT_URL: Option<&'static str> = None;
+    const CLAP_FEATURES: &'static [ClapFeature] = &[ClapFeature::Instrument, ClapFeature::DrumMachine, ClapFeature::Stereo];
+}
+
+impl Vst3Plugin for LatentGroove {
+    const VST3_CLASS_ID: [u8; 16] = *b"LatentfrgGroove1";
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = &[Vst3SubCategory::Instrument, Vst3SubCategory::Drum];
+}
+
+nice_export_clap!(LatentGroove);
+nice_export_vst3!(LatentGroove);
+
+/// Steps per bar, re-exported for the host tests.
+pub const GRID_STEPS_PER_BAR: usize = STEPS_PER_BAR;

@@ -1,0 +1,227 @@
+//! `latentforge groove`: drum grooves as MIDI files and WAV renders, offline.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use latentforge::drums::{self, DrumModel};
+use latentforge::groove::{self, GrooveModel, PATTERN_BARS};
+use latentforge::models::ModelStore;
+use latentforge::presets::{self, GroovePreset, GrooveSettings, MAX_SEED};
+
+use crate::GlobalArgs;
+
+#[derive(Args)]
+pub struct GrooveArgs {
+    /// Seed of the groove; the same seed gives the same grooves on every machine.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=MAX_SEED as i64))]
+    seed: Option<u32>,
+    /// How many grooves (the seed's own groove, then its variations 1, 2, ...).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    count: u32,
+    /// Length of each groove in bars.
+    #[arg(long, default_value = "4", value_parser = ["2", "4", "8"])]
+    bars: String,
+    /// Tempo of the MIDI file and the render (default: the preset's, else 120).
+    #[arg(long, value_parser = parse_bpm)]
+    bpm: Option<f64>,
+    /// Output folder (created if missing). Files are never overwritten unless --force.
+    #[arg(long, value_name = "DIR")]
+    out_dir: PathBuf,
+    /// Start from a factory preset (file stem or name in presets/groove/); flags override it.
+    #[arg(long, value_name = "NAME")]
+    preset: Option<String>,
+    /// Presets folder (default: presets/groove beside the models folder).
+    #[arg(long, value_name = "DIR")]
+    presets: Option<PathBuf>,
+    /// Encode this drum clip and write variations around it instead of sampling new grooves.
+    #[arg(long, value_name = "CLIP.mid")]
+    from: Option<PathBuf>,
+    /// How far --from variations stray from the clip, in latent standard deviations.
+    #[arg(long, default_value_t = 0.5)]
+    spread: f32,
+    /// 0..2: how adventurous sampled grooves are (1 = as the training data).
+    #[arg(long)]
+    temperature: Option<f32>,
+    /// 0..1: fewer (0) or more (1) hits than the model's own choice (0.5).
+    #[arg(long)]
+    density: Option<f32>,
+    /// 0..1: delay of every second 16th (1 = triplet shuffle).
+    #[arg(long)]
+    swing: Option<f32>,
+    /// 0..1: how much of the model's micro-timing is played (0 = quantised).
+    #[arg(long)]
+    humanize_timing: Option<f32>,
+    /// 0..1: how much of the model's dynamics is played (0 = flat velocities).
+    #[arg(long)]
+    humanize_velocity: Option<f32>,
+    /// Seed of the generated drum kit used for the WAV renders.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=MAX_SEED as i64))]
+    kit_seed: Option<u32>,
+    /// 0..1: morphs the kit along a path through the drum model's latent space.
+    #[arg(long)]
+    kit_timbre: Option<f32>,
+    /// Write only MIDI files, no WAV renders.
+    #[arg(long)]
+    no_audio: bool,
+    /// Replace existing output files.
+    #[arg(long)]
+    force: bool,
+}
+
+fn parse_bpm(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if (20.0..=400.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err("tempo must be 20..400 BPM".into())
+    }
+}
+
+fn unit(name: &str, v: Option<f32>, lo: f32, hi: f32) -> Result<Option<f32>> {
+    match v {
+        Some(x) if !(lo..=hi).contains(&x) => bail!("--{name} {x} is outside {lo}..{hi}"),
+        other => Ok(other),
+    }
+}
+
+pub fn run(g: &GlobalArgs, args: GrooveArgs) -> Result<u8> {
+    let bars: usize = args.bars.parse().expect("clap checked");
+    let store = ModelStore::locate(g.models.as_deref())?;
+    let preset = match &args.preset {
+        Some(name) => {
+            let dir = args.presets.clone().unwrap_or_else(|| default_presets_dir(&store.dir));
+            Some(presets::find(&dir, name)?)
+        }
+        None => None,
+    };
+    let settings = settings_from(&args, preset.as_ref())?;
+    let bpm = args.bpm.or(preset.as_ref().map(|p| p.bpm)).unwrap_or(120.0);
+    if !(args.spread.is_finite() && (0.0..=3.0).contains(&args.spread)) {
+        bail!("--spread {} is outside 0..3", args.spread);
+    }
+
+    let runtime = crate::runtime(g)?;
+    let model = GrooveModel::load(&runtime, &store, args.from.is_some())?;
+    let kit = if args.no_audio {
+        None
+    } else {
+        Some(DrumModel::load(&runtime, &store)?.kit(&settings.kit_knobs())?)
+    };
+
+    // One list of 2-bar latents per output file.
+    let phrases = bars / PATTERN_BARS;
+    let (stem, latents): (String, Vec<Vec<Vec<f32>>>) = match &args.from {
+        Some(clip) => {
+            let patterns = groove::patterns_from_midi(clip)?;
+            let encoded = model.encode(&patterns)?;
+            let stem = clip.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "clip".into());
+            let outs = (0..args.count)
+                .map(|k| {
+                    (0..phrases)
+                        .map(|j| {
+                            let (mu, _) = &encoded[j % encoded.len()];
+                            groove::neighbour(mu, settings.seed as u64, (k as u64) << 8 | j as u64, args.spread)
+                        })
+                        .collect()
+                })
+                .collect();
+            (format!("{stem}_var"), outs)
+        }
+        None => {
+            let outs = (0..args.count)
+                .map(|k| {
+                    let mut knobs = settings.groove_knobs();
+                    knobs.variation = settings.variation + k;
+                    let main = knobs.latent(model.spec());
+                    // Phrases: A A' for 4 bars, A A' A A'' for 8, with small fills-like changes.
+                    (0..phrases)
+                        .map(|j| match j % 2 {
+                            0 => main.clone(),
+                            _ => groove::neighbour(&main, knobs.seed, (k as u64) << 8 | j as u64, 0.3),
+                        })
+                        .collect()
+                })
+                .collect();
+            (format!("groove_s{}", settings.seed), outs)
+        }
+    };
+
+    std::fs::create_dir_all(&args.out_dir).with_context(|| format!("{}: cannot create the output folder", args.out_dir.display()))?;
+    let bar = if g.quiet || args.count < 2 {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(args.count as u64)
+            .with_style(ProgressStyle::with_template("{spinner} {bar:30} {pos}/{len} grooves {msg}").expect("static template"))
+    };
+    let feel = settings.feel();
+    for (k, phrase) in latents.iter().enumerate() {
+        let patterns = model.decode(phrase)?;
+        let base = args.out_dir.join(format!("{stem}{k:02}"));
+        let mid = base.with_extension("mid");
+        check_free(&mid, args.force, args.from.as_deref())?;
+        latentforge::atomic_file::write_bytes_atomic(&mid, &groove::midi_file(&patterns, &feel, bpm))
+            .with_context(|| format!("{}: cannot write", mid.display()))?;
+        let mut line = mid.display().to_string();
+        if let Some(kit) = &kit {
+            let wav = base.with_extension("wav");
+            check_free(&wav, args.force, None)?;
+            let audio = drums::render_patterns(&patterns, &feel, bpm, kit);
+            drums::write_wav(&wav, &audio, kit.sample_rate)?;
+            line.push_str(&format!(" + {}", wav.display()));
+        }
+        let hits: usize = patterns.iter().map(|p| p.hit_counts(feel.density).iter().sum::<usize>()).sum();
+        if !g.quiet {
+            bar.suspend(|| println!("{line} ({bars} bars, {hits} hits, {bpm} BPM)"));
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(0)
+}
+
+fn settings_from(args: &GrooveArgs, preset: Option<&GroovePreset>) -> Result<GrooveSettings> {
+    let mut s = preset.map(|p| p.settings).unwrap_or_default();
+    if let Some(v) = args.seed {
+        s.seed = v;
+    }
+    if let Some(v) = unit("temperature", args.temperature, 0.0, 2.0)? {
+        s.temperature = v;
+    }
+    if let Some(v) = unit("density", args.density, 0.0, 1.0)? {
+        s.density = v;
+    }
+    if let Some(v) = unit("swing", args.swing, 0.0, 1.0)? {
+        s.swing = v;
+    }
+    if let Some(v) = unit("humanize-timing", args.humanize_timing, 0.0, 1.0)? {
+        s.humanize_timing = v;
+    }
+    if let Some(v) = unit("humanize-velocity", args.humanize_velocity, 0.0, 1.0)? {
+        s.humanize_velocity = v;
+    }
+    if let Some(v) = args.kit_seed {
+        s.kit_seed = v;
+    }
+    if let Some(v) = unit("kit-timbre", args.kit_timbre, 0.0, 1.0)? {
+        s.kit_timbre = v;
+    }
+    Ok(s)
+}
+
+fn check_free(out: &Path, force: bool, input: Option<&Path>) -> Result<()> {
+    if input.is_some_and(|i| latentforge::frame::is_same_file(out, i)) {
+        bail!("{}: output would overwrite the input clip; choose another --out-dir", out.display());
+    }
+    if out.exists() && !force {
+        bail!("{} exists; pass --force to replace it or choose another --out-dir", out.display());
+    }
+    Ok(())
+}
+
+fn default_presets_dir(models_dir: &Path) -> PathBuf {
+    std::env::var_os("LATENTFORGE_PRESETS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| models_dir.parent().unwrap_or(Path::new(".")).join("presets/groove"))
+}

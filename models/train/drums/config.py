@@ -1,0 +1,40 @@
+"""Paths and settings shared by the drum one-shot model's data, training, export and evaluation."""
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+WORK = Path(os.environ.get("LATENTFORGE_WORK", ROOT / ".work"))
+DEB_DIR = WORK / "debs"
+KITS_DIR = WORK / "hydrogen" / "usr" / "share" / "hydrogen" / "data" / "drumkits"
+DATA = WORK / "drums-data"
+CKPT = WORK / "drums-ckpt"
+MODELS = ROOT / "models"
+DEB = "hydrogen-drumkits"
+DEB_VERSION = "2017.09.19~dfsg-1"
+
+SR = 48000
+LENGTH = 48000                 # 1 s one-shots
+LANES = ["kick", "snare", "closed_hat", "open_hat", "low_tom", "mid_tom", "high_tom", "crash", "ride"]
+LATENT = 8
+HELD_OUT = 0.2                 # fraction of each lane's samples kept for evaluation
+
+# Every kit in the package, its license (debian/copyright and the kit's own drumkit.xml/README),
+# and whether we train on it. The shipped model combines CC0, CC-BY-3.0 and GPL-2/GPL-2+ kits,
+# so the model file is distributed under GPL-2.0 (see the card). CC-BY-SA kits are left out:
+# share-alike 3.0 cannot be combined with GPL-2 in one derived work.
+KITS = {
+    "Audiophob": ("CC0-1.0", "soundcloud.com/audiophobdubstep", True),
+    "rumpf_kit_z01_h2": ("CC-BY-3.0", "Emanuel Rumpf", True),
+    "ElectricEmpireKit": ("GPL-2+", "Artemiy Pavlov (Artemio)", True),
+    "HardElectro1": ("GPL-2+", "Artemiy Pavlov (Artemio)", True),
+    "VariBreaks": ("GPL-2+", "Artemiy Pavlov (Artemio)", True),
+    "Millo-Drums_v.1": ("GPL-2", "Emiliano Grilli (Emillo)", True),
+    "Millo_MultiLayered2": ("GPL-2", "Emiliano Grilli (Emillo)", True),
+    "Millo_MultiLayered3": ("GPL-2", "Emiliano Grilli (Emillo)", True),
+    "The Black Pearl 1.0": ("GPL-2", "Glen MacArthur", True),
+    "ForzeeStereo": ("GPL-2", "Vladimir Sadovnikov, Alexander Belokurov", True),
+    "ColomboAcousticDrumkit": ("GPL-2+ with composition exception", "Marcos Guglielmetti", True),
+    "BJA_Pacific": ("CC-BY-SA-3.0-US", "Luc Tunguay", False),
+    "circAfrique v4": ("CC-BY-SA-3.0", "Jim Harney", False),
+    "Gimme A Hand 1.0": ("GPL-2", "Glen MacArthur", False),       # hand percussion: no kit lanes
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The drum one-shot model's whole run, resumable (`cargo xtask train drums`):
+# data (Debian hydrogen-drumkits) -> train (10-minute chunks, checkpointed) -> export -> evaluate -> card.
+# TRAIN_MINUTES sets the total training time (default 20, as shipped).
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(cd ../../.. && pwd)
+VENV=${VENV:-$ROOT/.work/venv}
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+"$VENV/bin/python" -c "import torch, soundfile, scipy, onnx, onnxruntime" 2>/dev/null || "$VENV/bin/pip" install -r requirements.txt
+PYTHON="$VENV/bin/python"
+[ -f "$ROOT/.work/drums-data/train.npz" ] || "$PYTHON" dataset.py
+TOTAL=${TRAIN_MINUTES:-20}
+while :; do
+  "$PYTHON" train.py --minutes 10 --until-minutes "$TOTAL"
+  trained=$("$PYTHON" -c "import torch,config; print(torch.load(config.CKPT/'last.pt',weights_only=False)['state']['seconds']/60)")
+  awk -v t="$trained" -v T="$TOTAL" 'BEGIN{exit !(t >= T - 0.1)}' && break
+done
+"$PYTHON" export.py
+"$PYTHON" evaluate.py
+"$PYTHON" card.py

@@ -1,0 +1,101 @@
+"""Writes models/groove-decoder/CARD.md and models/groove-encoder/CARD.md from the checkpoint's
+training record and evaluate.py's measurements."""
+import json
+
+import torch
+
+import config
+
+TEMPLATE = """# {name}
+
+{role}
+
+## Model
+GrooVAE-shaped VAE (models/train/groove/model.py): bidirectional GRU encoder (hidden {hidden}) to a
+{latent}-d latent; non-autoregressive decoder (latent broadcast over 32 steps + step embedding,
+2-layer bidirectional GRU, hidden {hidden}) giving per step and lane the hit probability, velocity
+(0..1) and micro-timing offset (-0.5..0.5 of a 16th). One ONNX call decodes a 2-bar pattern.
+Exported with opset 17, dynamic batch, single file. Version {version}.
+
+The decoder's hit probabilities carry a per-lane logit offset fitted at export on the training
+split, so that prior samples read at p > 0.5 (the plugin's density 50 %) hit each lane as often as
+the training data does: {bias}.
+Macro knobs 1-8 move latent dimensions {macros} (largest posterior-mean variance over the training
+windows first), each by up to ±2 prior standard deviations.
+
+## Data
+Groove MIDI Dataset (Gillick, Roberts, Engel, Eck, Bamman: "Learning to Groove with Inverse
+Sequence Transformations", ICML 2019; Magenta), **CC BY 4.0**, read from `../shared/data/groove-midi`
+(not redistributed). 4/4 files only; 2-bar windows hopping one bar, 16 steps per bar, the 9-lane
+reduction of the Roland TD-11 notes (kick, snare, closed hat, open hat, low/mid/high tom, crash,
+ride); windows with < 4 hits dropped. Train split: {n_train} windows; validation split: {n_val}
+windows (other sessions, never trained on).
+
+## Training
+{steps} steps of batch 128, Adam 1e-3 with cosine decay, KL weight 0.2 (warm-up over 2000 steps,
+free bits 0.05 nats/dim), {minutes:.1f} minutes on 2 CPU cores (`cargo xtask train groove`).
+
+## Measured (evaluate.py, through ONNX Runtime, validation split)
+Reconstruction (encode to the posterior mean, decode, hits at p > 0.5):
+
+| metric | value |
+|---|---|
+| cell accuracy (step x lane) | {r[cell_accuracy]} (all-silence baseline {r[silence_baseline_accuracy]}) |
+| hit precision / recall / F1 | {r[hit_precision]} / {r[hit_recall]} / {r[hit_f1]} |
+| velocity MAE on matched hits | {r[velocity_mae]} |
+| offset MAE on matched hits (16ths) | {r[offset_mae]} |
+
+{n_val} samples from the prior, z ~ N(0, I), against the {n_val} validation windows. "prior" is
+what the plugin plays (hits at p > 0.5 after calibration); "prior, sampled" draws each hit from
+its probability (GrooVAE's decoding); "train split" is the same number of training windows, the
+data-vs-data reference.
+
+| statistic | validation data | prior | prior, sampled | train split |
+|---|---|---|---|---|
+{rows}
+
+Onset density is hits per bar per lane. Syncopation is the mean Longuet-Higgins & Lee score per
+bar over the onsets of all lanes. Offsets are in 16ths (negative = ahead of the grid).
+
+Kernel MMD² (Gaussian kernel, bandwidth {m[bandwidth]} = median pairwise distance, on the
+32 x 9 hit grids), against the validation windows:
+
+| set | MMD² |
+|---|---|
+| prior (plugin decoding) | {m[prior_vs_validation]} |
+| prior, sampled hits | {m[prior_sampled_vs_validation]} |
+| train split (data vs data floor) | {m[train_vs_validation]} |
+| independent cells at the training hit rates (naive baseline) | {m[independent_cells_vs_validation]} |
+
+## Limits
+Trained for minutes on a CPU, not the hours GrooVAE used: samples are plausible beats but
+simpler than the data (see the statistics above); the prior's hits are less varied than human
+playing, and its micro-timing and velocity spread are narrower than the data's. 4/4 only.
+"""
+
+
+def main():
+    ck = torch.load(config.CKPT / "last.pt", weights_only=False)
+    ex = json.loads((config.CKPT / "exported.json").read_text())
+    ev = json.loads((config.CKPT / "eval.json").read_text())
+    sets = ("data", "prior", "prior_sampled", "train_split")
+    rows = []
+    for i, c in enumerate(config.CLASSES):
+        rows.append(f"| density {c} | " + " | ".join(f"{ev[s]['density'][i]:.2f}" for s in sets) + " |")
+    for key, label in (("hits_per_bar", "hits per bar (all lanes)"), ("syncopation", "syncopation"),
+                       ("velocity_mean", "velocity mean"), ("velocity_std", "velocity std"),
+                       ("offset_mean", "offset mean"), ("offset_std", "offset std")):
+        rows.append(f"| {label} | " + " | ".join(str(ev[s][key]) for s in sets) + " |")
+    common = dict(hidden=config.HIDDEN, latent=config.LATENT, version=f"0.1.{ck['state']['step']}",
+                  macros=ex["macro_dims"], bias=", ".join(f"{c} {b:+.2f}" for c, b in zip(config.CLASSES, ex["hit_bias"])),
+                  n_train=ev["windows"]["train"], n_val=ev["windows"]["validation"], steps=ck["state"]["step"],
+                  minutes=ck["state"]["seconds"] / 60, r=ev["reconstruction"], m=ev["mmd2"], rows="\n".join(rows))
+    for name, role in (("groove-decoder", "Latent -> 2-bar drum pattern. Used by the Latent Groove plugin and `latentforge groove`."),
+                       ("groove-encoder", "2-bar drum pattern -> latent posterior. Used by `latentforge groove --from clip.mid`; "
+                                          "trained jointly with groove-decoder (same card).")):
+        (config.MODELS / name / "CARD.md").write_text(TEMPLATE.format(name=name, role=role, **common))
+    print("cards written")
+
+
+if __name__ == "__main__":
+    main()
