@@ -22,7 +22,7 @@ def toml_list(xs):
 def main():
     ck = torch.load(config.CKPT / "last.pt", weights_only=False)
     model = DrumVAE()
-    model.load_state_dict(ck["model"])
+    model.load_state_dict(ck["model"], strict=False)
     model.eval()
     dec = model.decoder
     out_dir = config.MODELS / NAME

@@ -5,7 +5,7 @@ Decoder (exported): latent z (8) + lane one-hot (9) -> an MLP -> synthesis param
   slow gain curve (40 points, interpolated) each - snares, hats, cymbals, the attack of everything;
 - 4 sinusoids: level, decay, and a pitch that glides from a start to an end frequency with its
   own time constant - kick and tom bodies, the ring of a snare.
-All of it is written with ops ONNX has (exp, cumsum, sin, linear resize), so the exported graph
+All of it is written with ops ONNX has (exp, sin, floor, linear resize), so the exported graph
 renders audio directly: 1 s at 48 kHz per call, no vocoder and no phase reconstruction.
 Encoder (training only): log-mel spectrogram -> small CNN -> mean and log-variance of z.
 """
@@ -52,6 +52,7 @@ class Decoder(nn.Module):
         )
         self.register_buffer("bank", noise_bank())
         self.register_buffer("t_env", torch.linspace(0, (N - 1) / SR, FRAMES))
+        self.register_buffer("t_audio", torch.arange(N, dtype=torch.float32) / SR, persistent=False)
 
     def forward(self, z, lane):
         p = self.mlp(torch.cat([z, lane], dim=-1))
@@ -71,13 +72,17 @@ class Decoder(nn.Module):
         f_start = 30.0 * torch.exp(5.5 * torch.sigmoid(s[..., 2]))          # 30 Hz .. 7 kHz
         f_end = 30.0 * torch.exp(5.5 * torch.sigmoid(s[..., 3]))
         glide = 0.002 + 0.2 * torch.sigmoid(s[..., 4])
-        freq = f_end[..., None] + (f_start - f_end)[..., None] * torch.exp(-t / glide[..., None])
         tone_env = amp[..., None] * torch.exp(-t / amp_decay[..., None])
 
-        up = nn.functional.interpolate(torch.cat([env, tone_env, freq], 1), size=N, mode="linear", align_corners=True)
-        env, tone_env, freq = up[:, :b], up[:, b:b + SINES], up[:, b + SINES:]
+        up = nn.functional.interpolate(torch.cat([env, tone_env], 1), size=N, mode="linear", align_corners=True)
+        env, tone_env = up[:, :b], up[:, b:]
         noise = (env * self.bank[None]).sum(1)
-        phase = torch.cumsum(freq / SR, dim=-1)
+        # Phase in cycles is the integral of f_end + (f_start - f_end) exp(-t / glide), in closed
+        # form: exact at every sample, and identical in PyTorch and ONNX Runtime (a 48000-long
+        # cumulative sum is not: its rounding depends on the summation order).
+        ts = self.t_audio
+        g = glide[..., None]
+        phase = f_end[..., None] * ts + (f_start - f_end)[..., None] * g * (1 - torch.exp(-ts / g))
         phase = phase - torch.floor(phase)                                 # keep sin's argument small
         tone = (tone_env * torch.sin(2 * math.pi * phase)).sum(1)
         return noise + tone

@@ -7,7 +7,7 @@
 
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -185,8 +185,14 @@ struct WorkerLink {
     /// Old kits go back to the worker to be freed there, never on the audio thread.
     garbage: rtrb::Producer<Box<Kit>>,
     stop: Arc<AtomicBool>,
+    /// [`LOADED`], [`GROOVE_OK`], [`DRUMS_OK`] once the worker has tried to load its models.
+    status: Arc<AtomicU8>,
     thread: Option<JoinHandle<()>>,
 }
+
+const LOADED: u8 = 1;
+const GROOVE_OK: u8 = 2;
+const DRUMS_OK: u8 = 4;
 
 impl Drop for WorkerLink {
     fn drop(&mut self) {
@@ -273,10 +279,14 @@ fn spawn_worker(saved: Arc<GrooveParams>) -> WorkerLink {
     let (garbage, mut garbage_rx) = rtrb::RingBuffer::<Box<Kit>>::new(16);
     let stop = Arc::new(AtomicBool::new(false));
     let stop_worker = stop.clone();
+    let status = Arc::new(AtomicU8::new(0));
+    let status_worker = status.clone();
     let thread = std::thread::Builder::new()
         .name("latent-groove-worker".into())
         .spawn(move || {
             let models = load_models();
+            let ok = LOADED | if models.groove.is_some() { GROOVE_OK } else { 0 } | if models.drums.is_some() { DRUMS_OK } else { 0 };
+            status_worker.store(ok, Ordering::Release);
             while !stop_worker.load(Ordering::Acquire) {
                 while garbage_rx.pop().is_ok() {}
                 // Only the newest request of each kind matters: knob sweeps coalesce.
@@ -313,7 +323,7 @@ fn spawn_worker(saved: Arc<GrooveParams>) -> WorkerLink {
             }
         })
         .expect("spawning the Latent Groove worker thread");
-    WorkerLink { requests, patterns, kits, garbage, stop, thread: Some(thread) }
+    WorkerLink { requests, patterns, kits, garbage, stop, status, thread: Some(thread) }
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -332,6 +342,7 @@ pub struct LatentGroove {
     player: Player,
     mono: Vec<f32>,
     current: Pattern,
+    has_pattern: bool,
     /// A decoded pattern waiting for its bar, and that bar.
     pending: Option<(Pattern, i64)>,
     kit: Option<Box<Kit>>,
@@ -339,6 +350,10 @@ pub struct LatentGroove {
     kit_to_free: Option<Box<Kit>>,
     sent_pattern: Option<GrooveKnobs>,
     sent_kit: Option<KitKnobs>,
+    /// Requests sent whose answer has not arrived yet.
+    awaiting_pattern: bool,
+    awaiting_kit: bool,
+    process_mode: ProcessMode,
     variation_button: bool,
     /// Where the next block starts when the transport is stopped, and the tempo to run at.
     free_beat: f64,
@@ -368,11 +383,15 @@ impl Default for LatentGroove {
             player: Player::new(48_000.0),
             mono: Vec::new(),
             current: Pattern::default(),
+            has_pattern: false,
             pending: None,
             kit: None,
             kit_to_free: None,
             sent_pattern: None,
             sent_kit: None,
+            awaiting_pattern: false,
+            awaiting_kit: false,
+            process_mode: ProcessMode::Realtime,
             variation_button: false,
             free_beat: 0.0,
             tempo: 120.0,
@@ -401,10 +420,12 @@ impl LatentGroove {
         let pk = settings.groove_knobs();
         if self.sent_pattern != Some(pk) && worker.requests.push(Request::Pattern(pk)).is_ok() {
             self.sent_pattern = Some(pk);
+            self.awaiting_pattern = true;
         }
         let kk = settings.kit_knobs();
         if self.sent_kit != Some(kk) && worker.requests.push(Request::Kit(kk, self.sample_rate as u32)).is_ok() {
             self.sent_kit = Some(kk);
+            self.awaiting_kit = true;
         }
     }
 
@@ -416,6 +437,7 @@ impl LatentGroove {
             }
         }
         while let Ok(kit) = worker.kits.pop() {
+            self.awaiting_kit = false;
             if let Some(old) = self.kit.replace(kit) {
                 if let Err(rtrb::PushError::Full(old)) = worker.garbage.push(old) {
                     // Keep at most one; a second would have to be freed here. Keep the newest kit
@@ -431,6 +453,7 @@ impl LatentGroove {
         let mut newest = None;
         while let Ok(p) = worker.patterns.pop() {
             newest = Some(p);
+            self.awaiting_pattern = false;
         }
         if let Some(mut p) = newest {
             // Locked lanes keep what the playing pattern plays.
@@ -440,10 +463,36 @@ impl LatentGroove {
                     p.keep_lanes(&self.current, group);
                 }
             }
-            // The first bar none of whose hits can have started (early hits reach half a step
-            // before their bar line).
-            let bar = ((now_beat + 0.125) / 4.0).floor() as i64 + 1;
-            self.pending = Some((p, bar));
+            if !self.has_pattern {
+                // Nothing is playing yet: start at once rather than wait a bar in silence.
+                self.current = p;
+                self.has_pattern = true;
+            } else {
+                // The first bar none of whose hits can have started (early hits reach half a
+                // step before their bar line).
+                let bar = ((now_beat + 0.125) / 4.0).floor() as i64 + 1;
+                self.pending = Some((p, bar));
+            }
+        }
+    }
+
+    /// Offline rendering (bounce, export) runs faster than real time, so it waits for the worker
+    /// instead of rendering bars before their pattern or kit exist. Never in real-time modes.
+    fn wait_for_worker(&mut self) {
+        let Some(worker) = self.worker.as_ref() else { return };
+        let status = worker.status.clone();
+        for _ in 0..10_000 {
+            let s = status.load(Ordering::Acquire);
+            let pattern_due = self.awaiting_pattern && s & GROOVE_OK != 0;
+            let kit_due = self.awaiting_kit && s & DRUMS_OK != 0;
+            if s & LOADED != 0 && !pattern_due && !kit_due {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+            let Some(worker) = self.worker.as_mut() else { return };
+            if !worker.patterns.is_empty() || !worker.kits.is_empty() {
+                return;
+            }
         }
     }
 
@@ -492,6 +541,7 @@ impl Plugin for LatentGroove {
 
     fn activate(&mut self, _layout: &AudioIOLayout, config: &BufferConfig, context: &mut impl ActivateContext<Self>) -> bool {
         self.sample_rate = config.sample_rate;
+        self.process_mode = config.process_mode;
         self.player = Player::new(config.sample_rate);
         self.mono = vec![0.0; config.max_buffer_size as usize];
         if self.worker.is_none() {
@@ -515,6 +565,8 @@ impl Plugin for LatentGroove {
         self.worker = None;
         self.sent_pattern = None;
         self.sent_kit = None;
+        self.awaiting_pattern = false;
+        self.awaiting_kit = false;
     }
 
     fn process(&mut self, buffer: &mut Buffer, _aux: &mut AuxiliaryBuffers, context: &mut impl ProcessContext<Self>) -> ProcessStatus {
@@ -528,6 +580,9 @@ impl Plugin for LatentGroove {
         self.variation_button = button;
         let settings = self.effective_settings();
         self.request_changes(&settings);
+        if self.process_mode == ProcessMode::Offline {
+            self.wait_for_worker();
+        }
 
         let transport = context.transport();
         if let Some(t) = transport.tempo.filter(|t| t.is_finite() && *t > 1.0) {

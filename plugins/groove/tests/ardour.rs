@@ -1,0 +1,111 @@
+//! The VST3 in a real DAW: headless Ardour 7 (`ardour7-lua`, "None (Dummy)" backend) loads the
+//! bundled Latent Groove on a MIDI track and exports 4 bars at 120 BPM to WAV
+//! (tests/ardour/export_groove.lua). The export must be non-silent and its drum onsets must sit
+//! on the 16th-note grid. `cargo xtask test` installs Debian's `ardour` package first.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const RATE: usize = 48_000;
+const STEP: usize = RATE * 60 / 120 / 4;
+
+fn vst3_bundle() -> PathBuf {
+    std::env::var_os("LATENT_GROOVE_VST3").map(PathBuf::from).unwrap_or_else(|| {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bundled/vst3/Latent Groove.vst3")
+    })
+}
+
+/// Onsets: 2 ms frames whose energy jumps well above the previous 10 ms, at least a 32nd apart.
+fn onsets(x: &[f32]) -> Vec<usize> {
+    let hop = 96;
+    let energy: Vec<f32> = x.chunks(hop).map(|c| c.iter().map(|v| v * v).sum::<f32>() / hop as f32).collect();
+    let mut out: Vec<usize> = Vec::new();
+    for i in 5..energy.len() {
+        let before = energy[i - 5..i].iter().cloned().fold(0.0f32, f32::max);
+        if energy[i] > 1e-5 && energy[i] > 8.0 * before.max(1e-7) && out.last().is_none_or(|&l| i * hop - l > STEP / 2) {
+            // Refine to the first sample of the frame that rises above 10 % of the frame's peak.
+            let frame = &x[(i - 1) * hop..((i + 1) * hop).min(x.len())];
+            let peak = frame.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            let first = frame.iter().position(|v| v.abs() > 0.1 * peak).unwrap_or(0);
+            out.push((i - 1) * hop + first);
+        }
+    }
+    out
+}
+
+#[test]
+fn vst3_in_headless_ardour_exports_grooves_on_the_grid() {
+    let bundle = vst3_bundle();
+    assert!(bundle.is_dir(), "{} is missing: run `cargo xtask bundle`", bundle.display());
+    let lua = which("ardour7-lua").expect("ardour7-lua not found: `cargo xtask test` installs Debian's `ardour` package (apt-get install ardour)");
+
+    // Ardour scans ~/.vst3: give it a private HOME whose .vst3 holds only this bundle.
+    let work = tempfile::tempdir().unwrap();
+    let home = work.path().join("home");
+    let vst3 = home.join(".vst3");
+    std::fs::create_dir_all(&vst3).unwrap();
+    copy_dir(&bundle, &vst3.join(bundle.file_name().unwrap()));
+    let session = work.path().join("session");
+    let export = work.path().join("export");
+    std::fs::create_dir_all(&export).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ardour/export_groove.lua");
+    let out = Command::new(lua)
+        .arg(&script)
+        .env("HOME", &home)
+        .env("VST3_PATH", &vst3)
+        .env("LG_SESSION_DIR", &session)
+        .env("LG_EXPORT_DIR", &export)
+        .output()
+        .expect("running ardour7-lua");
+    let log = format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(log.contains("exported"), "ardour7-lua did not export (exit {:?}):\n{log}", out.status.code());
+
+    let wav = std::fs::read_dir(&export)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|e| e == "wav"))
+        .unwrap_or_else(|| panic!("no WAV in {}:\n{log}", export.display()));
+    let mut reader = hound::WavReader::open(&wav).unwrap();
+    let spec = reader.spec();
+    assert_eq!(spec.sample_rate as usize, RATE);
+    let ch = spec.channels as usize;
+    let samples: Vec<f32> = match spec.sample_format {
+        hound::SampleFormat::Float => reader.samples::<f32>().map(|s| s.unwrap()).collect(),
+        hound::SampleFormat::Int => {
+            let scale = (1i64 << (spec.bits_per_sample - 1)) as f32;
+            reader.samples::<i32>().map(|s| s.unwrap() as f32 / scale).collect()
+        }
+    };
+    let left: Vec<f32> = samples.chunks(ch).map(|f| f[0]).collect();
+    assert!(left.len() >= 4 * 16 * STEP - RATE / 10, "4 bars exported, got {} samples", left.len());
+    let peak = left.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    assert!(peak > 0.01, "export is silent (peak {peak})");
+    assert!(left.iter().all(|v| v.is_finite()));
+
+    let found = onsets(&left);
+    assert!(found.len() >= 8, "too few onsets: {found:?}");
+    let off: Vec<(usize, i64)> = found
+        .iter()
+        .map(|&o| (o, o as i64 - ((o as f64 / STEP as f64).round() as i64 * STEP as i64)))
+        .collect();
+    // Within 2 ms of a 16th line (the onset detector's resolution plus the sound's own attack).
+    let bad: Vec<_> = off.iter().filter(|(_, d)| d.abs() > 96).collect();
+    assert!(bad.is_empty(), "onsets off the grid (sample, distance): {bad:?} of {off:?}");
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?.to_str()?.split(':').map(|d| Path::new(d).join(name)).find(|p| p.is_file())
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dst = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dst);
+        } else {
+            std::fs::copy(e.path(), dst).unwrap();
+        }
+    }
+}
