@@ -13,8 +13,8 @@ use crate::runtime::{Runtime, SharedSession};
 pub const DRUM_MODEL: &str = "drums";
 /// Voices that can sound at once; the oldest is reused beyond that.
 pub const VOICES: usize = 32;
-/// Peak level of every generated one-shot.
-const KIT_PEAK: f32 = 0.9;
+/// Peak level of every generated one-shot: -6 dBFS, headroom for hits that overlap.
+const KIT_PEAK: f32 = 0.5;
 /// Open hat voices fade out over this long when a closed hat chokes them.
 const CHOKE_SECONDS: f32 = 0.004;
 
@@ -133,8 +133,8 @@ impl DrumModel {
         let n = self.spec.length;
         let lanes = std::array::from_fn(|l| {
             let mut s: Vec<f32> = audio[l * n..(l + 1) * n].iter().map(|v| if v.is_finite() { v.clamp(-1.0, 1.0) } else { 0.0 }).collect();
-            // The training one-shots were peak-normalised to 0.9; generated ones come out
-            // quieter and uneven, so each is brought to the same peak (velocity does the rest).
+            // Generated one-shots come out at uneven levels; each is brought to the same peak
+            // (velocity and the output gain do the rest).
             let peak = s.iter().fold(0.0f32, |m, v| m.max(v.abs()));
             if peak > 1e-4 {
                 let g = KIT_PEAK / peak;

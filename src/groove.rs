@@ -426,11 +426,18 @@ pub fn midi_file(patterns: &[Pattern], feel: &Feel, bpm: f64) -> Vec<u8> {
     const PPQ: u16 = 480;
     let total_beats = (patterns.len() * PATTERN_STEPS) as f64 / 4.0;
     let mut events: Vec<(u64, bool, u8, u8)> = Vec::new(); // (tick, is_on, key, vel)
-    hits_between(0.0, total_beats, feel, |bar| &patterns[(bar as usize / PATTERN_BARS).min(patterns.len() - 1)], |h| {
-        let tick = (h.beat * PPQ as f64).round().max(0.0) as u64;
+    let end = (total_beats * PPQ as f64) as u64;
+    let steps = (patterns.len() * PATTERN_STEPS) as i64;
+    hits_between(0.0, total_beats, feel, |bar| &patterns[(bar.max(0) as usize / PATTERN_BARS).min(patterns.len() - 1)], |h| {
+        // Only the clip's own steps: an early hit of the next loop's downbeat would double when
+        // the clip is looped. Everything stays inside the clip, so it loops cleanly.
+        if !(0..steps).contains(&h.step) {
+            return;
+        }
+        let tick = ((h.beat * PPQ as f64).round().max(0.0) as u64).min(end - 1);
         let vel = (h.velocity * 127.0).round().clamp(1.0, 127.0) as u8;
         events.push((tick, true, GM_NOTES[h.lane], vel));
-        events.push((tick + PPQ as u64 / 8, false, GM_NOTES[h.lane], 0));
+        events.push(((tick + PPQ as u64 / 8).min(end), false, GM_NOTES[h.lane], 0));
     });
     // Offs before ons at the same tick, so a retrigger is never cut by the previous note's off.
     events.sort_by_key(|e| (e.0, e.1));
@@ -449,7 +456,6 @@ pub fn midi_file(patterns: &[Pattern], feel: &Feel, bpm: f64) -> Vec<u8> {
         track.push(TrackEvent { delta: u28::new((tick - now) as u32), kind: TrackEventKind::Midi { channel: u4::new(9), message } });
         now = tick;
     }
-    let end = (total_beats * PPQ as f64) as u64;
     track.push(TrackEvent { delta: u28::new(end.saturating_sub(now) as u32), kind: TrackEventKind::Meta(MetaMessage::EndOfTrack) });
     let smf = midly::Smf { header: midly::Header::new(midly::Format::SingleTrack, midly::Timing::Metrical(PPQ.into())), tracks: vec![track] };
     let mut out = Vec::new();

@@ -144,7 +144,7 @@ pub fn run(g: &GlobalArgs, args: GrooveArgs) -> Result<u8> {
                         .collect()
                 })
                 .collect();
-            (format!("groove_s{}", settings.seed), outs)
+            (format!("groove_s{}_", settings.seed), outs)
         }
     };
 

@@ -75,7 +75,7 @@ enum Command {
         latentforge groove --seed 7 --count 4 --bars 4 --bpm 96 --out-dir grooves/\n  \
         latentforge groove --preset boom-bap --count 8 --out-dir grooves/\n  \
         latentforge groove --from my_beat.mid --spread 0.4 --count 6 --out-dir variations/\n\n\
-        Files are named groove_s<seed><k>.mid/.wav (or <clip>_var<k> with --from); 2-bar patterns loop\n\
+        Files are named groove_s<seed>_<k>.mid/.wav (or <clip>_var<k> with --from); 2-bar patterns loop\n\
         to the requested length with small phrase changes. MIDI is General MIDI drums on channel 10.")]
     Groove(groove::GrooveArgs),
     /// List the bundled models and check each file against its manifest.

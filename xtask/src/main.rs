@@ -38,6 +38,8 @@ const HELP: &str = "cargo xtask <task>
   test                 setup, then every test of the workspace
   bench denoise [--device cpu|cuda] [--frames N]
                        our denoiser vs Intel OIDN (pyoidn) on the same 1920x1080 frames
+  bench groove         Latent Groove process() cost per block (64/512 samples, 10 000 blocks)
+                       and the worker's pattern/kit decode times
   train denoise        render the data set and train/export/evaluate the denoisers (hours)
   train groove|drums   train/export/evaluate the groove VAE or the drum one-shot model
   bundle [--alloc-check]
@@ -222,6 +224,7 @@ fn test(extra: &[String]) -> Result<()> {
     // The plugin tests load real bundles: the release one and the allocation-checking debug one.
     let clap = bundle(false)?;
     let alloc_check = bundle(true)?;
+    ensure_ardour()?;
     run(cargo()
         .current_dir(&root)
         .env("LATENTFORGE_ORT", &lib)
@@ -235,7 +238,16 @@ fn test(extra: &[String]) -> Result<()> {
 fn bench(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("denoise") => {}
-        _ => bail!("usage: cargo xtask bench denoise [--device cpu|cuda] [--frames N]"),
+        Some("groove") => {
+            let lib = setup(false)?;
+            let clap = bundle(false)?;
+            return run(cargo()
+                .current_dir(root())
+                .env("LATENTFORGE_ORT", &lib)
+                .env("LATENT_GROOVE_CLAP", &clap)
+                .args(["bench", "-p", "latent_groove", "--bench", "process"]));
+        }
+        _ => bail!("usage: cargo xtask bench denoise [--device cpu|cuda] [--frames N] | cargo xtask bench groove"),
     }
     let gpu = args.windows(2).any(|w| w[0] == "--device" && w[1] == "cuda");
     let lib = setup(gpu)?;
@@ -269,6 +281,33 @@ fn train(args: &[String]) -> Result<()> {
             run(Command::new("bash").arg(root().join(format!("models/train/{what}/pipeline.sh"))))
         }
         _ => bail!("usage: cargo xtask train denoise|groove|drums"),
+    }
+}
+
+/// The VST3 test runs the plugin in Debian's Ardour 7, headless; install it when missing.
+fn ensure_ardour() -> Result<()> {
+    if Path::new("/usr/bin/ardour7-lua").is_file() {
+        return Ok(());
+    }
+    eprintln!("installing Debian's ardour (headless ardour7-lua) for the VST3 test");
+    let sudo = if Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false) { None } else { Some("sudo") };
+    let install = |cmd: &mut Command| run(cmd.env("DEBIAN_FRONTEND", "noninteractive").args(["install", "-y", "--no-install-recommends", "ardour"]));
+    if install(&mut apt(sudo)).is_err() {
+        // A fresh machine may have no package lists yet.
+        run(apt(sudo).arg("update"))?;
+        install(&mut apt(sudo)).context("installing ardour (apt-get install ardour); install it yourself or run as root")?;
+    }
+    Ok(())
+}
+
+fn apt(sudo: Option<&str>) -> Command {
+    match sudo {
+        Some(s) => {
+            let mut c = Command::new(s);
+            c.arg("apt-get");
+            c
+        }
+        None => Command::new("apt-get"),
     }
 }
 

@@ -28,7 +28,6 @@ local set = {}
 for i = 0, plugin:parameter_count() - 1 do
   local label = plugin:parameter_label(i)
   if label == "Humanize timing" or label == "Swing" then
-    local ok, idx = plugin:get_parameter_descriptor(i, ARDOUR.ParameterDescriptor())
     ARDOUR.LuaAPI.set_processor_param(proc, i, 0.0)
     set[label] = true
   end
@@ -39,8 +38,6 @@ print("plugin: " .. proc:name())
 -- Let the plugin's worker load its models and decode while the engine runs (transport stopped).
 ARDOUR.LuaAPI.usleep(3000000)
 
-s:locations():add(ARDOUR.Location(s, Temporal.timepos_t(0), Temporal.timepos_t(length), "session",
-  ARDOUR.LocationFlags.IsSessionRange, 0), false)
 local e = s:simple_export()
 e:set_name("groove")
 e:set_folder(export_dir)

@@ -1,0 +1,234 @@
+//! A minimal CLAP host (clack-host) that drives the bundled plugin like a DAW: transport at
+//! 120 BPM in 4/4, parameter events, note output, state. Shared by the host tests and the
+//! `process()` benchmark.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::ffi::CString;
+use std::path::Path;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use clack_extensions::latency::PluginLatency;
+use clack_extensions::params::{ParamInfoBuffer, PluginParams};
+use clack_extensions::state::PluginState;
+use clack_host::events::event_types::{NoteOffEvent, NoteOnEvent, ParamValueEvent, TransportEvent, TransportFlags};
+use clack_host::events::{EventFlags, EventHeader, Pckn};
+use clack_host::prelude::*;
+use clack_host::utils::BeatTime;
+
+pub const RATE: f64 = 48_000.0;
+pub const BLOCK: usize = 512;
+pub const BPM: f64 = 120.0;
+/// Samples per 16th step at 120 BPM and 48 kHz.
+pub const STEP: f64 = RATE * 60.0 / BPM / 4.0;
+pub const BAR: usize = (STEP * 16.0) as usize;
+pub const GM_NOTES: [u8; 9] = [36, 38, 42, 46, 45, 48, 50, 49, 51];
+
+pub struct Host;
+
+#[derive(Default)]
+pub struct Shared {
+    pub params: OnceLock<Option<PluginParams>>,
+    pub state: OnceLock<Option<PluginState>>,
+    pub latency: OnceLock<Option<PluginLatency>>,
+}
+
+impl<'a> SharedHandler<'a> for Shared {
+    fn initializing(&self, instance: InitializingPluginHandle<'a>) {
+        let _ = self.params.set(instance.get_extension());
+        let _ = self.state.set(instance.get_extension());
+        let _ = self.latency.set(instance.get_extension());
+    }
+    fn request_restart(&self) {}
+    fn request_process(&self) {}
+    fn request_callback(&self) {}
+}
+
+pub struct MainThread;
+
+impl<'a> MainThreadHandler<'a> for MainThread {
+    fn initialized(&self, _instance: InitializedPluginHandle<'a>) {}
+}
+
+impl HostHandlers for Host {
+    type Shared<'a> = Shared;
+    type MainThread<'a> = MainThread;
+    type AudioProcessor<'a> = ();
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Note {
+    /// Absolute sample position since the transport started.
+    pub at: usize,
+    pub key: u8,
+    pub channel: i16,
+    pub on: bool,
+}
+
+/// A plugin instance driven like a DAW drives it, one block at a time.
+pub struct Session {
+    _entry: PluginEntry,
+    pub instance: PluginInstance<Host>,
+    pub processor: Option<StartedPluginAudioProcessor<Host>>,
+    pub ids: HashMap<String, ClapId>,
+    /// Samples processed since the transport started (or since activation while stopped).
+    pub pos: usize,
+    /// Time the last `process()` call took.
+    pub last_process: Duration,
+    /// Frames per block (at most BLOCK).
+    pub frames: usize,
+    pub playing: bool,
+    pending_params: Vec<ParamValueEvent>,
+    pub notes: Vec<Note>,
+    pub audio: Vec<f32>,
+}
+
+impl Session {
+    pub fn open(clap: &Path) -> Session {
+        assert!(clap.is_file(), "{} is missing: run `cargo xtask bundle` (or `cargo xtask test`, which bundles first)", clap.display());
+        let entry = unsafe { PluginEntry::load(clap) }.unwrap_or_else(|e| panic!("loading {}: {e:?}", clap.display()));
+        let factory = entry.get_plugin_factory().expect("the bundle exposes a plugin factory");
+        let id = CString::new("org.latentforge.latent-groove").unwrap();
+        assert!(factory.plugin_descriptors().any(|d| d.id().is_some_and(|i| i == id.as_c_str())), "plugin id not in factory");
+        let info = HostInfo::new("latentforge-test-host", "Latentforge", "https://example.invalid", "0.1").unwrap();
+        let mut instance = PluginInstance::<Host>::new(|_| Shared::default(), |_| MainThread, &entry, &id, &info).expect("instantiating");
+        let config = PluginAudioConfiguration { sample_rate: RATE, min_frames_count: 1, max_frames_count: BLOCK as u32 };
+        let stopped = instance.activate(|_, _| (), config).expect("activating");
+        let processor = Some(stopped.start_processing().expect("start processing"));
+
+        let params = instance.access_shared_handler(|s| *s.params.get().unwrap()).expect("params extension");
+        let handle = instance.plugin_handle();
+        let mut ids = HashMap::new();
+        let mut buf = ParamInfoBuffer::new();
+        for i in 0..params.count(&handle) {
+            let p = params.get_info(&handle, i, &mut buf).unwrap();
+            ids.insert(String::from_utf8_lossy(p.name).into_owned(), p.id);
+        }
+        Session { _entry: entry, instance, processor, ids, pos: 0, last_process: Duration::ZERO, frames: BLOCK, playing: false, pending_params: Vec::new(), notes: Vec::new(), audio: Vec::new() }
+    }
+
+    pub fn set(&mut self, name: &str, value: f64) {
+        let id = *self.ids.get(name).unwrap_or_else(|| panic!("no parameter named {name:?}; have {:?}", self.ids.keys()));
+        self.pending_params.push(ParamValueEvent::new(0, id, Pckn::match_all(), value));
+    }
+
+    pub fn param(&mut self, name: &str) -> f64 {
+        let id = self.ids[name];
+        let params = self.instance.access_shared_handler(|s| *s.params.get().unwrap()).unwrap();
+        params.get_value(&self.instance.plugin_handle(), id).unwrap()
+    }
+
+    pub fn block(&mut self) {
+        let mut transport = TransportEvent {
+            header: EventHeader::new_core(0, EventFlags::empty()),
+            flags: TransportFlags::HAS_TEMPO | TransportFlags::HAS_BEATS_TIMELINE | TransportFlags::HAS_TIME_SIGNATURE,
+            song_pos_beats: BeatTime::from_float(self.pos as f64 / (RATE * 60.0 / BPM)),
+            song_pos_seconds: Default::default(),
+            tempo: BPM,
+            tempo_inc: 0.0,
+            loop_start_beats: Default::default(),
+            loop_end_beats: Default::default(),
+            loop_start_seconds: Default::default(),
+            loop_end_seconds: Default::default(),
+            bar_start: BeatTime::from_float(((self.pos / BAR) * 4) as f64),
+            bar_number: (self.pos / BAR) as i32,
+            time_signature_numerator: 4,
+            time_signature_denominator: 4,
+        };
+        if self.playing {
+            transport.flags |= TransportFlags::IS_PLAYING;
+        }
+        let mut in_events = EventBuffer::new();
+        for p in self.pending_params.drain(..) {
+            in_events.push(&p);
+        }
+        let mut out_events = EventBuffer::new();
+        let n = self.frames.min(BLOCK);
+        let mut left_buf = [0.0f32; BLOCK];
+        let mut right_buf = [0.0f32; BLOCK];
+        let (left, right) = (&mut left_buf[..n], &mut right_buf[..n]);
+        let mut in_ports = AudioPorts::with_capacity(0, 0);
+        let mut out_ports = AudioPorts::with_capacity(2, 1);
+        let input = in_ports.with_input_buffers(std::iter::empty::<AudioPortBuffer<std::iter::Empty<InputChannel<f32>>, std::iter::Empty<InputChannel<f64>>>>());
+        let mut output = out_ports.with_output_buffers([AudioPortBuffer {
+            latency: 0,
+            channels: AudioPortBufferType::f32_output_only([&mut *left, &mut *right].into_iter()),
+        }]);
+        let proc = self.processor.as_mut().unwrap();
+        let start = Instant::now();
+        proc.process(&input, &mut output, &in_events.as_input(), &mut out_events.as_output(), None, Some(&transport)).expect("process");
+        self.last_process = start.elapsed();
+        for e in out_events.iter() {
+            if let Some(on) = e.as_event::<NoteOnEvent>() {
+                let p = on.pckn();
+                self.notes.push(Note { at: self.pos + on.header().time() as usize, key: p.key.into_specific().unwrap() as u8, channel: p.channel.into_specific().unwrap_or(0) as i16, on: true });
+            } else if let Some(off) = e.as_event::<NoteOffEvent>() {
+                let p = off.pckn();
+                self.notes.push(Note { at: self.pos + off.header().time() as usize, key: p.key.into_specific().unwrap() as u8, channel: p.channel.into_specific().unwrap_or(0) as i16, on: false });
+            }
+        }
+        assert_eq!(left, right, "mono kit on both channels");
+        self.audio.extend_from_slice(left);
+        self.pos += n;
+    }
+
+    /// Runs with the transport stopped, in real time, until the worker has delivered a pattern
+    /// and a kit (notes and sound appear while free-running).
+    pub fn warm_up(&mut self) {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(60) {
+            self.block();
+            let heard = self.audio.iter().any(|s| *s != 0.0);
+            if heard && self.notes.iter().any(|n| n.on) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        panic!("no pattern or kit after 60 s of free-running: is the bundle missing its models or ONNX Runtime?");
+    }
+
+    /// Starts the transport at beat 0 and forgets what was heard while stopped.
+    pub fn play_from_start(&mut self) {
+        self.playing = true;
+        self.pos = 0;
+        self.notes.clear();
+        self.audio.clear();
+    }
+
+    pub fn play_bars(&mut self, bars: usize) {
+        let end = self.pos + bars * BAR;
+        while self.pos < end {
+            self.block();
+        }
+    }
+
+    /// Lets the worker answer a parameter change, as the wall clock of a real session would.
+    pub fn settle(&mut self) {
+        // One block delivers the request; the worker decodes in milliseconds.
+        self.block();
+        std::thread::sleep(Duration::from_millis(300));
+    }
+
+    pub fn save(&mut self) -> Vec<u8> {
+        let state = self.instance.access_shared_handler(|s| *s.state.get().unwrap()).expect("state extension");
+        let mut out = Vec::new();
+        state.save(&self.instance.plugin_handle(), &mut out).expect("save");
+        out
+    }
+
+    pub fn load(&mut self, bytes: &[u8]) {
+        let state = self.instance.access_shared_handler(|s| *s.state.get().unwrap()).expect("state extension");
+        state.load(&self.instance.plugin_handle(), &mut std::io::Cursor::new(bytes)).expect("load");
+    }
+
+    pub fn ons(&self, from: usize, to: usize) -> Vec<(usize, u8)> {
+        self.notes.iter().filter(|n| n.on && n.at >= from && n.at < to).map(|n| (n.at - from, n.key)).collect()
+    }
+
+    pub fn close(mut self) {
+        let p = self.processor.take().unwrap().stop_processing();
+        self.instance.deactivate(p);
+    }
+}
+
