@@ -45,7 +45,7 @@ const HELP: &str = "cargo xtask <task>
   bundle [--alloc-check]
                        build Latent Groove as CLAP + VST3 with its models, presets and ONNX
                        Runtime into target/bundled/{clap,vst3}/ (--alloc-check: a debug build
-                       that aborts on any allocation in process(), in target/alloc-check/)
+                       that aborts on any allocation in process(), in target/alloc-check/bundled/)
 ";
 
 const PLUGIN_PACKAGE: &str = "latent_groove";
@@ -320,22 +320,23 @@ fn bundle(alloc_check: bool) -> Result<PathBuf> {
     let lib = setup(false)?;
     let root = root();
     std::env::set_current_dir(&root)?;
-    let (target, args): (PathBuf, Vec<String>) = if alloc_check {
-        let t = root.join("target/alloc-check");
-        let args = ["--features", "assert_process_allocs", "--target-dir"].iter().map(|s| s.to_string()).chain([t.display().to_string()]).collect();
-        (t, args)
+    let target = root.join("target");
+    // The allocation check is a debug build (sharing target/debug with the tests) placed in its
+    // own folder, so it never replaces the release bundle.
+    let (args, home): (Vec<String>, PathBuf) = if alloc_check {
+        (vec!["--features".into(), "assert_process_allocs".into()], target.join("alloc-check/bundled"))
     } else {
-        (root.join("target"), vec!["--release".to_string()])
+        (vec!["--release".into()], target.join("bundled"))
     };
     let package = PLUGIN_PACKAGE.to_string();
     nice_plug_xtask::build(std::slice::from_ref(&package), &args)?;
     nice_plug_xtask::bundle(&target, &package, &args, false)?;
 
-    let bundled = target.join("bundled");
-    let clap_file = bundled.join(format!("{PLUGIN_NAME}.clap"));
-    let vst3_dir = bundled.join(format!("{PLUGIN_NAME}.vst3"));
-    let clap_home = bundled.join("clap").join(PLUGIN_NAME);
-    let vst3_home = bundled.join("vst3").join(format!("{PLUGIN_NAME}.vst3"));
+    let made = target.join("bundled");
+    let clap_file = made.join(format!("{PLUGIN_NAME}.clap"));
+    let vst3_dir = made.join(format!("{PLUGIN_NAME}.vst3"));
+    let clap_home = home.join("clap").join(PLUGIN_NAME);
+    let vst3_home = home.join("vst3").join(format!("{PLUGIN_NAME}.vst3"));
     for old in [&clap_home, &vst3_home] {
         if old.exists() {
             fs::remove_dir_all(old)?;
