@@ -42,6 +42,9 @@ fn vst3_in_headless_ardour_exports_grooves_on_the_grid() {
     let vst3 = home.join(".vst3");
     std::fs::create_dir_all(&vst3).unwrap();
     copy_dir(&bundle, &vst3.join(bundle.file_name().unwrap()));
+    // Ardour trusts a scan cache only if it is newer than the plugin; a copy made the same
+    // second as the scan reads as "updated" and is skipped. Date the copy an hour back.
+    backdate(&vst3, std::time::SystemTime::now() - std::time::Duration::from_secs(3600));
     // Ardour lists VST3s from its scan cache; fill it the way Ardour's GUI does, with its scanner.
     let bundle_copy = vst3.join(bundle.file_name().unwrap());
     let scan = Command::new("/usr/lib/ardour7/ardour-vst3-scanner")
@@ -102,6 +105,16 @@ fn vst3_in_headless_ardour_exports_grooves_on_the_grid() {
 
 fn which(name: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")?.to_str()?.split(':').map(|d| Path::new(d).join(name)).find(|p| p.is_file())
+}
+
+fn backdate(path: &Path, when: std::time::SystemTime) {
+    if path.is_dir() {
+        for e in std::fs::read_dir(path).unwrap() {
+            backdate(&e.unwrap().path(), when);
+        }
+    }
+    let f = std::fs::File::open(path).unwrap();
+    f.set_times(std::fs::FileTimes::new().set_modified(when).set_accessed(when)).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
 }
 
 fn copy_dir(from: &Path, to: &Path) {
