@@ -34,8 +34,10 @@ const CUDA_WHEELS: &[&str] = &[
 const HELP: &str = "cargo xtask <task>
 
   setup [--gpu]        fetch ONNX Runtime 1.31.1 from PyPI into .ort/ (sha256-checked)
-  demo                 setup, build, denoise the bundled sample frames into target/demo/
-  test                 setup, then every test of the workspace
+  demo                 setup, build, denoise the bundled sample frames and render grooves
+                       (MIDI + WAV) into target/demo/
+  test                 setup, bundle the plugin (release + allocation-checking debug build),
+                       install Debian ardour if missing, then every test of the workspace
   bench denoise [--device cpu|cuda] [--frames N]
                        our denoiser vs Intel OIDN (pyoidn) on the same 1920x1080 frames
   bench groove         Latent Groove process() cost per block (64/512 samples, 10 000 blocks)
@@ -212,9 +214,20 @@ fn demo() -> Result<()> {
         .args(&inputs)
         .arg("--out-dir")
         .arg(&color_only))?;
+    // Grooves: MIDI + WAV from a factory preset.
+    let grooves = out.join("grooves");
+    if grooves.exists() {
+        fs::remove_dir_all(&grooves)?;
+    }
+    run(Command::new(&exe)
+        .env("LATENTFORGE_ORT", &lib)
+        .args(["groove", "--preset", "funk-pocket", "--count", "2", "--bars", "4", "--out-dir"])
+        .arg(&grooves))?;
     println!("\nDemo done. Denoised frames (all passes kept): {}", out.display());
     println!("Colour-only model results: {}", color_only.display());
     println!("Noisy inputs: {}", samples.display());
+    println!("Grooves (MIDI + WAV): {}", grooves.display());
+    println!("The Latent Groove plugin: `cargo xtask bundle`, then see README (Latent Groove).");
     Ok(())
 }
 

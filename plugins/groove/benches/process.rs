@@ -57,7 +57,7 @@ fn median_time(mut f: impl FnMut(), runs: usize) -> Duration {
 }
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root");
     let clap = std::env::var_os("LATENT_GROOVE_CLAP")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target/bundled/clap/Latent Groove/Latent Groove.clap"));
