@@ -148,18 +148,19 @@ impl GrooveParams {
         }
     }
 
-    /// The knob values as plain settings (unsmoothed targets; the latent follows knob moves
-    /// through the worker anyway, and smoothing it would only queue more inferences).
-    fn settings(&self, variation: u32) -> GrooveSettings {
+    /// The knob values as plain settings. Knobs that act when hits are read out (density, swing,
+    /// humanize) are smoothed at block rate over `block` samples; the latent and kit knobs use
+    /// their targets, since each new value costs an inference and the worker follows anyway.
+    fn settings(&self, variation: u32, block: u32) -> GrooveSettings {
         GrooveSettings {
             seed: self.seed.value().max(0) as u32,
             variation,
             macros: std::array::from_fn(|i| self.macros[i].value.value()),
             temperature: self.temperature.value(),
-            density: self.density.value(),
-            swing: self.swing.value(),
-            humanize_timing: self.humanize_timing.value(),
-            humanize_velocity: self.humanize_velocity.value(),
+            density: self.density.smoothed.next_step(block),
+            swing: self.swing.smoothed.next_step(block),
+            humanize_timing: self.humanize_timing.smoothed.next_step(block),
+            humanize_velocity: self.humanize_velocity.smoothed.next_step(block),
             kit_seed: self.kit_seed.value().max(0) as u32,
             kit_timbre: self.kit_timbre.value(),
         }
@@ -403,8 +404,8 @@ impl Default for LatentGroove {
 }
 
 impl LatentGroove {
-    fn effective_settings(&self) -> GrooveSettings {
-        let knobs = self.params.settings(self.params.variation.load(Ordering::Relaxed));
+    fn effective_settings(&self, block: u32) -> GrooveSettings {
+        let knobs = self.params.settings(self.params.variation.load(Ordering::Relaxed), block);
         match self.params.preset.value() {
             0 => knobs,
             i => match self.presets.get(i as usize - 1) {
@@ -578,7 +579,7 @@ impl Plugin for LatentGroove {
             self.params.variation.store(v, Ordering::Relaxed);
         }
         self.variation_button = button;
-        let settings = self.effective_settings();
+        let settings = self.effective_settings(n as u32);
         self.request_changes(&settings);
         if self.process_mode == ProcessMode::Offline {
             self.wait_for_worker();

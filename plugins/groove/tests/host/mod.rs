@@ -119,6 +119,15 @@ impl Session {
         params.get_value(&self.instance.plugin_handle(), id).unwrap()
     }
 
+    /// How the plugin displays `value` of parameter `name`.
+    pub fn text(&mut self, name: &str, value: f64) -> String {
+        let id = self.ids[name];
+        let params = self.instance.access_shared_handler(|s| *s.params.get().unwrap()).unwrap();
+        let mut buf = [0u8; 256];
+        let t = params.value_to_text(&self.instance.plugin_handle(), id, value, &mut buf).expect("value_to_text");
+        String::from_utf8_lossy(t).trim_end_matches('\0').to_string()
+    }
+
     pub fn block(&mut self) {
         let mut transport = TransportEvent {
             header: EventHeader::new_core(0, EventFlags::empty()),
