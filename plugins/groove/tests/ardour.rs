@@ -3,7 +3,11 @@
 //! (tests/ardour/export_groove.lua). The export must be non-silent and its drum onsets must sit
 //! on the 16th-note grid. `cargo xtask test` installs Debian's `ardour` package first.
 
+mod host;
+
 use std::path::{Path, PathBuf};
+
+use host::copy_dir;
 use std::process::Command;
 
 const RATE: usize = 48_000;
@@ -115,17 +119,4 @@ fn backdate(path: &Path, when: std::time::SystemTime) {
     }
     let f = std::fs::File::open(path).unwrap();
     f.set_times(std::fs::FileTimes::new().set_modified(when).set_accessed(when)).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dst = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dst);
-        } else {
-            std::fs::copy(e.path(), dst).unwrap();
-        }
-    }
 }

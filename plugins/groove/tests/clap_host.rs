@@ -7,7 +7,7 @@
 
 mod host;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use host::*;
@@ -15,17 +15,6 @@ use host::*;
 /// CLAP reports plain values through a normalised round trip: equal within 1e-4.
 fn assert_close(got: f64, want: f64) {
     assert!((got - want).abs() < 1e-4, "parameter is {got}, expected {want}");
-}
-
-fn bundle(var: &str) -> PathBuf {
-    let path = std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        match var {
-            "LATENT_GROOVE_ALLOC_CHECK_CLAP" => root.join("target/alloc-check/bundled/clap/Latent Groove/Latent Groove.clap"),
-            _ => root.join("target/bundled/clap/Latent Groove/Latent Groove.clap"),
-        }
-    });
-    path
 }
 
 fn play_session(clap: &Path) {
@@ -125,19 +114,19 @@ fn play_session(clap: &Path) {
 
 #[test]
 fn release_bundle_plays_in_a_clap_host() {
-    play_session(&bundle("LATENT_GROOVE_CLAP"));
+    play_session(&bundled_clap("LATENT_GROOVE_CLAP"));
 }
 
 #[test]
 fn debug_bundle_never_allocates_in_process() {
     // nice-plug's assert_process_allocs aborts the whole test process on an allocation inside
     // process(), so passing this test means the audio thread stayed allocation-free.
-    play_session(&bundle("LATENT_GROOVE_ALLOC_CHECK_CLAP"));
+    play_session(&bundled_clap("LATENT_GROOVE_ALLOC_CHECK_CLAP"));
 }
 
 #[test]
 fn bundle_without_resources_loads_and_stays_silent() {
-    let src = bundle("LATENT_GROOVE_CLAP");
+    let src = bundled_clap("LATENT_GROOVE_CLAP");
     assert!(src.is_file(), "{} is missing: run `cargo xtask bundle`", src.display());
     let dir = tempfile::tempdir().unwrap();
     let lonely = dir.path().join("Latent Groove.clap");

@@ -4,31 +4,11 @@
 
 mod host;
 
-use std::path::{Path, PathBuf};
-
 use host::*;
-
-fn bundle() -> PathBuf {
-    std::env::var_os("LATENT_GROOVE_CLAP").map(PathBuf::from).unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bundled/clap/Latent Groove/Latent Groove.clap")
-    })
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
-}
 
 #[test]
 fn presets_are_listed_broken_ones_skipped_and_selecting_one_takes_effect() {
-    let clap = bundle();
+    let clap = bundled_clap("LATENT_GROOVE_CLAP");
     assert!(clap.is_file(), "{} is missing: run `cargo xtask bundle`", clap.display());
     let work = tempfile::tempdir().unwrap();
     let resources = work.path().join("Resources");
@@ -46,14 +26,18 @@ fn presets_are_listed_broken_ones_skipped_and_selecting_one_takes_effect() {
     // takes the preset's micro-timing to 0 too (knobs act relative to the preset).
     s.set("Preset", 4.0);
     s.set("Humanize timing", 0.0);
+    // Density at 100 % adds the likely 16th-note hits, so there are swung steps to hear.
+    s.set("Density", 1.0);
     s.warm_up();
     s.play_from_start();
     s.play_bars(4);
     let ons = s.ons(0, 4 * BAR);
     assert!(ons.len() >= 16, "{ons:?}");
     let step = STEP as usize;
-    let phases: Vec<usize> = ons.iter().map(|(at, _)| at % (2 * step)).collect();
-    assert!(phases.iter().all(|&p| p <= 1 || (p as i64 - (step + step / 3) as i64).abs() <= 1), "on even 16ths or a third late: {phases:?}");
-    assert!(phases.iter().any(|&p| p > 1), "some hits fall on the swung 16ths: {phases:?}");
+    // Position within a pair of 16ths, -1..: hits are exactly on the even 16th or a third late.
+    let phases: Vec<i64> = ons.iter().map(|(at, _)| ((at + 1) % (2 * step)) as i64 - 1).collect();
+    let swung = (step + step / 3) as i64;
+    assert!(phases.iter().all(|&p| p.abs() <= 1 || (p - swung).abs() <= 1), "on even 16ths or a third late: {phases:?}");
+    assert!(phases.iter().any(|&p| (p - swung).abs() <= 1), "some hits fall on the swung 16ths: {phases:?}");
     s.close();
 }

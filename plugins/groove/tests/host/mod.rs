@@ -66,6 +66,31 @@ pub struct Note {
     pub on: bool,
 }
 
+/// The bundled `.clap`: `$var` when set (as `cargo xtask test` does), else where
+/// `cargo xtask bundle` puts the release bundle.
+pub fn bundled_clap(var: &str) -> std::path::PathBuf {
+    std::env::var_os(var).map(std::path::PathBuf::from).unwrap_or_else(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        match var {
+            "LATENT_GROOVE_ALLOC_CHECK_CLAP" => root.join("target/alloc-check/bundled/clap/Latent Groove/Latent Groove.clap"),
+            _ => root.join("target/bundled/clap/Latent Groove/Latent Groove.clap"),
+        }
+    })
+}
+
+/// Copies a folder tree (bundles into a private plugin folder).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
 /// A plugin instance driven like a DAW drives it, one block at a time.
 pub struct Session {
     _entry: PluginEntry,
