@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The drum one-shot model's whole run, resumable (`cargo xtask train drums`):
 # data (Debian hydrogen-drumkits) -> train (10-minute chunks, checkpointed) -> export -> evaluate -> card.
-# TRAIN_MINUTES sets the total training time (default 20, as shipped).
+# TRAIN_MINUTES sets the total training time (default 40, as shipped).
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(cd ../../.. && pwd)
@@ -10,7 +10,7 @@ VENV=${VENV:-$ROOT/.work/venv}
 "$VENV/bin/python" -c "import torch, soundfile, scipy, onnx, onnxruntime" 2>/dev/null || "$VENV/bin/pip" install -r requirements.txt
 PYTHON="$VENV/bin/python"
 [ -f "$ROOT/.work/drums-data/train.npz" ] || "$PYTHON" dataset.py
-TOTAL=${TRAIN_MINUTES:-20}
+TOTAL=${TRAIN_MINUTES:-40}
 while :; do
   "$PYTHON" train.py --minutes 10 --until-minutes "$TOTAL"
   trained=$("$PYTHON" -c "import torch,config; print(torch.load(config.CKPT/'last.pt',weights_only=False)['state']['seconds']/60)")

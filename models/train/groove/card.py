@@ -29,11 +29,12 @@ Sequence Transformations", ICML 2019; Magenta), **CC BY 4.0**, read from `../sha
 (not redistributed). 4/4 files only; 2-bar windows hopping one bar, 16 steps per bar, the 9-lane
 reduction of the Roland TD-11 notes (kick, snare, closed hat, open hat, low/mid/high tom, crash,
 ride); windows with < 4 hits dropped. Train split: {n_train} windows; validation split: {n_val}
-windows (other sessions, never trained on).
+windows (never trained on).
 
 ## Training
 {steps} steps of batch 128, Adam 1e-3 with cosine decay, KL weight 0.2 (warm-up over 2000 steps,
-free bits 0.05 nats/dim), {minutes:.1f} minutes on 2 CPU cores (`cargo xtask train groove`).
+free bits 0.05 nats/dim), {minutes:.1f} minutes on 2 CPU cores, shared with Rust builds for part of
+the run (`cargo xtask train groove`; TRAIN_MINUTES=60 resumes it for longer).
 
 ## Measured (evaluate.py, through ONNX Runtime, validation split)
 Reconstruction (encode to the posterior mean, decode, hits at p > 0.5):

@@ -13,7 +13,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use latentforge::drums::{DrumModel, Kit, KitKnobs, Player};
-use latentforge::groove::{GrooveKnobs, GrooveModel, Pattern, GM_NOTES, LOCK_GROUPS, MACROS, STEPS_PER_BAR};
+use latentforge::groove::{GrooveKnobs, GrooveModel, Pattern, GM_NOTES, LOCK_GROUPS, MACROS};
 use latentforge::models::ModelStore;
 use latentforge::presets::{self, GroovePreset, GrooveSettings, MAX_SEED};
 use latentforge::runtime::{Device, Runtime, RuntimeOptions};
@@ -595,8 +595,9 @@ impl Plugin for LatentGroove {
         };
         let beats_per_sample = self.tempo / 60.0 / self.sample_rate as f64;
         let end_beat = start_beat + beats_per_sample * n as f64;
-        // A jump (loop, locate) drops hanging notes and lets a waiting pattern start now.
-        if self.last_end_beat.is_some_and(|e| (e - start_beat).abs() > 1e-6) {
+        // A jump (loop, locate) releases hanging notes and lets a waiting pattern start now.
+        let jumped = self.last_end_beat.is_some_and(|e| (e - start_beat).abs() > 1e-6);
+        if jumped {
             if let Some((p, _)) = self.pending.take() {
                 self.current = p;
             }
@@ -606,7 +607,7 @@ impl Plugin for LatentGroove {
         let mut count = 0;
         for off in self.note_offs.iter_mut() {
             if let Some((key, beat)) = *off {
-                if beat < end_beat || (self.last_end_beat.is_some_and(|e| (e - start_beat).abs() > 1e-6)) {
+                if beat < end_beat || jumped {
                     let timing = (((beat - start_beat) / beats_per_sample).max(0.0) as u32).min(n.saturating_sub(1) as u32);
                     Self::push_event(&mut self.events, &mut count, BlockEvent { timing, on: false, key, velocity: 0.0 });
                     *off = None;
@@ -691,6 +692,3 @@ impl Vst3Plugin for LatentGroove {
 
 nice_export_clap!(LatentGroove);
 nice_export_vst3!(LatentGroove);
-
-/// Steps per bar, re-exported for the host tests.
-pub const GRID_STEPS_PER_BAR: usize = STEPS_PER_BAR;
