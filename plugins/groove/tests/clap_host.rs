@@ -125,6 +125,18 @@ fn debug_bundle_never_allocates_in_process() {
 }
 
 #[test]
+fn offline_render_waits_for_its_groove_and_kit() {
+    // A bounce starts at once, far faster than real time: the first bar must still have its
+    // notes and its sound (the plugin waits for the worker only in offline mode).
+    let mut s = Session::open_mode(&bundled_clap("LATENT_GROOVE_CLAP"), true);
+    s.play_from_start();
+    s.play_bars(1);
+    assert!(!s.ons(0, BAR).is_empty(), "the first bar of an offline render has notes");
+    assert!(s.audio[..BAR].iter().any(|v| *v != 0.0), "and sound");
+    s.close();
+}
+
+#[test]
 fn bundle_without_resources_loads_and_stays_silent() {
     let src = bundled_clap("LATENT_GROOVE_CLAP");
     assert!(src.is_file(), "{} is missing: run `cargo xtask bundle`", src.display());

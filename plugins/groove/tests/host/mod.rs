@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use clack_extensions::latency::PluginLatency;
 use clack_extensions::params::{ParamInfoBuffer, PluginParams};
+use clack_extensions::render::{PluginRender, RenderMode};
 use clack_extensions::state::PluginState;
 use clack_host::events::event_types::{NoteOffEvent, NoteOnEvent, ParamValueEvent, TransportEvent, TransportFlags};
 use clack_host::events::{EventFlags, EventHeader, Pckn};
@@ -32,6 +33,7 @@ pub struct Shared {
     pub params: OnceLock<Option<PluginParams>>,
     pub state: OnceLock<Option<PluginState>>,
     pub latency: OnceLock<Option<PluginLatency>>,
+    pub render: OnceLock<Option<PluginRender>>,
 }
 
 impl<'a> SharedHandler<'a> for Shared {
@@ -39,6 +41,7 @@ impl<'a> SharedHandler<'a> for Shared {
         let _ = self.params.set(instance.get_extension());
         let _ = self.state.set(instance.get_extension());
         let _ = self.latency.set(instance.get_extension());
+        let _ = self.render.set(instance.get_extension());
     }
     fn request_restart(&self) {}
     fn request_process(&self) {}
@@ -111,6 +114,12 @@ pub struct Session {
 
 impl Session {
     pub fn open(clap: &Path) -> Session {
+        Self::open_mode(clap, false)
+    }
+
+    /// `offline`: the host renders faster than real time (CLAP render extension, set before
+    /// activation, as a DAW does for a bounce).
+    pub fn open_mode(clap: &Path, offline: bool) -> Session {
         assert!(clap.is_file(), "{} is missing: run `cargo xtask bundle` (or `cargo xtask test`, which bundles first)", clap.display());
         let entry = unsafe { PluginEntry::load(clap) }.unwrap_or_else(|e| panic!("loading {}: {e:?}", clap.display()));
         let factory = entry.get_plugin_factory().expect("the bundle exposes a plugin factory");
@@ -118,6 +127,10 @@ impl Session {
         assert!(factory.plugin_descriptors().any(|d| d.id().is_some_and(|i| i == id.as_c_str())), "plugin id not in factory");
         let info = HostInfo::new("latentforge-test-host", "Latentforge", "https://example.invalid", "0.1").unwrap();
         let mut instance = PluginInstance::<Host>::new(|_| Shared::default(), |_| MainThread, &entry, &id, &info).expect("instantiating");
+        if offline {
+            let render = instance.access_shared_handler(|s| *s.render.get().unwrap()).expect("render extension");
+            render.set(&instance.plugin_handle(), RenderMode::Offline).expect("offline render mode");
+        }
         let config = PluginAudioConfiguration { sample_rate: RATE, min_frames_count: 1, max_frames_count: BLOCK as u32 };
         let stopped = instance.activate(|_, _| (), config).expect("activating");
         let processor = Some(stopped.start_processing().expect("start processing"));
