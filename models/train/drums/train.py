@@ -1,22 +1,22 @@
-"""Train the drum one-shot VAE in resumable chunks: `train.py --minutes 10 --until-minutes 20`.
+"""Train the drum one-shot VAE in resumable chunks: `train.py --minutes 10 --until-minutes 40`.
 Augmentation: each example is re-pitched by up to +-4 % (resampled) and its level varied, which
 stretches ~270 one-shots into a continuum the decoder can interpolate."""
-import argparse
 import sys
-import time
+from pathlib import Path
 
 import numpy as np
 import torch
 
-import config
-import dataset
-from model import DrumVAE
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import chunked  # noqa: E402
+import config  # noqa: E402
+import dataset  # noqa: E402
+from model import DrumVAE  # noqa: E402
 
 BATCH = 12
 LR = 5e-4
 BETA = 0.02
 FREE_BITS = 0.1
-SAVE_EVERY_S = 120
 
 
 def augment(audio, rng):
@@ -29,62 +29,22 @@ def augment(audio, rng):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--minutes", type=float, default=10)
-    ap.add_argument("--until-minutes", type=float, default=20)
-    args = ap.parse_args()
+    args = chunked.args()
     torch.manual_seed(0)
     audio, lanes = dataset.load("train")
     onehot = np.eye(len(config.LANES), dtype=np.float32)[lanes]
     model = DrumVAE()
     opt = torch.optim.Adam(model.parameters(), lr=LR)
-    state = dict(step=0, seconds=0.0)
-    config.CKPT.mkdir(parents=True, exist_ok=True)
-    ckpt = config.CKPT / "last.pt"
-    if ckpt.exists():
-        saved = torch.load(ckpt, weights_only=False)
-        model.load_state_dict(saved["model"])
-        opt.load_state_dict(saved["opt"])
-        state = saved["state"]
-        print(f"resumed at step {state['step']}, {state['seconds'] / 60:.1f} min", file=sys.stderr)
-    total_s = args.until_minutes * 60
-    stop_at = time.time() + args.minutes * 60
-    rng = np.random.default_rng(state["step"])
 
-    def save():
-        tmp = ckpt.with_suffix(".tmp")
-        torch.save(dict(model=model.state_dict(), opt=opt.state_dict(), state=state), tmp)
-        tmp.replace(ckpt)
-
-    last_save = time.time()
-    while state["seconds"] < total_s and time.time() < stop_at:
-        t0 = time.time()
-        frac = min(1.0, state["seconds"] / total_s)
-        for g in opt.param_groups:
-            g["lr"] = LR * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * frac)))
+    def step(rng, state):
         beta = BETA * min(1.0, state["step"] / 500)
         idx = rng.integers(0, len(audio), BATCH)
         x = torch.from_numpy(augment(audio[idx], rng))
-        loss, parts = model.loss(x, torch.from_numpy(onehot[idx]), beta, FREE_BITS)
-        if not torch.isfinite(loss):
-            # Skip the batch rather than poison the weights; counted so the card can say so.
-            state["skipped"] = state.get("skipped", 0) + 1
-            opt.zero_grad()
-            continue
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        state["step"] += 1
-        state["seconds"] += time.time() - t0
-        if state["step"] % 100 == 0:
-            print(f"step {state['step']} {state['seconds'] / 60:.1f} min rec {parts['rec']:.3f} kl {parts['kl']:.2f}",
-                  file=sys.stderr, flush=True)
-        if time.time() - last_save > SAVE_EVERY_S:
-            save()
-            last_save = time.time()
-    save()
-    print(f"trained {state['seconds'] / 60:.1f} min, {state['step']} steps")
+        return model.loss(x, torch.from_numpy(onehot[idx]), beta, FREE_BITS)
+
+    state = chunked.train(model, opt, config.CKPT / "last.pt", step, lr=LR, minutes=args.minutes,
+                  until_minutes=args.until_minutes, log_every=100)
+    sys.exit(chunked.exit_code(state, args.until_minutes))
 
 
 if __name__ == "__main__":

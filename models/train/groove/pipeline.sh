@@ -11,10 +11,12 @@ VENV=${VENV:-$ROOT/.work/venv}
 PYTHON="$VENV/bin/python"
 "$PYTHON" dataset.py
 TOTAL=${TRAIN_MINUTES:-25}
+# Each chunk trains 10 minutes; exit status 75 means the planned total is not reached yet.
 while :; do
-  "$PYTHON" train.py --minutes 10 --until-minutes "$TOTAL"
-  trained=$("$PYTHON" -c "import torch,config; print(torch.load(config.CKPT/'last.pt',weights_only=False)['state']['seconds']/60)")
-  awk -v t="$trained" -v T="$TOTAL" 'BEGIN{exit !(t >= T - 0.1)}' && break
+  status=0
+  "$PYTHON" train.py --minutes 10 --until-minutes "$TOTAL" || status=$?
+  [ "$status" -eq 0 ] && break
+  [ "$status" -eq 75 ] || exit "$status"
 done
 "$PYTHON" export.py
 "$PYTHON" evaluate.py

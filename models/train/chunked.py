@@ -1,0 +1,79 @@
+"""Time-budgeted, resumable training shared by the groove and drum models.
+
+A run is cut into chunks (`--minutes`) towards a planned total (`--until-minutes`); the
+checkpoint holds model, optimiser, step and trained seconds, so a killed chunk loses at most one
+save interval, the next chunk continues the same cosine schedule, and a fresh machine (no
+checkpoint) starts from scratch.
+"""
+import argparse
+import sys
+import time
+
+import numpy as np
+import torch
+
+SAVE_EVERY_S = 120
+# Exit status of a chunk that stopped before the planned total: pipeline.sh runs another.
+MORE_TO_DO = 75
+
+
+def args():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--minutes", type=float, default=10, help="length of this chunk")
+    ap.add_argument("--until-minutes", type=float, required=True, help="planned total training time")
+    return ap.parse_args()
+
+
+def train(model, opt, ckpt, step, *, lr, minutes, until_minutes, log_every):
+    """Calls `step(rng, state)` until the chunk or the plan is used up. `step` returns the loss
+    (None to skip the batch) and a dict of numbers to log; `state` has `step` and `seconds`."""
+    state = dict(step=0, seconds=0.0)
+    ckpt.parent.mkdir(parents=True, exist_ok=True)
+    if ckpt.exists():
+        saved = torch.load(ckpt, weights_only=False)
+        model.load_state_dict(saved["model"], strict=False)
+        opt.load_state_dict(saved["opt"])
+        state = saved["state"]
+        print(f"resumed at step {state['step']}, {state['seconds'] / 60:.1f} min", file=sys.stderr)
+    total_s = until_minutes * 60
+    stop_at = time.time() + minutes * 60
+    rng = np.random.default_rng(state["step"])
+
+    def save():
+        tmp = ckpt.with_suffix(".tmp")
+        torch.save(dict(model=model.state_dict(), opt=opt.state_dict(), state=state), tmp)
+        tmp.replace(ckpt)
+
+    last_save = time.time()
+    while state["seconds"] < total_s and time.time() < stop_at:
+        t0 = time.time()
+        # Cosine decay over the planned total, so chunking does not change the schedule.
+        frac = min(1.0, state["seconds"] / total_s)
+        for g in opt.param_groups:
+            g["lr"] = lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * frac)))
+        model.train()
+        loss, parts = step(rng, state)
+        opt.zero_grad()
+        if loss is None or not torch.isfinite(loss):
+            # Skip the batch rather than poison the weights; counted in the checkpoint.
+            state["skipped"] = state.get("skipped", 0) + 1
+            continue
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        state["step"] += 1
+        state["seconds"] += time.time() - t0
+        if state["step"] % log_every == 0:
+            shown = " ".join(f"{k} {v:.3f}" for k, v in parts.items())
+            print(f"step {state['step']} {state['seconds'] / 60:.1f} min {shown}", file=sys.stderr, flush=True)
+        if time.time() - last_save > SAVE_EVERY_S:
+            save()
+            last_save = time.time()
+    save()
+    print(f"trained {state['seconds'] / 60:.1f} min, {state['step']} steps")
+    return state
+
+
+def exit_code(state, until_minutes):
+    """0 when the planned training time is done, MORE_TO_DO otherwise."""
+    return 0 if state["seconds"] >= until_minutes * 60 - 1 else MORE_TO_DO
