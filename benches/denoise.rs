@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use latentforge::denoise::{DenoiseOptions, Denoiser};
-use latentforge::frame::{self, Encoding, FileFormat, Frame};
-use latentforge::models::ModelStore;
+use latentforge::infer::ModelStore;
+use latentforge::io::frame::{self, Encoding, FileFormat, Frame};
 use latentforge::{Device, Runtime, RuntimeOptions};
 
 const WIDTH: usize = 1920;
@@ -24,7 +24,9 @@ fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let frame = full_hd_frame(&root.join("models/samples/sample_01_4spp.exr"));
 
-    let rt = Arc::new(Runtime::new(RuntimeOptions { device, ..Default::default() }).expect("ONNX Runtime: run cargo xtask setup"));
+    let rt = Arc::new(
+        Runtime::new(RuntimeOptions { device, ..Default::default() }).expect("ONNX Runtime: run cargo xtask setup"),
+    );
     let denoiser = Denoiser::new(rt, ModelStore::locate(None).expect("models folder"));
     let opts = DenoiseOptions::default();
     let warm = denoiser.denoise_frame(&frame, &opts, Path::new("bench")).expect("warm-up run");
@@ -47,10 +49,15 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let write = |name: &str, data: &[f32]| {
         let p = dir.path().join(name);
-        frame::write_frame_atomic(&Frame::new_rgb(WIDTH, HEIGHT, data.to_vec(), Encoding::Linear, FileFormat::Pfm), &p).unwrap();
+        frame::write_frame_atomic(&Frame::new_rgb(WIDTH, HEIGHT, data.to_vec(), Encoding::Linear, FileFormat::Pfm), &p)
+            .unwrap();
         p
     };
-    let files = [write("color.pfm", &frame.color), write("albedo.pfm", frame.albedo.as_ref().unwrap()), write("normal.pfm", frame.normal.as_ref().unwrap())];
+    let files = [
+        write("color.pfm", &frame.color),
+        write("albedo.pfm", frame.albedo.as_ref().unwrap()),
+        write("normal.pfm", frame.normal.as_ref().unwrap()),
+    ];
     let python = std::env::var("LATENTFORGE_BENCH_PYTHON").unwrap_or_else(|_| "python3".into());
     let out = Command::new(&python)
         .arg(root.join("models/train/denoise/bench_oidn.py"))
@@ -64,14 +71,20 @@ fn main() {
     }
     let line = String::from_utf8_lossy(&out.stdout);
     let field = |key: &str| -> f64 {
-        let at = line.find(&format!("\"{key}\": ")).unwrap_or_else(|| panic!("{key} missing in {line}")) + key.len() + 4;
+        let at =
+            line.find(&format!("\"{key}\": ")).unwrap_or_else(|| panic!("{key} missing in {line}")) + key.len() + 4;
         line[at..].split([',', '}']).next().unwrap().trim().parse().unwrap()
     };
     let (oidn_ms, oidn_peak) = (field("ms_per_mp"), field("peak_rss_mb"));
 
     println!("denoise benchmark: {WIDTH}x{HEIGHT} with albedo+normal, median of {runs} runs, device {used}");
     println!("{:<28} {:>12} {:>16}", "", "ms / MPix", "peak RSS (MiB)");
-    println!("{:<28} {:>12.1} {:>16.0}", format!("latentforge ({model}, {tiles} tile{})", if tiles == 1 { "" } else { "s" }), ours_ms, ours_peak);
+    println!(
+        "{:<28} {:>12.1} {:>16.0}",
+        format!("latentforge ({model}, {tiles} tile{})", if tiles == 1 { "" } else { "s" }),
+        ours_ms,
+        ours_peak
+    );
     println!("{:<28} {:>12.1} {:>16.0}", "Intel OIDN 2.x (high)", oidn_ms, oidn_peak);
     println!("ratio latentforge / OIDN: {:.2}x time, {:.2}x memory", ours_ms / oidn_ms, ours_peak / oidn_peak);
     let json = format!(

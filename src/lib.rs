@@ -1,14 +1,15 @@
 //! Latentforge engine: ONNX Runtime sessions, model manifests and the generative tools built on
 //! them. Front ends (the `latentforge` CLI, the plugins) stay thin over this crate.
+//!
+//! One folder per capability: [`infer`] (runtime, manifests, latents) and [`io`] (files) serve
+//! [`denoise`] (render denoising), [`groove`] (drum patterns) and [`drums`] (drum sounds);
+//! [`presets`] holds every capability's named settings.
 
-pub mod atomic_file;
 pub mod denoise;
 pub mod drums;
-pub mod frame;
 pub mod groove;
-pub mod latent;
-pub mod models;
+pub mod infer;
+pub mod io;
 pub mod presets;
-pub mod runtime;
 
-pub use runtime::{Device, Runtime, RuntimeOptions};
+pub use infer::{Device, Runtime, RuntimeOptions};

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use latentforge::denoise::{DenoiseError, DenoiseOptions, Denoiser};
-use latentforge::frame::{self, Frame};
-use latentforge::models::{ModelError, ModelStore};
+use latentforge::infer::{ModelError, ModelStore};
+use latentforge::io::frame::{self, Frame};
+use latentforge::io::transfer;
 use latentforge::{Device, Runtime, RuntimeOptions};
 
 fn root() -> PathBuf {
@@ -36,7 +37,7 @@ fn denoiser() -> Denoiser {
 
 /// PSNR in dB after a fixed tone map (Reinhard, then sRGB), the way an artist would look at it.
 fn psnr(a: &[f32], b: &[f32]) -> f64 {
-    let tm = |v: f32| frame::linear_to_srgb(v.max(0.0) / (1.0 + v.max(0.0))) as f64;
+    let tm = |v: f32| transfer::linear_to_srgb(v.max(0.0) / (1.0 + v.max(0.0))) as f64;
     let mse = a.iter().zip(b).map(|(x, y)| (tm(*x) - tm(*y)).powi(2)).sum::<f64>() / a.len() as f64;
     10.0 * (1.0 / mse).log10()
 }
@@ -77,12 +78,8 @@ fn tiled_output_matches_untiled_output() {
     let opts = DenoiseOptions { tile: Some(32), ..Default::default() };
     let tiled = d.denoise_frame(&noisy, &opts, Path::new("n")).unwrap();
     assert_eq!(tiled.tiles, 4 * 3, "128x96 in 32 px tiles");
-    let max_rel = whole
-        .color
-        .iter()
-        .zip(&tiled.color)
-        .map(|(a, b)| (a - b).abs() / (a.abs() + 1e-2))
-        .fold(0.0f32, f32::max);
+    let max_rel =
+        whole.color.iter().zip(&tiled.color).map(|(a, b)| (a - b).abs() / (a.abs() + 1e-2)).fold(0.0f32, f32::max);
     eprintln!("max relative difference tiled vs untiled: {max_rel:.2e}");
     assert!(max_rel < 1e-4, "tiles differ from the whole frame by {max_rel}");
 }
@@ -128,14 +125,17 @@ fn side_file_passes_are_used_and_size_mismatch_is_named() {
     };
     let beauty = dir.path().join("shot.pfm");
     frame::write_frame_atomic(&plain(&noisy.color, 128, 96), &beauty).unwrap();
-    frame::write_frame_atomic(&plain(noisy.albedo.as_ref().unwrap(), 128, 96), &dir.path().join("shot_albedo.pfm")).unwrap();
-    frame::write_frame_atomic(&plain(noisy.normal.as_ref().unwrap(), 128, 96), &dir.path().join("shot_normal.pfm")).unwrap();
+    frame::write_frame_atomic(&plain(noisy.albedo.as_ref().unwrap(), 128, 96), &dir.path().join("shot_albedo.pfm"))
+        .unwrap();
+    frame::write_frame_atomic(&plain(noisy.normal.as_ref().unwrap(), 128, 96), &dir.path().join("shot_normal.pfm"))
+        .unwrap();
     let d = denoiser();
     let report = d.denoise_file(&beauty, &dir.path().join("out.pfm"), &DenoiseOptions::default()).unwrap();
     assert_eq!(report.model, "denoise-color-aux", "side files were picked up");
 
     frame::write_frame_atomic(&plain(&vec![0.5; 64 * 64 * 3], 64, 64), &dir.path().join("shot_normal.pfm")).unwrap();
-    let err = d.denoise_file(&beauty, &dir.path().join("out2.pfm"), &DenoiseOptions::default()).unwrap_err().to_string();
+    let err =
+        d.denoise_file(&beauty, &dir.path().join("out2.pfm"), &DenoiseOptions::default()).unwrap_err().to_string();
     assert!(err.contains("shot_normal.pfm") && err.contains("64x64") && err.contains("128x96"), "{err}");
     assert!(!dir.path().join("out2.pfm").exists());
 }
@@ -148,10 +148,19 @@ fn mismatched_pass_inside_a_multipart_exr_is_named() {
     // Two parts of different sizes: colour 8x8, albedo 4x4 (as a broken compositor might write).
     let part = |name: &str, n: usize| {
         let ch = |c: &str| AnyChannel::new(c, FlatSamples::F16(vec![f16::from_f32(0.5); n * n]));
-        Layer::new((n, n), LayerAttributes::named(name), Encoding::SMALL_LOSSLESS, AnyChannels::sort(SmallVec::from_vec(vec![ch("R"), ch("G"), ch("B")])))
+        Layer::new(
+            (n, n),
+            LayerAttributes::named(name),
+            Encoding::SMALL_LOSSLESS,
+            AnyChannels::sort(SmallVec::from_vec(vec![ch("R"), ch("G"), ch("B")])),
+        )
     };
-    let layers: Layers<AnyChannels<FlatSamples>> = SmallVec::from_vec(vec![part("ViewLayer.Combined", 8), part("ViewLayer.Denoising Albedo", 4)]);
-    Image::from_layers(ImageAttributes::new(IntegerBounds::from_dimensions((8, 8))), layers).write().to_file(&path).unwrap();
+    let layers: Layers<AnyChannels<FlatSamples>> =
+        SmallVec::from_vec(vec![part("ViewLayer.Combined", 8), part("ViewLayer.Denoising Albedo", 4)]);
+    Image::from_layers(ImageAttributes::new(IntegerBounds::from_dimensions((8, 8))), layers)
+        .write()
+        .to_file(&path)
+        .unwrap();
     let err = frame::read_frame(&path).unwrap_err().to_string();
     assert!(err.contains("bad.exr") && err.contains("albedo pass is 4x4") && err.contains("8x8"), "{err}");
 }
@@ -220,7 +229,7 @@ fn model_signature_must_match_its_manifest() {
         let other = dir.parent().unwrap().join("denoise-color/denoise-color.onnx");
         let f = dir.join("denoise-color-aux.onnx");
         fs::copy(&other, &f).unwrap();
-        let sha = latentforge::models::sha256_file(&f).unwrap();
+        let sha = latentforge::io::digest::sha256_file(&f).unwrap();
         let size = fs::metadata(&f).unwrap().len();
         let toml = fs::read_to_string(dir.join("model.toml")).unwrap();
         let toml: String = toml

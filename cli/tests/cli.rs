@@ -1,26 +1,13 @@
 //! The `latentforge` binary as a user runs it: exit codes, messages, batches, formats.
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
-use latentforge::frame::{self, Encoding, FileFormat, Frame};
+use latentforge::io::frame::{self, Encoding, FileFormat, Frame};
+use latentforge::io::transfer;
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(name)
-}
-
-fn latentforge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_latentforge")).args(args).args(["--threads", "2"]).output().unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
+mod common;
+use common::{fixture, latentforge, p, text};
 
 #[test]
 fn help_teaches_by_example() {
@@ -56,7 +43,13 @@ fn batch_goes_on_past_a_bad_frame_and_exits_1() {
 
 #[test]
 fn one_output_for_many_inputs_is_refused() {
-    let o = latentforge(&["denoise", p(&fixture("noisy_8spp.exr")), p(&fixture("reference_1024spp.exr")), "-o", "/tmp/x.exr"]);
+    let o = latentforge(&[
+        "denoise",
+        p(&fixture("noisy_8spp.exr")),
+        p(&fixture("reference_1024spp.exr")),
+        "-o",
+        "/tmp/x.exr",
+    ]);
     assert_eq!(o.status.code(), Some(3));
     assert!(text(&o).contains("--out-dir"), "{}", text(&o));
 }
@@ -65,7 +58,14 @@ fn one_output_for_many_inputs_is_refused() {
 fn missing_onnx_runtime_says_what_to_run() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("never.exr");
-    let o = latentforge(&["denoise", p(&fixture("noisy_8spp.exr")), "-o", p(&out), "--ort-lib", "/nowhere/libonnxruntime.so"]);
+    let o = latentforge(&[
+        "denoise",
+        p(&fixture("noisy_8spp.exr")),
+        "-o",
+        p(&out),
+        "--ort-lib",
+        "/nowhere/libonnxruntime.so",
+    ]);
     assert_eq!(o.status.code(), Some(3));
     let t = text(&o);
     assert!(t.contains("/nowhere/libonnxruntime.so") && t.contains("cargo xtask setup"), "{t}");
@@ -88,8 +88,14 @@ fn cuda_request_falls_back_to_cpu_with_the_reason() {
 fn ldr_and_hdr_formats_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     let src = frame::read_frame(&fixture("noisy_8spp.exr")).unwrap();
-    let ldr: Vec<f32> = src.color.iter().map(|&v| frame::linear_to_srgb(v.min(1.0))).collect();
-    let cases = [("in8.png", false, Encoding::Srgb), ("in16.png", true, Encoding::Srgb), ("in.tif", true, Encoding::Srgb), ("in.hdr", true, Encoding::Linear), ("in.pfm", true, Encoding::Linear)];
+    let ldr: Vec<f32> = src.color.iter().map(|&v| transfer::linear_to_srgb(v.min(1.0))).collect();
+    let cases = [
+        ("in8.png", false, Encoding::Srgb),
+        ("in16.png", true, Encoding::Srgb),
+        ("in.tif", true, Encoding::Srgb),
+        ("in.hdr", true, Encoding::Linear),
+        ("in.pfm", true, Encoding::Linear),
+    ];
     for (name, wide, enc) in cases {
         let data = if enc == Encoding::Srgb { ldr.clone() } else { src.color.clone() };
         let mut f = Frame::new_rgb(src.width, src.height, data, enc, FileFormat::from_path(Path::new(name)).unwrap());

@@ -3,19 +3,11 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn latentforge(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_latentforge")).args(args).args(["--threads", "2"]).output().unwrap()
-}
+use latentforge::groove::GM_NOTES;
 
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
+mod common;
+use common::{latentforge, p, text};
 
 /// (note-on count, all on channel 10 with GM drum notes, length in beats) of a .mid file.
 fn midi_summary(path: &Path) -> (usize, bool, f64) {
@@ -33,7 +25,7 @@ fn midi_summary(path: &Path) -> (usize, bool, f64) {
             if let midly::TrackEventKind::Midi { channel, message: midly::MidiMessage::NoteOn { key, vel } } = ev.kind {
                 if vel.as_int() > 0 {
                     ons += 1;
-                    ok &= channel.as_int() == 9 && [36, 38, 42, 46, 45, 48, 50, 49, 51].contains(&key.as_int());
+                    ok &= channel.as_int() == 9 && GM_NOTES.contains(&key.as_int());
                 }
             }
         }
@@ -45,7 +37,19 @@ fn midi_summary(path: &Path) -> (usize, bool, f64) {
 #[test]
 fn grooves_are_midi_and_wav_files_that_parse() {
     let dir = tempfile::tempdir().unwrap();
-    let o = latentforge(&["groove", "--seed", "3", "--count", "2", "--bars", "4", "--bpm", "120", "--out-dir", p(dir.path())]);
+    let o = latentforge(&[
+        "groove",
+        "--seed",
+        "3",
+        "--count",
+        "2",
+        "--bars",
+        "4",
+        "--bpm",
+        "120",
+        "--out-dir",
+        p(dir.path()),
+    ]);
     let t = text(&o);
     assert!(o.status.success(), "{t}");
     for k in ["00", "01"] {
@@ -64,8 +68,13 @@ fn grooves_are_midi_and_wav_files_that_parse() {
     }
     // Same seed, same files: grooves are reproducible.
     let again = tempfile::tempdir().unwrap();
-    assert!(latentforge(&["groove", "--seed", "3", "--count", "1", "--bars", "4", "--out-dir", p(again.path())]).status.success());
-    assert_eq!(fs::read(dir.path().join("groove_s3_00.mid")).unwrap(), fs::read(again.path().join("groove_s3_00.mid")).unwrap());
+    assert!(latentforge(&["groove", "--seed", "3", "--count", "1", "--bars", "4", "--out-dir", p(again.path())])
+        .status
+        .success());
+    assert_eq!(
+        fs::read(dir.path().join("groove_s3_00.mid")).unwrap(),
+        fs::read(again.path().join("groove_s3_00.mid")).unwrap()
+    );
     // Existing outputs are not replaced without --force.
     let o = latentforge(&["groove", "--seed", "3", "--count", "1", "--out-dir", p(dir.path())]);
     assert_eq!(o.status.code(), Some(3));
@@ -75,17 +84,46 @@ fn grooves_are_midi_and_wav_files_that_parse() {
 #[test]
 fn a_clip_gets_variations_around_it() {
     let dir = tempfile::tempdir().unwrap();
-    assert!(latentforge(&["groove", "--seed", "9", "--count", "1", "--bars", "2", "--no-audio", "--out-dir", p(dir.path())]).status.success());
+    assert!(latentforge(&[
+        "groove",
+        "--seed",
+        "9",
+        "--count",
+        "1",
+        "--bars",
+        "2",
+        "--no-audio",
+        "--out-dir",
+        p(dir.path())
+    ])
+    .status
+    .success());
     let clip = dir.path().join("groove_s9_00.mid");
     let out = dir.path().join("vars");
-    let o = latentforge(&["groove", "--from", p(&clip), "--spread", "0.3", "--count", "3", "--bars", "2", "--no-audio", "--out-dir", p(&out)]);
+    let o = latentforge(&[
+        "groove",
+        "--from",
+        p(&clip),
+        "--spread",
+        "0.3",
+        "--count",
+        "3",
+        "--bars",
+        "2",
+        "--no-audio",
+        "--out-dir",
+        p(&out),
+    ]);
     assert!(o.status.success(), "{}", text(&o));
     let (clip_ons, _, _) = midi_summary(&clip);
     for k in 0..3 {
         let (ons, gm, _) = midi_summary(&out.join(format!("groove_s9_00_var{k:02}.mid")));
         assert!(gm && ons > 0);
         // Neighbours of the clip stay in its neighbourhood of busyness.
-        assert!((ons as f64) > clip_ons as f64 * 0.4 && (ons as f64) < clip_ons as f64 * 2.5, "{ons} vs clip {clip_ons}");
+        assert!(
+            (ons as f64) > clip_ons as f64 * 0.4 && (ons as f64) < clip_ons as f64 * 2.5,
+            "{ons} vs clip {clip_ons}"
+        );
     }
     let bad = dir.path().join("bad.mid");
     fs::write(&bad, b"nope").unwrap();
@@ -97,7 +135,18 @@ fn a_clip_gets_variations_around_it() {
 #[test]
 fn presets_by_name_and_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let o = latentforge(&["groove", "--preset", "boom-bap", "--count", "1", "--bars", "2", "--no-audio", "--out-dir", p(dir.path())]);
+    let o = latentforge(&[
+        "groove",
+        "--preset",
+        "boom-bap",
+        "--count",
+        "1",
+        "--bars",
+        "2",
+        "--no-audio",
+        "--out-dir",
+        p(dir.path()),
+    ]);
     let t = text(&o);
     assert!(o.status.success(), "{t}");
     assert!(t.contains("90 BPM"), "the preset's tempo is used: {t}");

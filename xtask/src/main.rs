@@ -1,25 +1,33 @@
 //! Project tasks: `cargo xtask setup|demo|test|bench|train`. Run `cargo xtask help`.
 
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
-use sha2::{Digest, Sha256};
+use latentforge::drums::DRUM_MODEL;
+use latentforge::groove::DECODER_MODEL;
+use latentforge::infer::{LIBRARY_FILE, ORT_VERSION};
+use latentforge::io::atomic::write_atomic;
+use latentforge::io::digest::sha256_file;
 
-const ORT_VERSION: &str = "1.31.1";
-const LIB_IN_WHEEL: &str = "onnxruntime/capi/libonnxruntime.so.1.31.1";
-const LIB_FILE: &str = "libonnxruntime.so.1.31.1";
-/// Pinned wheels (CPython 3.11 tag; the native library inside is the same for every tag).
-const CPU_WHEEL: (&str, &str) = (
-    "onnxruntime-1.31.1-cp311-cp311-manylinux_2_28_x86_64.whl",
-    "5752bd508126ae7c49894d3b9d2e83f0c3d487319246d04c444b393308d7ad7f",
-);
-const GPU_WHEEL: (&str, &str) = (
-    "onnxruntime_gpu-1.31.1-cp311-cp311-manylinux_2_28_x86_64.whl",
-    "e26c475fe361b2015f45b4b824bd13f0bb20204e59b62814e6f0acd5f3d491a6",
-);
+/// A pinned PyPI wheel of ONNX Runtime (CPython 3.11 tag; the native library inside is the same
+/// for every tag).
+struct Wheel {
+    package: &'static str,
+    sha256: &'static str,
+}
+
+impl Wheel {
+    fn file(&self) -> String {
+        format!("{}-{ORT_VERSION}-cp311-cp311-manylinux_2_28_x86_64.whl", self.package.replace('-', "_"))
+    }
+}
+
+const CPU_WHEEL: Wheel =
+    Wheel { package: "onnxruntime", sha256: "5752bd508126ae7c49894d3b9d2e83f0c3d487319246d04c444b393308d7ad7f" };
+const GPU_WHEEL: Wheel =
+    Wheel { package: "onnxruntime-gpu", sha256: "e26c475fe361b2015f45b4b824bd13f0bb20204e59b62814e6f0acd5f3d491a6" };
 /// CUDA 13 runtime wheels the GPU build loads (its `cuda`/`cudnn` extras, plus cuBLAS).
 const CUDA_WHEELS: &[&str] = &[
     "nvidia-cuda-runtime~=13.0",
@@ -33,11 +41,12 @@ const CUDA_WHEELS: &[&str] = &[
 
 const HELP: &str = "cargo xtask <task>
 
-  setup [--gpu]        fetch ONNX Runtime 1.31.1 from PyPI into .ort/ (sha256-checked)
+  setup [--gpu]        fetch ONNX Runtime (the PyPI wheel, sha256-checked) into .ort/
   demo                 setup, build, denoise the bundled sample frames and render grooves
                        (MIDI + WAV) into target/demo/
-  test                 setup, bundle the plugin (release + allocation-checking debug build),
-                       install Debian ardour if missing, then every test of the workspace
+  test                 setup, lint (cargo fmt --check, clippy -D warnings, ruff on models/train),
+                       bundle the plugin (release + allocation-checking debug build), install
+                       Debian ardour if missing, then every test of the workspace
   bench denoise [--device cpu|cuda] [--frames N]
                        our denoiser vs Intel OIDN (pyoidn) on the same 1920x1080 frames
   bench groove         Latent Groove process() cost per block (64/512 samples, 10 000 blocks)
@@ -50,10 +59,13 @@ const HELP: &str = "cargo xtask <task>
                        that aborts on any allocation in process(), in target/alloc-check/bundled/)
 ";
 
+/// The Python linter `cargo xtask test` runs on models/train (pinned: new rules are new failures).
+const RUFF: &str = "ruff==0.17.5";
+
 const PLUGIN_PACKAGE: &str = "latent_groove";
 const PLUGIN_NAME: &str = "Latent Groove";
 /// Models the plugin loads at run time.
-const PLUGIN_MODELS: &[&str] = &["groove-decoder", "drums"];
+const PLUGIN_MODELS: &[&str] = &[DECODER_MODEL, DRUM_MODEL];
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -89,20 +101,6 @@ fn python() -> String {
     std::env::var("PYTHON").unwrap_or_else(|_| "python3".into())
 }
 
-fn sha256(path: &Path) -> Result<String> {
-    let mut f = fs::File::open(path)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
-}
-
 /// `pip download` of binary wheels for CPython 3.11 on x86-64 Linux into `dir`, whatever the
 /// local Python is (the native libraries inside are the same for every Python tag).
 fn pip_download(dir: &Path) -> Command {
@@ -116,15 +114,17 @@ fn pip_download(dir: &Path) -> Command {
 }
 
 /// `pip download` of one pinned wheel into `dir` (skipped when a verified copy is there).
-fn fetch_wheel(dir: &Path, package: &str, (file, hash): (&str, &str)) -> Result<PathBuf> {
-    let wheel = dir.join(file);
-    if wheel.is_file() && sha256(&wheel)? == hash {
+fn fetch_wheel(dir: &Path, pin: &Wheel) -> Result<PathBuf> {
+    let (package, hash) = (pin.package, pin.sha256);
+    let wheel = dir.join(pin.file());
+    if wheel.is_file() && sha256_file(&wheel)? == hash {
         return Ok(wheel);
     }
     fs::create_dir_all(dir)?;
-    run(pip_download(dir).arg(format!("{package}=={ORT_VERSION}")))
-    .with_context(|| format!("downloading {package}=={ORT_VERSION} from PyPI (needs python3 with pip and network access)"))?;
-    let actual = sha256(&wheel).with_context(|| format!("pip did not produce {}", wheel.display()))?;
+    run(pip_download(dir).arg(format!("{package}=={ORT_VERSION}"))).with_context(|| {
+        format!("downloading {package}=={ORT_VERSION} from PyPI (needs python3 with pip and network access)")
+    })?;
+    let actual = sha256_file(&wheel).with_context(|| format!("pip did not produce {}", wheel.display()))?;
     if actual != hash {
         fs::remove_file(&wheel).ok();
         bail!("{}: sha256 {actual} does not match the pinned {hash}; refusing to use it", wheel.display());
@@ -134,7 +134,8 @@ fn fetch_wheel(dir: &Path, package: &str, (file, hash): (&str, &str)) -> Result<
 
 /// Copies members of a wheel (a zip) whose names satisfy `want` into `dest`, flattened.
 fn unpack(wheel: &Path, dest: &Path, want: impl Fn(&str) -> bool) -> Result<usize> {
-    let mut zip = zip::ZipArchive::new(fs::File::open(wheel)?).with_context(|| format!("{} is not a wheel", wheel.display()))?;
+    let mut zip =
+        zip::ZipArchive::new(fs::File::open(wheel)?).with_context(|| format!("{} is not a wheel", wheel.display()))?;
     fs::create_dir_all(dest)?;
     let mut n = 0;
     for i in 0..zip.len() {
@@ -144,11 +145,9 @@ fn unpack(wheel: &Path, dest: &Path, want: impl Fn(&str) -> bool) -> Result<usiz
             continue;
         }
         let file_name = Path::new(&name).file_name().expect("member has a name").to_owned();
-        let target = dest.join(&file_name);
-        let tmp = dest.join(format!(".{}.partial", file_name.to_string_lossy()));
-        let mut out = fs::File::create(&tmp)?;
-        std::io::copy(&mut member, &mut out)?;
-        fs::rename(&tmp, &target)?;
+        write_atomic(&dest.join(&file_name), |tmp| {
+            std::io::copy(&mut member, &mut fs::File::create(tmp)?).map(|_| ())
+        })?;
         n += 1;
     }
     Ok(n)
@@ -157,16 +156,17 @@ fn unpack(wheel: &Path, dest: &Path, want: impl Fn(&str) -> bool) -> Result<usiz
 /// Fetches ONNX Runtime into `.ort/cpu` (or `.ort/gpu` with CUDA) and returns the library path.
 fn setup(gpu: bool) -> Result<PathBuf> {
     let base = root().join(".ort");
-    let (dir, package, pin) = if gpu { (base.join("gpu"), "onnxruntime-gpu", GPU_WHEEL) } else { (base.join("cpu"), "onnxruntime", CPU_WHEEL) };
-    let lib = dir.join(LIB_FILE);
+    let (dir, pin) = if gpu { (base.join("gpu"), &GPU_WHEEL) } else { (base.join("cpu"), &CPU_WHEEL) };
+    let lib = dir.join(LIBRARY_FILE);
+    let lib_in_wheel = format!("onnxruntime/capi/{LIBRARY_FILE}");
     let stamp = dir.join(".complete");
     if lib.is_file() && stamp.is_file() {
         return Ok(lib);
     }
     eprintln!("setting up ONNX Runtime {ORT_VERSION} ({}) in {}", if gpu { "CUDA" } else { "CPU" }, dir.display());
     let wheels = base.join("wheels");
-    let wheel = fetch_wheel(&wheels, package, pin)?;
-    unpack(&wheel, &dir, |n| n == LIB_IN_WHEEL || n.starts_with("onnxruntime/capi/libonnxruntime_providers_"))?;
+    let wheel = fetch_wheel(&wheels, pin)?;
+    unpack(&wheel, &dir, |n| n == lib_in_wheel || n.starts_with("onnxruntime/capi/libonnxruntime_providers_"))?;
     if gpu {
         let cuda = wheels.join("cuda13");
         fs::create_dir_all(&cuda)?;
@@ -179,9 +179,9 @@ fn setup(gpu: bool) -> Result<PathBuf> {
         }
     }
     if !lib.is_file() {
-        bail!("{} did not contain {LIB_IN_WHEEL}", wheel.display());
+        bail!("{} did not contain {lib_in_wheel}", wheel.display());
     }
-    fs::write(&stamp, format!("{package}=={ORT_VERSION}\n"))?;
+    fs::write(&stamp, format!("{}=={ORT_VERSION}\n", pin.package))?;
     eprintln!("ONNX Runtime ready: {}", lib.display());
     Ok(lib)
 }
@@ -234,6 +234,7 @@ fn demo() -> Result<()> {
 fn test(extra: &[String]) -> Result<()> {
     let lib = setup(false)?;
     let root = root();
+    lint()?;
     // The plugin tests load real bundles: the release one and the allocation-checking debug one.
     let clap = bundle(false)?;
     let alloc_check = bundle(true)?;
@@ -246,6 +247,28 @@ fn test(extra: &[String]) -> Result<()> {
         .args(["test", "--workspace"])
         .args(extra))?;
     Ok(())
+}
+
+/// The habits CI keeps: formatted Rust, no clippy warnings, ruff-clean training code.
+fn lint() -> Result<()> {
+    let root = root();
+    run(cargo().current_dir(&root).args(["fmt", "--all", "--check"]))
+        .context("the tree is not formatted: run `cargo fmt --all` and commit")?;
+    run(cargo().current_dir(&root).args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    let ruff = tools_venv()?.join("bin/ruff");
+    run(Command::new(ruff).current_dir(&root).args(["check", "models/train"]))
+}
+
+/// A virtual environment with the project's Python tools (ruff), in the git-ignored work folder.
+fn tools_venv() -> Result<PathBuf> {
+    let venv = root().join(".work/tools-venv");
+    let ruff = venv.join("bin/ruff");
+    if !ruff.is_file() {
+        run(Command::new(python()).args(["-m", "venv"]).arg(&venv))?;
+        run(Command::new(venv.join("bin/python")).args(["-m", "pip", "install", "--quiet", RUFF]))
+            .context("installing ruff from PyPI into .work/tools-venv")?;
+    }
+    Ok(venv)
 }
 
 fn bench(args: &[String]) -> Result<()> {
@@ -291,7 +314,7 @@ fn bench_venv() -> Result<PathBuf> {
 fn train(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some(what @ ("denoise" | "groove" | "drums")) => {
-            run(Command::new("bash").arg(root().join(format!("models/train/{what}/pipeline.sh"))))
+            run(Command::new("bash").arg(root().join("models/train/pipeline.sh")).arg(what))
         }
         _ => bail!("usage: cargo xtask train denoise|groove|drums"),
     }
@@ -303,12 +326,19 @@ fn ensure_ardour() -> Result<()> {
         return Ok(());
     }
     eprintln!("installing Debian's ardour (headless ardour7-lua) for the VST3 test");
-    let sudo = if Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false) { None } else { Some("sudo") };
-    let install = |cmd: &mut Command| run(cmd.env("DEBIAN_FRONTEND", "noninteractive").args(["install", "-y", "--no-install-recommends", "ardour"]));
+    let sudo = if Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false) {
+        None
+    } else {
+        Some("sudo")
+    };
+    let install = |cmd: &mut Command| {
+        run(cmd.env("DEBIAN_FRONTEND", "noninteractive").args(["install", "-y", "--no-install-recommends", "ardour"]))
+    };
     if install(&mut apt(sudo)).is_err() {
         // A fresh machine may have no package lists yet.
         run(apt(sudo).arg("update"))?;
-        install(&mut apt(sudo)).context("installing ardour (apt-get install ardour); install it yourself or run as root")?;
+        install(&mut apt(sudo))
+            .context("installing ardour (apt-get install ardour); install it yourself or run as root")?;
     }
     Ok(())
 }
@@ -371,7 +401,7 @@ fn fill_resources(dir: &Path, ort_lib: &Path) -> Result<()> {
     let root = root();
     let ort = dir.join("onnxruntime");
     fs::create_dir_all(&ort)?;
-    fs::copy(ort_lib, ort.join(LIB_FILE))?;
+    fs::copy(ort_lib, ort.join(LIBRARY_FILE))?;
     for model in PLUGIN_MODELS {
         let src = root.join("models").join(model);
         let dst = dir.join("models").join(model);

@@ -1,6 +1,9 @@
 """Paths and settings shared by the denoiser's data, training, export and evaluation scripts."""
 import os
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # models/train, for `common`
 
 ROOT = Path(__file__).resolve().parents[3]
 # Git-ignored: downloads, rendered data sets and checkpoints. Survives between sessions on the
@@ -8,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[3]
 WORK = Path(os.environ.get("LATENTFORGE_WORK", ROOT / ".work"))
 DATA = WORK / "denoise-data"
 CKPT = WORK / "denoise-ckpt"
-MODELS = ROOT / "models"
+MODELS = Path(os.environ.get("LATENTFORGE_MODELS", ROOT / "models"))
 
 # Rendering
 TRAIN_SCENES = int(os.environ.get("LF_TRAIN_SCENES", 128))   # the shipped models used 128 (one skipped)

@@ -32,7 +32,10 @@ def sample_batch(scenes: SceneSet, rng: np.random.Generator, batch: int, patch: 
         exposure = autoexposure(color) * 2.0 ** rng.uniform(-1, 1)
         h, w, _ = color.shape
         y0, x0 = rng.integers(0, h - patch + 1), rng.integers(0, w - patch + 1)
-        crop = lambda a: a[y0:y0 + patch, x0:x0 + patch].astype(np.float32)
+
+        def crop(a, y0=y0, x0=x0):
+            return a[y0:y0 + patch, x0:x0 + patch].astype(np.float32)
+
         x = np.concatenate([
             forward(crop(color), exposure),
             np.clip(crop(s[f"albedo_{spp}"]), 0, 1),

@@ -3,12 +3,12 @@
 channels `ViewLayer.Combined.{R,G,B,A}`, `ViewLayer.Denoising Albedo.{R,G,B}`,
 `ViewLayer.Denoising Normal.{X,Y,Z}`. Scenes use seeds outside the training and validation sets.
 """
+import mitsuba as mi
 import numpy as np
 import OpenEXR
 
 import config
-import render  # sets the Mitsuba variant
-import mitsuba as mi
+import render  # noqa: F401  (sets the Mitsuba variant)
 from scenes import scene_dict
 
 FIXTURE_SEED = 2_000_000

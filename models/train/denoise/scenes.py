@@ -4,9 +4,8 @@ Every scene is a pure function of its seed, so a render interrupted half-way is 
 """
 import math
 
-import numpy as np
-
 import mitsuba as mi
+import numpy as np
 
 CONDUCTORS = ["Au", "Ag", "Al", "Cu", "Cr", "W", "Ir", "Rh", "none"]
 

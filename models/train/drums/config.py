@@ -1,6 +1,10 @@
 """Paths and settings shared by the drum one-shot model's data, training, export and evaluation."""
 import os
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # models/train, for `common`
+from common import lanes  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[3]
 WORK = Path(os.environ.get("LATENTFORGE_WORK", ROOT / ".work"))
@@ -8,13 +12,13 @@ DEB_DIR = WORK / "debs"
 KITS_DIR = WORK / "hydrogen" / "usr" / "share" / "hydrogen" / "data" / "drumkits"
 DATA = WORK / "drums-data"
 CKPT = WORK / "drums-ckpt"
-MODELS = ROOT / "models"
+MODELS = Path(os.environ.get("LATENTFORGE_MODELS", ROOT / "models"))
 DEB = "hydrogen-drumkits"
 DEB_VERSION = "2017.09.19~dfsg-1"
 
 SR = 48000
 LENGTH = 48000                 # 1 s one-shots
-LANES = ["kick", "snare", "closed_hat", "open_hat", "low_tom", "mid_tom", "high_tom", "crash", "ride"]
+LANES = lanes.NAMES            # src/groove/lanes.toml, shared with the engine
 LATENT = 8
 HELD_OUT = 0.2                 # fraction of each lane's samples kept for evaluation
 

@@ -84,7 +84,7 @@ def build():
     ensure_kits()
     config.DATA.mkdir(parents=True, exist_ok=True)
     items = []
-    for kit, (lic, author, use) in config.KITS.items():
+    for kit, (_license, _author, use) in config.KITS.items():
         if not use:
             continue
         for name, path in instruments(config.KITS_DIR / kit):

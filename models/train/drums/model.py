@@ -34,7 +34,7 @@ def noise_bank(seed=1234):
     freqs = np.fft.rfftfreq(N, 1 / SR)
     edges = np.geomspace(30, 20000, BANDS + 1)
     bank = []
-    for lo, hi in zip(edges[:-1], edges[1:]):
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
         band = np.fft.irfft(spec * ((freqs >= lo) & (freqs < hi)), n=N)
         bank.append(band / (band.std() + 1e-9))
     return torch.tensor(np.stack(bank), dtype=torch.float32)

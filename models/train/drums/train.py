@@ -2,16 +2,14 @@
 Augmentation: each example is re-pitched by up to +-4 % (resampled) and its level varied, which
 stretches ~270 one-shots into a continuum the decoder can interpolate."""
 import sys
-from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import chunked  # noqa: E402
-import config  # noqa: E402
-import dataset  # noqa: E402
-from model import DrumVAE  # noqa: E402
+import config
+import dataset
+from common import chunked
+from model import DrumVAE
 
 BATCH = 12
 LR = 5e-4

@@ -91,7 +91,7 @@ def main():
                        ("offset_mean", "offset mean"), ("offset_std", "offset std")):
         rows.append(f"| {label} | " + " | ".join(str(ev[s][key]) for s in sets) + " |")
     common = dict(hidden=config.HIDDEN, latent=config.LATENT, version=f"0.1.{ck['state']['step']}",
-                  macros=ex["macro_dims"], bias=", ".join(f"{c} {b:+.2f}" for c, b in zip(config.CLASSES, ex["hit_bias"])),
+                  macros=ex["macro_dims"], bias=", ".join(f"{c} {b:+.2f}" for c, b in zip(config.CLASSES, ex["hit_bias"], strict=True)),
                   n_train=ev["windows"]["train"], n_val=ev["windows"]["validation"], steps=ck["state"]["step"],
                   minutes=ck["state"]["seconds"] / 60, r=ev["reconstruction"], m=ev["mmd2"], rows="\n".join(rows))
     for name, role in (("groove-decoder", "Latent -> 2-bar drum pattern. Used by the Latent Groove plugin and `latentforge groove`."),

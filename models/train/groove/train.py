@@ -1,14 +1,12 @@
 """Train the groove VAE in resumable chunks: `train.py --minutes 10 --until-minutes 25`."""
 import sys
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import chunked  # noqa: E402
-import config  # noqa: E402
-import dataset  # noqa: E402
-from model import GrooveVAE  # noqa: E402
+import config
+import dataset
+from common import chunked
+from model import GrooveVAE
 
 BATCH = 128
 LR = 1e-3

@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use latentforge::drums::{DrumModel, KitKnobs};
 use latentforge::groove::{GrooveKnobs, GrooveModel};
-use latentforge::models::ModelStore;
-use latentforge::runtime::{Device, Runtime, RuntimeOptions};
+use latentforge::infer::ModelStore;
+use latentforge::infer::{Device, Runtime, RuntimeOptions};
 
 const BLOCKS: usize = 10_000;
 
@@ -64,12 +64,18 @@ fn main() {
     let mut rows = Vec::new();
     for frames in [64usize, 512] {
         let (p50, p99, max) = process_costs(&clap, frames);
-        println!("process() {frames:>3} samples @ 48 kHz: p50 {:.2}%  p99 {:.2}%  max {:.2}% of the block ({:.0} us)",
-            p50 * 100.0, p99 * 100.0, max * 100.0, frames as f64 / host::RATE * 1e6);
+        println!(
+            "process() {frames:>3} samples @ 48 kHz: p50 {:.2}%  p99 {:.2}%  max {:.2}% of the block ({:.0} us)",
+            p50 * 100.0,
+            p99 * 100.0,
+            max * 100.0,
+            frames as f64 / host::RATE * 1e6
+        );
         rows.push(format!("{{\"frames\": {frames}, \"p50\": {p50:.5}, \"p99\": {p99:.5}, \"max\": {max:.5}}}"));
     }
 
-    let runtime = Runtime::new(RuntimeOptions { library: None, device: Device::Cpu, intra_threads: Some(1) }).expect("ONNX Runtime (run `cargo xtask setup`)");
+    let runtime = Runtime::new(RuntimeOptions { library: None, device: Device::Cpu, intra_threads: Some(1) })
+        .expect("ONNX Runtime (run `cargo xtask setup`)");
     let store = ModelStore::locate(Some(&root.join("models"))).expect("models folder");
     let groove = GrooveModel::load(&runtime, &store, false).expect("groove model");
     let drums = DrumModel::load(&runtime, &store).expect("drum model");
@@ -89,8 +95,11 @@ fn main() {
         },
         10,
     );
-    println!("worker (1 thread): new pattern {:.1} ms, new kit (9 one-shots) {:.1} ms (medians)",
-        pattern.as_secs_f64() * 1e3, kit.as_secs_f64() * 1e3);
+    println!(
+        "worker (1 thread): new pattern {:.1} ms, new kit (9 one-shots) {:.1} ms (medians)",
+        pattern.as_secs_f64() * 1e3,
+        kit.as_secs_f64() * 1e3
+    );
     let json = format!(
         "{{\"blocks\": {BLOCKS}, \"sample_rate\": 48000, \"process\": [{}], \"pattern_ms\": {:.2}, \"kit_ms\": {:.2}}}\n",
         rows.join(", "), pattern.as_secs_f64() * 1e3, kit.as_secs_f64() * 1e3

@@ -12,11 +12,11 @@ use std::sync::{Arc, OnceLock, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use latentforge::drums::{DrumModel, Kit, KitKnobs, Player};
+use latentforge::drums::{BlockStart, DrumModel, Kit, KitKnobs, Player};
+use latentforge::groove::schedule::{Block, Clock, PatternSchedule};
 use latentforge::groove::{GrooveKnobs, GrooveModel, Pattern, GM_NOTES, LOCK_GROUPS, MACROS};
-use latentforge::models::ModelStore;
+use latentforge::infer::{Device, ModelStore, Runtime, RuntimeOptions, LIBRARY_FILE};
 use latentforge::presets::{self, GroovePreset, GrooveSettings, MAX_SEED};
-use latentforge::runtime::{Device, Runtime, RuntimeOptions};
 use nice_plug::midi::{Channel, Key, VoiceID};
 use nice_plug::prelude::*;
 
@@ -28,7 +28,6 @@ const PRESET_SLOTS: i32 = 32;
 const MAX_EVENTS: usize = 512;
 /// MIDI notes last a 32nd note.
 const NOTE_BEATS: f64 = 0.125;
-const ORT_LIBRARY: &str = "libonnxruntime.so.1.31.1";
 
 #[derive(Params)]
 pub struct GrooveParams {
@@ -132,17 +131,22 @@ impl GrooveParams {
             gain: FloatParam::new(
                 "Output gain",
                 util::db_to_gain(0.0),
-                FloatRange::Skewed { min: util::db_to_gain(-36.0), max: util::db_to_gain(6.0), factor: FloatRange::gain_skew_factor(-36.0, 6.0) },
+                FloatRange::Skewed {
+                    min: util::db_to_gain(-36.0),
+                    max: util::db_to_gain(6.0),
+                    factor: FloatRange::gain_skew_factor(-36.0, 6.0),
+                },
             )
             .with_smoother(SmoothingStyle::Logarithmic(20.0))
             .with_unit(" dB")
             .with_value_to_string(formatters::v2s_f32_gain_to_db(1))
             .with_string_to_value(formatters::s2v_f32_gain_to_db()),
-            preset: IntParam::new("Preset", 0, IntRange::Linear { min: 0, max: PRESET_SLOTS })
-                .with_value_to_string(Arc::new(move |v| match v {
+            preset: IntParam::new("Preset", 0, IntRange::Linear { min: 0, max: PRESET_SLOTS }).with_value_to_string(
+                Arc::new(move |v| match v {
                     0 => "None".to_string(),
                     v => preset_names.get(v as usize - 1).cloned().unwrap_or_else(|| format!("{v} (empty)")),
-                })),
+                }),
+            ),
             state: RwLock::new(SavedState::default()),
             variation: Arc::new(AtomicU32::new(0)),
         }
@@ -167,7 +171,13 @@ impl GrooveParams {
     }
 
     fn locks(&self) -> [bool; 5] {
-        [self.lock_kick.value(), self.lock_snare.value(), self.lock_hats.value(), self.lock_toms.value(), self.lock_cymbals.value()]
+        [
+            self.lock_kick.value(),
+            self.lock_snare.value(),
+            self.lock_hats.value(),
+            self.lock_toms.value(),
+            self.lock_cymbals.value(),
+        ]
     }
 }
 
@@ -231,9 +241,12 @@ fn runtime(resources: &Path) -> Result<Arc<Runtime>, String> {
     static RUNTIME: OnceLock<Result<Arc<Runtime>, String>> = OnceLock::new();
     RUNTIME
         .get_or_init(|| {
-            let library = resources.join("onnxruntime").join(ORT_LIBRARY);
+            let library = resources.join("onnxruntime").join(LIBRARY_FILE);
             if !library.is_file() {
-                return Err(format!("ONNX Runtime is missing from the bundle ({}); re-run `cargo xtask bundle`", library.display()));
+                return Err(format!(
+                    "ONNX Runtime is missing from the bundle ({}); re-run `cargo xtask bundle`",
+                    library.display()
+                ));
             }
             Runtime::new(RuntimeOptions { library: Some(library), device: Device::Cpu, intra_threads: Some(1) })
                 .map(Arc::new)
@@ -269,7 +282,9 @@ fn load_models() -> Models {
     let groove = GrooveModel::load(&runtime, &store, false)
         .map_err(|e| nice_warn!("Latent Groove: groove model unusable, no patterns: {e}"))
         .ok();
-    let drums = DrumModel::load(&runtime, &store).map_err(|e| nice_warn!("Latent Groove: drum model unusable, silent kit: {e}")).ok();
+    let drums = DrumModel::load(&runtime, &store)
+        .map_err(|e| nice_warn!("Latent Groove: drum model unusable, silent kit: {e}"))
+        .ok();
     Models { groove, drums }
 }
 
@@ -286,7 +301,9 @@ fn spawn_worker(saved: Arc<GrooveParams>) -> WorkerLink {
         .name("latent-groove-worker".into())
         .spawn(move || {
             let models = load_models();
-            let ok = LOADED | if models.groove.is_some() { GROOVE_OK } else { 0 } | if models.drums.is_some() { DRUMS_OK } else { 0 };
+            let ok = LOADED
+                | if models.groove.is_some() { GROOVE_OK } else { 0 }
+                | if models.drums.is_some() { DRUMS_OK } else { 0 };
             status_worker.store(ok, Ordering::Release);
             while !stop_worker.load(Ordering::Acquire) {
                 while garbage_rx.pop().is_ok() {}
@@ -312,9 +329,12 @@ fn spawn_worker(saved: Arc<GrooveParams>) -> WorkerLink {
                 }
                 if let (Some((knobs, rate)), Some(model)) = (kit_req, models.drums.as_ref()) {
                     match model.kit(&knobs) {
-                        Ok(kit) => {
-                            let _ = kit_tx.push(Box::new(kit.resampled(rate)));
-                        }
+                        Ok(kit) => match kit.resampled(rate) {
+                            Ok(kit) => {
+                                let _ = kit_tx.push(Box::new(kit));
+                            }
+                            Err(e) => nice_warn!("Latent Groove: {e}"),
+                        },
                         Err(e) => nice_warn!("Latent Groove: {e}"),
                     }
                 }
@@ -342,10 +362,8 @@ pub struct LatentGroove {
     sample_rate: f32,
     player: Player,
     mono: Vec<f32>,
-    current: Pattern,
-    has_pattern: bool,
-    /// A decoded pattern waiting for its bar, and that bar.
-    pending: Option<(Pattern, i64)>,
+    clock: Clock,
+    patterns: PatternSchedule,
     kit: Option<Box<Kit>>,
     /// A kit that could not be handed back yet (garbage queue full); retried next block.
     kit_to_free: Option<Box<Kit>>,
@@ -356,10 +374,6 @@ pub struct LatentGroove {
     awaiting_kit: bool,
     process_mode: ProcessMode,
     variation_button: bool,
-    /// Where the next block starts when the transport is stopped, and the tempo to run at.
-    free_beat: f64,
-    tempo: f64,
-    last_end_beat: Option<f64>,
     note_offs: [Option<(u8, f64)>; 64],
     events: [BlockEvent; MAX_EVENTS],
 }
@@ -368,7 +382,7 @@ impl Default for LatentGroove {
     fn default() -> Self {
         let mut presets = Vec::new();
         if let Some(dir) = resources_dir().map(|d| d.join("presets")) {
-            let (ok, bad) = presets::load_dir(&dir);
+            let (ok, bad) = presets::load_dir::<GroovePreset>(&dir);
             for e in bad {
                 nice_warn!("Latent Groove: skipping preset: {e}");
             }
@@ -383,9 +397,8 @@ impl Default for LatentGroove {
             sample_rate: 48_000.0,
             player: Player::new(48_000.0),
             mono: Vec::new(),
-            current: Pattern::default(),
-            has_pattern: false,
-            pending: None,
+            clock: Clock::default(),
+            patterns: PatternSchedule::default(),
             kit: None,
             kit_to_free: None,
             sent_pattern: None,
@@ -394,9 +407,6 @@ impl Default for LatentGroove {
             awaiting_kit: false,
             process_mode: ProcessMode::Realtime,
             variation_button: false,
-            free_beat: 0.0,
-            tempo: 120.0,
-            last_end_beat: None,
             note_offs: [None; 64],
             events: [BlockEvent::default(); MAX_EVENTS],
         }
@@ -461,19 +471,10 @@ impl LatentGroove {
             let locks = self.params.locks();
             for (group, locked) in LOCK_GROUPS.iter().zip(locks) {
                 if locked {
-                    p.keep_lanes(&self.current, group);
+                    p.keep_lanes(self.patterns.current(), group);
                 }
             }
-            if !self.has_pattern {
-                // Nothing is playing yet: start at once rather than wait a bar in silence.
-                self.current = p;
-                self.has_pattern = true;
-            } else {
-                // The first bar none of whose hits can have started (early hits reach half a
-                // step before their bar line).
-                let bar = ((now_beat + 0.125) / 4.0).floor() as i64 + 1;
-                self.pending = Some((p, bar));
-            }
+            self.patterns.offer(p, now_beat);
         }
     }
 
@@ -540,7 +541,12 @@ impl Plugin for LatentGroove {
         }
     }
 
-    fn activate(&mut self, _layout: &AudioIOLayout, config: &BufferConfig, context: &mut impl ActivateContext<Self>) -> bool {
+    fn activate(
+        &mut self,
+        _layout: &AudioIOLayout,
+        config: &BufferConfig,
+        context: &mut impl ActivateContext<Self>,
+    ) -> bool {
         self.sample_rate = config.sample_rate;
         self.process_mode = config.process_mode;
         self.player = Player::new(config.sample_rate);
@@ -558,7 +564,7 @@ impl Plugin for LatentGroove {
     fn reset(&mut self) {
         self.player.sampler.reset();
         self.note_offs = [None; 64];
-        self.last_end_beat = None;
+        self.clock.reset();
     }
 
     fn deactivate(&mut self) {
@@ -570,7 +576,12 @@ impl Plugin for LatentGroove {
         self.awaiting_kit = false;
     }
 
-    fn process(&mut self, buffer: &mut Buffer, _aux: &mut AuxiliaryBuffers, context: &mut impl ProcessContext<Self>) -> ProcessStatus {
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        _aux: &mut AuxiliaryBuffers,
+        context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
         let n = buffer.samples();
         // "New variation" acts on its rising edge, like a button.
         let button = self.params.new_variation.value();
@@ -586,21 +597,12 @@ impl Plugin for LatentGroove {
         }
 
         let transport = context.transport();
-        if let Some(t) = transport.tempo.filter(|t| t.is_finite() && *t > 1.0) {
-            self.tempo = t.min(999.0);
-        }
-        let start_beat = match (transport.playing, transport.pos_beats()) {
-            (true, Some(b)) if b.is_finite() => b,
-            _ => self.free_beat,
-        };
-        let beats_per_sample = self.tempo / 60.0 / self.sample_rate as f64;
-        let end_beat = start_beat + beats_per_sample * n as f64;
+        let host_beat = if transport.playing { transport.pos_beats() } else { None };
+        let block = self.clock.next_block(transport.tempo, host_beat, n, self.sample_rate as f64);
+        let Block { start_beat, end_beat, beats_per_sample, jumped, .. } = block;
         // A jump (loop, locate) releases hanging notes and lets a waiting pattern start now.
-        let jumped = self.last_end_beat.is_some_and(|e| (e - start_beat).abs() > 1e-6);
         if jumped {
-            if let Some((p, _)) = self.pending.take() {
-                self.current = p;
-            }
+            self.patterns.jump();
         }
         self.receive(start_beat);
 
@@ -608,8 +610,13 @@ impl Plugin for LatentGroove {
         for off in self.note_offs.iter_mut() {
             if let Some((key, beat)) = *off {
                 if beat < end_beat || jumped {
-                    let timing = (((beat - start_beat) / beats_per_sample).max(0.0) as u32).min(n.saturating_sub(1) as u32);
-                    Self::push_event(&mut self.events, &mut count, BlockEvent { timing, on: false, key, velocity: 0.0 });
+                    let timing =
+                        (((beat - start_beat) / beats_per_sample).max(0.0) as u32).min(n.saturating_sub(1) as u32);
+                    Self::push_event(
+                        &mut self.events,
+                        &mut count,
+                        BlockEvent { timing, on: false, key, velocity: 0.0 },
+                    );
                     *off = None;
                 }
             }
@@ -619,21 +626,28 @@ impl Plugin for LatentGroove {
         let len = n.min(self.mono.len());
         let mono = &mut self.mono[..len];
         mono.fill(0.0);
-        let current = &self.current;
-        let pending = self.pending.as_ref();
-        let pattern_for_bar = |bar: i64| match pending {
-            Some((p, from)) if bar >= *from => p,
-            _ => current,
-        };
+        let patterns = &self.patterns;
         let events = &mut self.events;
         let note_offs = &mut self.note_offs;
-        self.player.render_block(start_beat, self.tempo, &feel, pattern_for_bar, self.kit.as_deref(), mono, |hit, offset| {
-            let key = GM_NOTES[hit.lane];
-            Self::push_event(events, &mut count, BlockEvent { timing: offset as u32, on: true, key, velocity: hit.velocity });
-            if let Some(slot) = note_offs.iter_mut().find(|s| s.is_none()) {
-                *slot = Some((key, hit.beat + NOTE_BEATS));
-            }
-        });
+        let pattern_for_bar = |bar: i64| patterns.pattern_for_bar(bar);
+        self.player.render_block(
+            BlockStart { beat: start_beat, bpm: block.tempo },
+            &feel,
+            pattern_for_bar,
+            self.kit.as_deref(),
+            mono,
+            |hit, offset| {
+                let key = GM_NOTES[hit.lane];
+                Self::push_event(
+                    events,
+                    &mut count,
+                    BlockEvent { timing: offset as u32, on: true, key, velocity: hit.velocity },
+                );
+                if let Some(slot) = note_offs.iter_mut().find(|s| s.is_none()) {
+                    *slot = Some((key, hit.beat + NOTE_BEATS));
+                }
+            },
+        );
 
         // Hosts want events in time order; offs first at equal times. Insertion sort: no allocation.
         let events = &mut self.events[..count];
@@ -646,22 +660,26 @@ impl Plugin for LatentGroove {
         }
         for e in events.iter() {
             let event = if e.on {
-                NoteEvent::NoteOn { timing: e.timing, voice_id: VoiceID::Wildcard, channel: Channel::Number(9), key: Key::Number(e.key), velocity: e.velocity }
+                NoteEvent::NoteOn {
+                    timing: e.timing,
+                    voice_id: VoiceID::Wildcard,
+                    channel: Channel::Number(9),
+                    key: Key::Number(e.key),
+                    velocity: e.velocity,
+                }
             } else {
-                NoteEvent::NoteOff { timing: e.timing, voice_id: VoiceID::Wildcard, channel: Channel::Number(9), key: Key::Number(e.key), velocity: 0.0 }
+                NoteEvent::NoteOff {
+                    timing: e.timing,
+                    voice_id: VoiceID::Wildcard,
+                    channel: Channel::Number(9),
+                    key: Key::Number(e.key),
+                    velocity: 0.0,
+                }
             };
             let _ = context.try_send_event(event);
         }
 
-        // Promote the waiting pattern once every hit of earlier bars is behind us.
-        if let Some((p, from)) = self.pending {
-            if end_beat >= from as f64 * 4.0 + 0.25 {
-                self.current = p;
-                self.pending = None;
-            }
-        }
-        self.free_beat = end_beat;
-        self.last_end_beat = Some(end_beat);
+        self.patterns.finish_block(end_beat);
 
         let gain = &self.params.gain.smoothed;
         for (i, mut frame) in buffer.iter_samples().enumerate() {
@@ -682,7 +700,8 @@ impl ClapPlugin for LatentGroove {
     const CLAP_DESCRIPTION: Option<&'static str> = Some("Drum MIDI and drum audio from latent knobs");
     const CLAP_MANUAL_URL: Option<&'static str> = None;
     const CLAP_SUPPORT_URL: Option<&'static str> = None;
-    const CLAP_FEATURES: &'static [ClapFeature] = &[ClapFeature::Instrument, ClapFeature::DrumMachine, ClapFeature::Stereo];
+    const CLAP_FEATURES: &'static [ClapFeature] =
+        &[ClapFeature::Instrument, ClapFeature::DrumMachine, ClapFeature::Stereo];
 }
 
 impl Vst3Plugin for LatentGroove {

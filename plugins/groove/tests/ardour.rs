@@ -14,9 +14,9 @@ const RATE: usize = 48_000;
 const STEP: usize = RATE * 60 / 120 / 4;
 
 fn vst3_bundle() -> PathBuf {
-    std::env::var_os("LATENT_GROOVE_VST3").map(PathBuf::from).unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bundled/vst3/Latent Groove.vst3")
-    })
+    std::env::var_os("LATENT_GROOVE_VST3")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bundled/vst3/Latent Groove.vst3"))
 }
 
 /// Onsets: 2 ms frames whose energy is 3x the loudest of the previous 10 ms, at least a 32nd
@@ -38,7 +38,9 @@ fn onsets(x: &[f32]) -> Vec<usize> {
 fn vst3_in_headless_ardour_exports_grooves_on_the_grid() {
     let bundle = vst3_bundle();
     assert!(bundle.is_dir(), "{} is missing: run `cargo xtask bundle`", bundle.display());
-    let lua = which("ardour7-lua").expect("ardour7-lua not found: `cargo xtask test` installs Debian's `ardour` package (apt-get install ardour)");
+    let lua = which("ardour7-lua").expect(
+        "ardour7-lua not found: `cargo xtask test` installs Debian's `ardour` package (apt-get install ardour)",
+    );
 
     // Ardour scans ~/.vst3: give it a private HOME whose .vst3 holds only this bundle.
     let work = tempfile::tempdir().unwrap();
@@ -113,10 +115,8 @@ fn vst3_in_headless_ardour_exports_grooves_on_the_grid() {
 
     let found = onsets(&left);
     assert!(found.len() >= 8, "too few onsets: {found:?}");
-    let off: Vec<(usize, i64)> = found
-        .iter()
-        .map(|&o| (o, o as i64 - ((o as f64 / STEP as f64).round() as i64 * STEP as i64)))
-        .collect();
+    let off: Vec<(usize, i64)> =
+        found.iter().map(|&o| (o, o as i64 - ((o as f64 / STEP as f64).round() as i64 * STEP as i64))).collect();
     // Within one detector frame (2 ms) of a 16th line.
     let bad: Vec<_> = off.iter().filter(|(_, d)| d.abs() > 96).collect();
     assert!(bad.is_empty(), "onsets off the grid (sample, distance): {bad:?} of {off:?}");
@@ -133,5 +133,6 @@ fn backdate(path: &Path, when: std::time::SystemTime) {
         }
     }
     let f = std::fs::File::open(path).unwrap();
-    f.set_times(std::fs::FileTimes::new().set_modified(when).set_accessed(when)).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    f.set_times(std::fs::FileTimes::new().set_modified(when).set_accessed(when))
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
 }

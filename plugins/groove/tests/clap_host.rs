@@ -11,6 +11,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use host::*;
+use latentforge::groove::GM_NOTES;
 
 /// CLAP reports plain values through a normalised round trip: equal within 1e-4.
 fn assert_close(got: f64, want: f64) {
@@ -19,7 +20,11 @@ fn assert_close(got: f64, want: f64) {
 
 fn play_session(clap: &Path) {
     let mut s = Session::open(clap);
-    assert_eq!(s.instance.access_shared_handler(|h| *h.latency.get().unwrap()).map(|l| l.get(&s.instance.plugin_handle())), Some(0), "latency is 0 samples");
+    assert_eq!(
+        s.instance.access_shared_handler(|h| *h.latency.get().unwrap()).map(|l| l.get(&s.instance.plugin_handle())),
+        Some(0),
+        "latency is 0 samples"
+    );
     // On the grid: no micro-timing, no swing.
     s.set("Humanize timing", 0.0);
     s.set("Swing", 0.0);
@@ -59,8 +64,10 @@ fn play_session(clap: &Path) {
     assert_ne!(first, second, "seed change gives a new groove");
     // Nothing changes before the next bar line.
     let loop_start = changed_at - changed_at % (2 * BAR);
-    let before: Vec<_> = s.ons(changed_at, next_bar).into_iter().map(|(at, k)| (at + changed_at - loop_start, k)).collect();
-    let expect: Vec<_> = first.iter().filter(|(at, _)| *at >= changed_at - loop_start && *at < next_bar - loop_start).cloned().collect();
+    let before: Vec<_> =
+        s.ons(changed_at, next_bar).into_iter().map(|(at, k)| (at + changed_at - loop_start, k)).collect();
+    let expect: Vec<_> =
+        first.iter().filter(|(at, _)| *at >= changed_at - loop_start && *at < next_bar - loop_start).cloned().collect();
     assert_eq!(before, expect, "the old groove plays until the bar line");
 
     // 3. The locked kick lane keeps its notes; other lanes changed.
@@ -91,7 +98,10 @@ fn play_session(clap: &Path) {
     let b = s.save();
     assert_eq!(a, b, "save -> load -> save is byte-identical");
     let text = String::from_utf8_lossy(&a);
-    assert!(text.contains("groove-state") && text.contains("variation"), "state carries the variation and latent: {text}");
+    assert!(
+        text.contains("groove-state") && text.contains("variation"),
+        "state carries the variation and latent: {text}"
+    );
 
     // A state in release 0.1.0's format (committed fixture: the JSON nice-plug writes, behind
     // its 8-byte little-endian length) still loads, fields it lacks keeping their defaults.
@@ -103,7 +113,15 @@ fn play_session(clap: &Path) {
     assert_close(s.param("Density"), 0.25);
 
     // Extreme parameter values: still finite output.
-    for (name, v) in [("Temperature", 2.0), ("Density", 1.0), ("Swing", 1.0), ("Kit timbre", 1.0), ("Output gain", 1.9952623), ("Macro 1", 1.0), ("Macro 8", -1.0)] {
+    for (name, v) in [
+        ("Temperature", 2.0),
+        ("Density", 1.0),
+        ("Swing", 1.0),
+        ("Kit timbre", 1.0),
+        ("Output gain", 1.9952623),
+        ("Macro 1", 1.0),
+        ("Macro 8", -1.0),
+    ] {
         s.set(name, v);
     }
     s.settle();

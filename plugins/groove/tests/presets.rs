@@ -37,7 +37,10 @@ fn presets_are_listed_broken_ones_skipped_and_selecting_one_takes_effect() {
     // Position within a pair of 16ths, -1..: hits are exactly on the even 16th or a third late.
     let phases: Vec<i64> = ons.iter().map(|(at, _)| ((at + 1) % (2 * step)) as i64 - 1).collect();
     let swung = (step + step / 3) as i64;
-    assert!(phases.iter().all(|&p| p.abs() <= 1 || (p - swung).abs() <= 1), "on even 16ths or a third late: {phases:?}");
+    assert!(
+        phases.iter().all(|&p| p.abs() <= 1 || (p - swung).abs() <= 1),
+        "on even 16ths or a third late: {phases:?}"
+    );
     assert!(phases.iter().any(|&p| (p - swung).abs() <= 1), "some hits fall on the swung 16ths: {phases:?}");
     s.close();
 }

@@ -24,7 +24,6 @@ pub const BPM: f64 = 120.0;
 /// Samples per 16th step at 120 BPM and 48 kHz.
 pub const STEP: f64 = RATE * 60.0 / BPM / 4.0;
 pub const BAR: usize = (STEP * 16.0) as usize;
-pub const GM_NOTES: [u8; 9] = [36, 38, 42, 46, 45, 48, 50, 49, 51];
 
 pub struct Host;
 
@@ -75,7 +74,9 @@ pub fn bundled_clap(var: &str) -> std::path::PathBuf {
     std::env::var_os(var).map(std::path::PathBuf::from).unwrap_or_else(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         match var {
-            "LATENT_GROOVE_ALLOC_CHECK_CLAP" => root.join("target/alloc-check/bundled/clap/Latent Groove/Latent Groove.clap"),
+            "LATENT_GROOVE_ALLOC_CHECK_CLAP" => {
+                root.join("target/alloc-check/bundled/clap/Latent Groove/Latent Groove.clap")
+            }
             _ => root.join("target/bundled/clap/Latent Groove/Latent Groove.clap"),
         }
     })
@@ -120,18 +121,27 @@ impl Session {
     /// `offline`: the host renders faster than real time (CLAP render extension, set before
     /// activation, as a DAW does for a bounce).
     pub fn open_mode(clap: &Path, offline: bool) -> Session {
-        assert!(clap.is_file(), "{} is missing: run `cargo xtask bundle` (or `cargo xtask test`, which bundles first)", clap.display());
+        assert!(
+            clap.is_file(),
+            "{} is missing: run `cargo xtask bundle` (or `cargo xtask test`, which bundles first)",
+            clap.display()
+        );
         let entry = unsafe { PluginEntry::load(clap) }.unwrap_or_else(|e| panic!("loading {}: {e:?}", clap.display()));
         let factory = entry.get_plugin_factory().expect("the bundle exposes a plugin factory");
         let id = CString::new("org.latentforge.latent-groove").unwrap();
-        assert!(factory.plugin_descriptors().any(|d| d.id().is_some_and(|i| i == id.as_c_str())), "plugin id not in factory");
+        assert!(
+            factory.plugin_descriptors().any(|d| d.id().is_some_and(|i| i == id.as_c_str())),
+            "plugin id not in factory"
+        );
         let info = HostInfo::new("latentforge-test-host", "Latentforge", "https://example.invalid", "0.1").unwrap();
-        let mut instance = PluginInstance::<Host>::new(|_| Shared::default(), |_| MainThread, &entry, &id, &info).expect("instantiating");
+        let mut instance = PluginInstance::<Host>::new(|_| Shared::default(), |_| MainThread, &entry, &id, &info)
+            .expect("instantiating");
         if offline {
             let render = instance.access_shared_handler(|s| *s.render.get().unwrap()).expect("render extension");
             render.set(&instance.plugin_handle(), RenderMode::Offline).expect("offline render mode");
         }
-        let config = PluginAudioConfiguration { sample_rate: RATE, min_frames_count: 1, max_frames_count: BLOCK as u32 };
+        let config =
+            PluginAudioConfiguration { sample_rate: RATE, min_frames_count: 1, max_frames_count: BLOCK as u32 };
         let stopped = instance.activate(|_, _| (), config).expect("activating");
         let processor = Some(stopped.start_processing().expect("start processing"));
 
@@ -143,11 +153,24 @@ impl Session {
             let p = params.get_info(&handle, i, &mut buf).unwrap();
             ids.insert(String::from_utf8_lossy(p.name).into_owned(), p.id);
         }
-        Session { _entry: entry, instance, processor, ids, pos: 0, last_process: Duration::ZERO, frames: BLOCK, playing: false, pending_params: Vec::new(), notes: Vec::new(), audio: Vec::new() }
+        Session {
+            _entry: entry,
+            instance,
+            processor,
+            ids,
+            pos: 0,
+            last_process: Duration::ZERO,
+            frames: BLOCK,
+            playing: false,
+            pending_params: Vec::new(),
+            notes: Vec::new(),
+            audio: Vec::new(),
+        }
     }
 
     pub fn set(&mut self, name: &str, value: f64) {
-        let id = *self.ids.get(name).unwrap_or_else(|| panic!("no parameter named {name:?}; have {:?}", self.ids.keys()));
+        let id =
+            *self.ids.get(name).unwrap_or_else(|| panic!("no parameter named {name:?}; have {:?}", self.ids.keys()));
         self.pending_params.push(ParamValueEvent::new(0, id, Pckn::match_all(), value));
     }
 
@@ -197,22 +220,35 @@ impl Session {
         let (left, right) = (&mut left_buf[..n], &mut right_buf[..n]);
         let mut in_ports = AudioPorts::with_capacity(0, 0);
         let mut out_ports = AudioPorts::with_capacity(2, 1);
-        let input = in_ports.with_input_buffers(std::iter::empty::<AudioPortBuffer<std::iter::Empty<InputChannel<f32>>, std::iter::Empty<InputChannel<f64>>>>());
+        let input = in_ports.with_input_buffers(std::iter::empty::<
+            AudioPortBuffer<std::iter::Empty<InputChannel<f32>>, std::iter::Empty<InputChannel<f64>>>,
+        >());
         let mut output = out_ports.with_output_buffers([AudioPortBuffer {
             latency: 0,
             channels: AudioPortBufferType::f32_output_only([&mut *left, &mut *right].into_iter()),
         }]);
         let proc = self.processor.as_mut().unwrap();
         let start = Instant::now();
-        proc.process(&input, &mut output, &in_events.as_input(), &mut out_events.as_output(), None, Some(&transport)).expect("process");
+        proc.process(&input, &mut output, &in_events.as_input(), &mut out_events.as_output(), None, Some(&transport))
+            .expect("process");
         self.last_process = start.elapsed();
         for e in out_events.iter() {
             if let Some(on) = e.as_event::<NoteOnEvent>() {
                 let p = on.pckn();
-                self.notes.push(Note { at: self.pos + on.header().time() as usize, key: p.key.into_specific().unwrap() as u8, channel: p.channel.into_specific().unwrap_or(0) as i16, on: true });
+                self.notes.push(Note {
+                    at: self.pos + on.header().time() as usize,
+                    key: p.key.into_specific().unwrap() as u8,
+                    channel: p.channel.into_specific().unwrap_or(0) as i16,
+                    on: true,
+                });
             } else if let Some(off) = e.as_event::<NoteOffEvent>() {
                 let p = off.pckn();
-                self.notes.push(Note { at: self.pos + off.header().time() as usize, key: p.key.into_specific().unwrap() as u8, channel: p.channel.into_specific().unwrap_or(0) as i16, on: false });
+                self.notes.push(Note {
+                    at: self.pos + off.header().time() as usize,
+                    key: p.key.into_specific().unwrap() as u8,
+                    channel: p.channel.into_specific().unwrap_or(0) as i16,
+                    on: false,
+                });
             }
         }
         assert_eq!(left, right, "mono kit on both channels");
@@ -278,4 +314,3 @@ impl Session {
         self.instance.deactivate(p);
     }
 }
-

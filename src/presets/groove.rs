@@ -5,23 +5,13 @@
 //! preset and every knob still moves away from it. The plugin and `latentforge groove --preset`
 //! use the same rule.
 
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::{read_toml, Preset, PresetError};
 use crate::drums::KitKnobs;
-use crate::groove::{Feel, GrooveKnobs, MACROS};
-
-#[derive(Debug, thiserror::Error)]
-pub enum PresetError {
-    #[error("{path}: cannot read preset: {reason}")]
-    Read { path: PathBuf, reason: String },
-    #[error("{path}: invalid preset: {reason}")]
-    Invalid { path: PathBuf, reason: String },
-    #[error("no preset named `{name}` in {dir} (available: {available})")]
-    Unknown { name: String, dir: PathBuf, available: String },
-}
+use crate::groove::{Feel, GrooveKnobs, BPM_RANGE, MACROS};
 
 /// Every knob of a groove, as plain values. Ranges are those of the plugin's parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -80,8 +70,11 @@ impl GrooveSettings {
     pub fn relative_to(&self, preset: &GrooveSettings) -> GrooveSettings {
         let d = GrooveSettings::default();
         // (knob - default) first: a knob at its default adds exactly zero.
-        let rel = |knob: f32, def: f32, base: f32, lo: f32, hi: f32| (base + (finite_or(knob, def) - def)).clamp(lo, hi);
-        let seed = |knob: u32, def: u32, base: u32| ((base as i64 + knob as i64 - def as i64).rem_euclid(MAX_SEED as i64 + 1)) as u32;
+        let rel =
+            |knob: f32, def: f32, base: f32, lo: f32, hi: f32| (base + (finite_or(knob, def) - def)).clamp(lo, hi);
+        let seed = |knob: u32, def: u32, base: u32| {
+            ((base as i64 + knob as i64 - def as i64).rem_euclid(MAX_SEED as i64 + 1)) as u32
+        };
         GrooveSettings {
             seed: seed(self.seed, d.seed, preset.seed),
             variation: preset.variation.wrapping_add(self.variation),
@@ -97,7 +90,12 @@ impl GrooveSettings {
     }
 
     pub fn groove_knobs(&self) -> GrooveKnobs {
-        GrooveKnobs { seed: self.seed as u64, variation: self.variation, macros: self.macros, temperature: self.temperature }
+        GrooveKnobs {
+            seed: self.seed as u64,
+            variation: self.variation,
+            macros: self.macros,
+            temperature: self.temperature,
+        }
     }
 
     pub fn kit_knobs(&self) -> KitKnobs {
@@ -113,24 +111,30 @@ impl GrooveSettings {
         }
     }
 
-    fn check(&self) -> Result<(), String> {
-        let unit = [("density", self.density), ("swing", self.swing), ("humanize_timing", self.humanize_timing),
-            ("humanize_velocity", self.humanize_velocity), ("kit_timbre", self.kit_timbre)];
+    /// What is out of range, if anything.
+    fn problem(&self) -> Option<String> {
+        let unit = [
+            ("density", self.density),
+            ("swing", self.swing),
+            ("humanize_timing", self.humanize_timing),
+            ("humanize_velocity", self.humanize_velocity),
+            ("kit_timbre", self.kit_timbre),
+        ];
         for (name, v) in unit {
             if !(0.0..=1.0).contains(&v) {
-                return Err(format!("{name} = {v} is outside 0..1"));
+                return Some(format!("{name} = {v} is outside 0..1"));
             }
         }
         if !(0.0..=2.0).contains(&self.temperature) {
-            return Err(format!("temperature = {} is outside 0..2", self.temperature));
+            return Some(format!("temperature = {} is outside 0..2", self.temperature));
         }
         if let Some(m) = self.macros.iter().find(|m| !(-1.0..=1.0).contains(*m)) {
-            return Err(format!("macro value {m} is outside -1..1"));
+            return Some(format!("macro value {m} is outside -1..1"));
         }
         if self.seed > MAX_SEED || self.kit_seed > MAX_SEED {
-            return Err(format!("seeds must be 0..={MAX_SEED}"));
+            return Some(format!("seeds must be 0..={MAX_SEED}"));
         }
-        Ok(())
+        None
     }
 }
 
@@ -151,60 +155,32 @@ fn default_bpm() -> f64 {
     120.0
 }
 
-impl GroovePreset {
-    pub fn load(path: &Path) -> Result<Self, PresetError> {
-        let text = fs::read_to_string(path).map_err(|e| PresetError::Read { path: path.into(), reason: e.to_string() })?;
+impl Preset for GroovePreset {
+    fn load(path: &Path) -> Result<Self, PresetError> {
+        let preset: GroovePreset = read_toml(path)?;
         let invalid = |reason: String| PresetError::Invalid { path: path.into(), reason };
-        let preset: GroovePreset = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
-        preset.settings.check().map_err(invalid)?;
+        if let Some(problem) = preset.settings.problem() {
+            return Err(invalid(problem));
+        }
         if preset.name.trim().is_empty() {
             return Err(invalid("`name` must not be empty".into()));
         }
-        if !(20.0..=400.0).contains(&preset.bpm) {
-            return Err(invalid(format!("bpm = {} is outside 20..400", preset.bpm)));
+        if !BPM_RANGE.contains(&preset.bpm) {
+            return Err(invalid(format!("bpm = {} is outside {}..{}", preset.bpm, BPM_RANGE.start(), BPM_RANGE.end())));
         }
         Ok(preset)
     }
-}
 
-/// Every `*.toml` preset in `dir`, sorted by file name, and the files that failed (each error
-/// names its file), so a front end can skip a broken preset and say why.
-pub fn load_dir(dir: &Path) -> (Vec<GroovePreset>, Vec<PresetError>) {
-    let mut paths: Vec<PathBuf> = match fs::read_dir(dir) {
-        Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "toml")).collect(),
-        Err(e) => return (Vec::new(), vec![PresetError::Read { path: dir.into(), reason: e.to_string() }]),
-    };
-    paths.sort();
-    let mut ok = Vec::new();
-    let mut bad = Vec::new();
-    for p in paths {
-        match GroovePreset::load(&p) {
-            Ok(preset) => ok.push(preset),
-            Err(e) => bad.push(e),
-        }
+    fn name(&self) -> &str {
+        &self.name
     }
-    (ok, bad)
-}
-
-/// A preset by file stem or by name (case-insensitive), e.g. `--preset four-on-the-floor`.
-pub fn find(dir: &Path, name: &str) -> Result<GroovePreset, PresetError> {
-    let file = dir.join(format!("{name}.toml"));
-    if file.is_file() {
-        return GroovePreset::load(&file);
-    }
-    let (presets, _) = load_dir(dir);
-    if let Some(p) = presets.iter().find(|p| p.name.eq_ignore_ascii_case(name)) {
-        return Ok(p.clone());
-    }
-    let mut available: Vec<String> = fs::read_dir(dir)
-        .map(|rd| rd.filter_map(|e| e.ok()?.path().file_stem()?.to_str().map(String::from)).collect())
-        .unwrap_or_default();
-    available.sort();
-    Err(PresetError::Unknown { name: name.into(), dir: dir.into(), available: available.join(", ") })
 }
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
+    use super::super::{find, load_dir};
     use super::*;
 
     const GOOD: &str = r#"
@@ -229,9 +205,7 @@ kit_timbre = 0.5
         fs::write(dir.path().join("good.toml"), GOOD).unwrap();
         let p = GroovePreset::load(&dir.path().join("good.toml")).unwrap();
         assert_eq!(GrooveSettings::default().relative_to(&p.settings), p.settings);
-        let mut k = GrooveSettings::default();
-        k.density = 0.6;
-        k.seed = 3;
+        let mut k = GrooveSettings { density: 0.6, seed: 3, ..GrooveSettings::default() };
         k.macros[0] = 1.0;
         let e = k.relative_to(&p.settings);
         assert!((e.density - 0.7).abs() < 1e-6);
@@ -248,16 +222,16 @@ kit_timbre = 0.5
         fs::write(dir.path().join("b-syntax.toml"), "name = \"x\"\n[settings\n").unwrap();
         fs::write(dir.path().join("c-range.toml"), GOOD.replace("density = 0.6", "density = 4.0")).unwrap();
         fs::write(dir.path().join("d-typo.toml"), GOOD.replace("swing", "swnig")).unwrap();
-        let (ok, bad) = load_dir(dir.path());
+        let (ok, bad) = load_dir::<GroovePreset>(dir.path());
         assert_eq!(ok.len(), 1);
         assert_eq!(bad.len(), 3);
         let msgs: Vec<String> = bad.iter().map(|e| e.to_string()).collect();
         assert!(msgs[0].contains("b-syntax.toml"));
         assert!(msgs[1].contains("c-range.toml") && msgs[1].contains("density"));
         assert!(msgs[2].contains("d-typo.toml") && msgs[2].contains("swnig"));
-        assert_eq!(find(dir.path(), "test").unwrap().name, "Test");
-        assert_eq!(find(dir.path(), "a-good").unwrap().name, "Test");
-        let e = find(dir.path(), "nope").unwrap_err().to_string();
+        assert_eq!(find::<GroovePreset>(dir.path(), "test").unwrap().name, "Test");
+        assert_eq!(find::<GroovePreset>(dir.path(), "a-good").unwrap().name, "Test");
+        let e = find::<GroovePreset>(dir.path(), "nope").unwrap_err().to_string();
         assert!(e.contains("a-good") && e.contains("nope"), "{e}");
     }
 }

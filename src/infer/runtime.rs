@@ -14,15 +14,25 @@ use ort::environment::Environment;
 use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
 
-/// File name of the library inside the PyPI wheel `onnxruntime==1.31.1`.
-pub const LIBRARY_FILE: &str = "libonnxruntime.so.1.31.1";
+// The one place the ONNX Runtime version is written; the names below are built from it.
+macro_rules! ort_version {
+    () => {
+        "1.31.1"
+    };
+}
+/// The ONNX Runtime release the engine is built and tested against (`ort` feature `api-31`).
+pub const ORT_VERSION: &str = ort_version!();
+/// File name of the library inside the PyPI wheel `onnxruntime==ORT_VERSION`.
+pub const LIBRARY_FILE: &str = concat!("libonnxruntime.so.", ort_version!());
 /// Environment variable that points at the library (a file) or at a folder holding it.
 pub const LIBRARY_ENV: &str = "LATENTFORGE_ORT";
 /// Folder that `cargo xtask setup` fills, relative to the repository root.
 pub const SETUP_DIR: &str = ".ort";
 /// The one-line fix printed whenever the library cannot be found or loaded.
-pub const SETUP_HINT: &str = "run `cargo xtask setup` (or `cargo xtask setup --gpu` for CUDA), \
-or point LATENTFORGE_ORT at libonnxruntime.so.1.31.1";
+pub const SETUP_HINT: &str = concat!(
+    "run `cargo xtask setup` (or `cargo xtask setup --gpu` for CUDA), or point LATENTFORGE_ORT at libonnxruntime.so.",
+    ort_version!()
+);
 
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
@@ -36,6 +46,9 @@ pub enum RuntimeError {
     Session { path: PathBuf, reason: String },
     #[error("unknown device `{0}`: use auto, cpu or cuda")]
     UnknownDevice(String),
+    /// Why a CUDA session could not be made; the caller falls back to the CPU.
+    #[error("{0}")]
+    CudaUnavailable(String),
 }
 
 /// Where inference runs. `Auto` tries CUDA and quietly uses the CPU when CUDA is not there;
@@ -101,10 +114,8 @@ impl Runtime {
                 return Err(RuntimeError::AlreadyLoaded { loaded: loaded.clone(), requested: library });
             }
         }
-        let builder = ort::init_from(&library).map_err(|e| RuntimeError::LibraryLoad {
-            path: library.clone(),
-            reason: e.to_string(),
-        })?;
+        let builder = ort::init_from(&library)
+            .map_err(|e| RuntimeError::LibraryLoad { path: library.clone(), reason: e.to_string() })?;
         let _ = LOADED_FROM.set(library.clone());
         let env = builder
             .with_name("latentforge")
@@ -169,28 +180,31 @@ impl Runtime {
     }
 
     #[cfg(feature = "cuda")]
-    fn cuda_session(&self, model: &Path) -> Result<Session, String> {
+    fn cuda_session(&self, model: &Path) -> Result<Session, RuntimeError> {
+        let unavailable = |e: ort::Error| RuntimeError::CudaUnavailable(e.to_string());
         // `cargo xtask setup --gpu` puts the CUDA and cuDNN libraries beside ONNX Runtime; load
         // them by path first so the CUDA provider finds them without LD_LIBRARY_PATH.
         let dir = self.library.parent().unwrap_or(Path::new("."));
         if dir.join("libcudart.so.13").is_file() {
-            static PRELOAD: OnceLock<Result<(), String>> = OnceLock::new();
-            PRELOAD
-                .get_or_init(|| ort::ep::cuda::preload_dylibs(Some(dir), Some(dir)).map_err(|e| e.to_string()))
-                .clone()?;
+            static PRELOAD: OnceLock<Option<String>> = OnceLock::new();
+            let failed = PRELOAD
+                .get_or_init(|| ort::ep::cuda::preload_dylibs(Some(dir), Some(dir)).err().map(|e| e.to_string()));
+            if let Some(reason) = failed {
+                return Err(RuntimeError::CudaUnavailable(reason.clone()));
+            }
         }
         let cuda = ort::ep::CUDA::default().build().error_on_failure();
         let mut builder = self
             .builder()
-            .map_err(|e| e.to_string())?
+            .map_err(unavailable)?
             .with_execution_providers([cuda])
-            .map_err(|e| e.to_string())?;
-        builder.commit_from_file(model).map_err(|e| e.to_string())
+            .map_err(|e| unavailable(ort::Error::<()>::from(e)))?;
+        builder.commit_from_file(model).map_err(unavailable)
     }
 
     #[cfg(not(feature = "cuda"))]
-    fn cuda_session(&self, _model: &Path) -> Result<Session, String> {
-        Err("this build has no CUDA support (rebuild with `--features cuda`)".into())
+    fn cuda_session(&self, _model: &Path) -> Result<Session, RuntimeError> {
+        Err(RuntimeError::CudaUnavailable("this build has no CUDA support (rebuild with `--features cuda`)".into()))
     }
 }
 

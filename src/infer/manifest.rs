@@ -5,11 +5,13 @@
 //! output names, element types and fixed dimensions.
 
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+
+use super::runtime::{Device, Runtime, RuntimeError, SharedSession};
+use crate::io::digest::sha256_file;
 
 pub const MANIFEST_FILE: &str = "model.toml";
 pub const MODELS_ENV: &str = "LATENTFORGE_MODELS";
@@ -32,6 +34,8 @@ pub enum ModelError {
     Unknown { name: String, dir: PathBuf, available: String },
     #[error("no models folder found (looked in: {searched}); pass --models DIR or set LATENTFORGE_MODELS")]
     NoModelsDir { searched: String },
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
 }
 
 /// One tensor of the model's signature. `-1` in `shape` marks a dynamic axis.
@@ -53,44 +57,6 @@ pub struct TrainingData {
     pub source: String,
 }
 
-/// Settings only the denoiser reads.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct DenoiseSpec {
-    /// Auxiliary passes the network takes after colour, in order: `albedo`, `normal`.
-    #[serde(default)]
-    pub aux: Vec<String>,
-    /// Spatial sizes must be a multiple of this (the U-Net's total downsampling).
-    pub spatial_multiple: usize,
-    /// Receptive-field radius in pixels; tiles carry at least this much context.
-    pub context: usize,
-    /// Peak working memory per pixel of a tile, measured with ONNX Runtime on CPU at export.
-    pub peak_bytes_per_pixel: u64,
-}
-
-/// Settings only the groove decoder and encoder read.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct GrooveSpec {
-    /// Latent dimensions.
-    pub latent: usize,
-    /// 16th steps per pattern.
-    pub steps: usize,
-    /// Drum lanes, in the order of the last tensor axis.
-    pub lanes: Vec<String>,
-    /// Latent dimensions the 8 macro knobs move, most used first (measured at export).
-    pub macro_dims: Vec<usize>,
-}
-
-/// Settings only the drum one-shot generator reads.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct DrumSpec {
-    pub latent: usize,
-    pub sample_rate: u32,
-    /// Samples per generated one-shot.
-    pub length: usize,
-    /// Drum lanes, in the order of the one-hot `lane` input.
-    pub lanes: Vec<String>,
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Manifest {
     pub name: String,
@@ -106,21 +72,10 @@ pub struct Manifest {
     pub outputs: Vec<TensorSpec>,
     #[serde(default)]
     pub training_data: Vec<TrainingData>,
-    #[serde(default)]
-    pub denoise: Option<DenoiseSpec>,
-    #[serde(default)]
-    pub groove: Option<GrooveSpec>,
-    #[serde(default)]
-    pub drums: Option<DrumSpec>,
-}
-
-/// Why a model could not be opened: its files, or the runtime.
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    #[error(transparent)]
-    Model(#[from] ModelError),
-    #[error(transparent)]
-    Runtime(#[from] crate::runtime::RuntimeError),
+    /// The capability's own tables (`[denoise]`, `[groove]`, …), read with
+    /// [`ModelEntry::task_table`].
+    #[serde(flatten)]
+    pub tables: toml::Table,
 }
 
 /// A manifest together with where it lives.
@@ -133,6 +88,21 @@ pub struct ModelEntry {
 impl ModelEntry {
     pub fn onnx_path(&self) -> PathBuf {
         self.dir.join(&self.manifest.file)
+    }
+
+    pub fn manifest_path(&self) -> PathBuf {
+        self.dir.join(MANIFEST_FILE)
+    }
+
+    /// An error naming this model's manifest and what is wrong with it.
+    pub fn invalid(&self, reason: impl Into<String>) -> ModelError {
+        ModelError::Manifest { path: self.manifest_path(), reason: reason.into() }
+    }
+
+    /// The capability's own table of `model.toml` (`[groove]` for `table = "groove"`), as `T`.
+    pub fn task_table<T: DeserializeOwned>(&self, table: &str) -> Result<T, ModelError> {
+        let value = self.manifest.tables.get(table).ok_or_else(|| self.invalid(format!("missing [{table}] table")))?;
+        value.clone().try_into().map_err(|e| self.invalid(format!("[{table}]: {e}")))
     }
 
     pub fn load(dir: &Path) -> Result<Self, ModelError> {
@@ -161,7 +131,7 @@ impl ModelEntry {
     }
 
     /// Verifies the file, opens a session and checks its signature: the one way a model is used.
-    pub fn open(&self, runtime: &crate::runtime::Runtime) -> Result<(crate::runtime::SharedSession, crate::runtime::Device), LoadError> {
+    pub fn open(&self, runtime: &Runtime) -> Result<(SharedSession, Device), ModelError> {
         self.verify_file()?;
         let (session, device) = runtime.session(&self.onnx_path())?;
         self.verify_signature(&session.lock().unwrap_or_else(|p| p.into_inner()))?;
@@ -217,20 +187,6 @@ pub fn shape_matches(manifest: &[i64], graph: &[i64]) -> bool {
     manifest.len() == graph.len() && manifest.iter().zip(graph).all(|(m, g)| *m < 0 || *g < 0 || m == g)
 }
 
-pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut file = fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
-}
-
 /// The models folder: every subfolder with a `model.toml` is a model.
 #[derive(Debug, Clone)]
 pub struct ModelStore {
@@ -255,20 +211,18 @@ impl ModelStore {
         // An explicit choice is never silently replaced by another folder.
         let explicit_given = explicit.is_some() || std::env::var_os(MODELS_ENV).is_some_and(|v| !v.is_empty());
         let pool = if explicit_given { &candidates[..1] } else { &candidates[..] };
-        pool.iter()
-            .find(|p| p.is_dir())
-            .map(|dir| ModelStore { dir: dir.clone() })
-            .ok_or_else(|| ModelError::NoModelsDir {
+        pool.iter().find(|p| p.is_dir()).map(|dir| ModelStore { dir: dir.clone() }).ok_or_else(|| {
+            ModelError::NoModelsDir {
                 searched: pool.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
-            })
+            }
+        })
     }
 
     /// All manifests, sorted by name. A broken manifest is returned as an error in its slot so
     /// `latentforge models` can list the good ones and name the bad one.
     pub fn list(&self) -> Vec<Result<ModelEntry, ModelError>> {
-        let mut dirs: Vec<PathBuf> = fs::read_dir(&self.dir)
-            .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
-            .unwrap_or_default();
+        let mut dirs: Vec<PathBuf> =
+            fs::read_dir(&self.dir).map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect()).unwrap_or_default();
         dirs.retain(|d| d.join(MANIFEST_FILE).is_file());
         dirs.sort();
         dirs.iter().map(|d| ModelEntry::load(d)).collect()

@@ -1,9 +1,9 @@
-"""Time-budgeted, resumable training shared by the groove and drum models.
+"""Time-budgeted, resumable training shared by every model (denoise, groove, drums).
 
 A run is cut into chunks (`--minutes`) towards a planned total (`--until-minutes`); the
 checkpoint holds model, optimiser, step and trained seconds, so a killed chunk loses at most one
 save interval, the next chunk continues the same cosine schedule, and a fresh machine (no
-checkpoint) starts from scratch.
+checkpoint) starts from scratch. `pipeline.sh` runs chunks until one exits 0.
 """
 import argparse
 import sys
@@ -24,9 +24,10 @@ def args():
     return ap.parse_args()
 
 
-def train(model, opt, ckpt, step, *, lr, minutes, until_minutes, log_every):
+def train(model, opt, ckpt, step, *, lr, minutes, until_minutes, log_every, clip=1.0, seed=0):
     """Calls `step(rng, state)` until the chunk or the plan is used up. `step` returns the loss
-    (None to skip the batch) and a dict of numbers to log; `state` has `step` and `seconds`."""
+    (None to skip the batch) and a dict of numbers to log; `state` has `step` and `seconds`.
+    `clip` bounds the gradient norm (None: no clipping); `seed` offsets the batch sampler."""
     state = dict(step=0, seconds=0.0)
     ckpt.parent.mkdir(parents=True, exist_ok=True)
     if ckpt.exists():
@@ -37,7 +38,7 @@ def train(model, opt, ckpt, step, *, lr, minutes, until_minutes, log_every):
         print(f"resumed at step {state['step']}, {state['seconds'] / 60:.1f} min", file=sys.stderr)
     total_s = until_minutes * 60
     stop_at = time.time() + minutes * 60
-    rng = np.random.default_rng(state["step"])
+    rng = np.random.default_rng(state["step"] + seed)
 
     def save():
         tmp = ckpt.with_suffix(".tmp")
@@ -59,7 +60,8 @@ def train(model, opt, ckpt, step, *, lr, minutes, until_minutes, log_every):
             state["skipped"] = state.get("skipped", 0) + 1
             continue
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        if clip is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
         opt.step()
         state["step"] += 1
         state["seconds"] += time.time() - t0

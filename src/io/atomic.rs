@@ -7,29 +7,25 @@ use std::path::Path;
 
 /// Creates `path` atomically: `write` fills a temporary file beside it, which is synced and then
 /// renamed over `path`. On any error the temporary file is removed.
-pub fn write_atomic(path: &Path, write: impl FnOnce(&Path) -> Result<(), String>) -> Result<(), String> {
+pub fn write_atomic(path: &Path, write: impl FnOnce(&Path) -> io::Result<()>) -> io::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".latentforge-")
-        .suffix(".partial")
-        .tempfile_in(dir)
-        .map_err(|e| e.to_string())?;
+    fs::create_dir_all(dir)?;
+    let tmp = tempfile::Builder::new().prefix(".latentforge-").suffix(".partial").tempfile_in(dir)?;
     write(tmp.path())?;
     // Temporary files are created private (0600); a finished output is an ordinary file.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o644)).map_err(|e| e.to_string())?;
+        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o644))?;
     }
-    tmp.as_file().sync_all().map_err(|e| e.to_string())?;
-    tmp.persist(path).map_err(|e| e.error.to_string())?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
 
 /// [`write_atomic`] for bytes already in memory.
 pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    write_atomic(path, |tmp| fs::write(tmp, bytes).map_err(|e| e.to_string())).map_err(io::Error::other)
+    write_atomic(path, |tmp| fs::write(tmp, bytes))
 }
 
 #[cfg(test)]
@@ -40,8 +36,8 @@ mod tests {
     fn failed_write_leaves_nothing_behind() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("a.bin");
-        let err = write_atomic(&out, |_| Err("disk full".into())).unwrap_err();
-        assert_eq!(err, "disk full");
+        let err = write_atomic(&out, |_| Err(io::Error::other("disk full"))).unwrap_err();
+        assert_eq!(err.to_string(), "disk full");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
         write_bytes_atomic(&out, b"ok").unwrap();
         assert_eq!(fs::read(&out).unwrap(), b"ok");

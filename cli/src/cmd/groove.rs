@@ -6,11 +6,20 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use latentforge::drums::{self, DrumModel};
-use latentforge::groove::{self, GrooveModel, PATTERN_BARS};
-use latentforge::models::ModelStore;
+use latentforge::groove::{self, GrooveModel, BPM_RANGE, PATTERN_BARS};
+use latentforge::infer::ModelStore;
+use latentforge::io::atomic::write_bytes_atomic;
+use latentforge::io::is_same_file;
 use latentforge::presets::{self, GroovePreset, GrooveSettings, MAX_SEED};
 
 use crate::GlobalArgs;
+
+pub const EXAMPLES: &str = "Examples:\n  \
+    latentforge groove --seed 7 --count 4 --bars 4 --bpm 96 --out-dir grooves/\n  \
+    latentforge groove --preset boom-bap --count 8 --out-dir grooves/\n  \
+    latentforge groove --from my_beat.mid --spread 0.4 --count 6 --out-dir variations/\n\n\
+    Files are named groove_s<seed>_<k>.mid/.wav (or <clip>_var<k> with --from); 2-bar patterns loop\n\
+    to the requested length with small phrase changes. MIDI is General MIDI drums on channel 10.";
 
 #[derive(Args)]
 pub struct GrooveArgs {
@@ -72,10 +81,10 @@ pub struct GrooveArgs {
 
 fn parse_bpm(s: &str) -> Result<f64, String> {
     let v: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
-    if (20.0..=400.0).contains(&v) {
+    if BPM_RANGE.contains(&v) {
         Ok(v)
     } else {
-        Err("tempo must be 20..400 BPM".into())
+        Err(format!("tempo must be {}..{} BPM", BPM_RANGE.start(), BPM_RANGE.end()))
     }
 }
 
@@ -92,7 +101,7 @@ pub fn run(g: &GlobalArgs, args: GrooveArgs) -> Result<u8> {
     let preset = match &args.preset {
         Some(name) => {
             let dir = args.presets.clone().unwrap_or_else(|| default_presets_dir(&store.dir));
-            Some(presets::find(&dir, name)?)
+            Some(presets::find::<GroovePreset>(&dir, name)?)
         }
         None => None,
     };
@@ -104,11 +113,7 @@ pub fn run(g: &GlobalArgs, args: GrooveArgs) -> Result<u8> {
 
     let runtime = crate::runtime(g)?;
     let model = GrooveModel::load(&runtime, &store, args.from.is_some())?;
-    let kit = if args.no_audio {
-        None
-    } else {
-        Some(DrumModel::load(&runtime, &store)?.kit(&settings.kit_knobs())?)
-    };
+    let kit = if args.no_audio { None } else { Some(DrumModel::load(&runtime, &store)?.kit(&settings.kit_knobs())?) };
 
     // One list of 2-bar latents per output file.
     let phrases = bars / PATTERN_BARS;
@@ -117,15 +122,9 @@ pub fn run(g: &GlobalArgs, args: GrooveArgs) -> Result<u8> {
             let patterns = groove::patterns_from_midi(clip)?;
             let encoded = model.encode(&patterns)?;
             let stem = clip.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "clip".into());
+            let means: Vec<Vec<f32>> = encoded.into_iter().map(|(mu, _)| mu).collect();
             let outs = (0..args.count)
-                .map(|k| {
-                    (0..phrases)
-                        .map(|j| {
-                            let (mu, _) = &encoded[j % encoded.len()];
-                            groove::neighbour(mu, settings.seed as u64, (k as u64) << 8 | j as u64, args.spread)
-                        })
-                        .collect()
-                })
+                .map(|k| groove::clip_variation(&means, settings.seed as u64, k, phrases, args.spread))
                 .collect();
             (format!("{stem}_var"), outs)
         }
@@ -134,26 +133,21 @@ pub fn run(g: &GlobalArgs, args: GrooveArgs) -> Result<u8> {
                 .map(|k| {
                     let mut knobs = settings.groove_knobs();
                     knobs.variation = settings.variation + k;
-                    let main = knobs.latent(model.spec());
-                    // Phrases: A A' for 4 bars, A A' A A'' for 8, with small fills-like changes.
-                    (0..phrases)
-                        .map(|j| match j % 2 {
-                            0 => main.clone(),
-                            _ => groove::neighbour(&main, knobs.seed, (k as u64) << 8 | j as u64, 0.3),
-                        })
-                        .collect()
+                    groove::phrase_plan(&knobs.latent(model.spec()), knobs.seed, k, phrases)
                 })
                 .collect();
             (format!("groove_s{}_", settings.seed), outs)
         }
     };
 
-    std::fs::create_dir_all(&args.out_dir).with_context(|| format!("{}: cannot create the output folder", args.out_dir.display()))?;
+    std::fs::create_dir_all(&args.out_dir)
+        .with_context(|| format!("{}: cannot create the output folder", args.out_dir.display()))?;
     let bar = if g.quiet || args.count < 2 {
         ProgressBar::hidden()
     } else {
-        ProgressBar::new(args.count as u64)
-            .with_style(ProgressStyle::with_template("{spinner} {bar:30} {pos}/{len} grooves {msg}").expect("static template"))
+        ProgressBar::new(args.count as u64).with_style(
+            ProgressStyle::with_template("{spinner} {bar:30} {pos}/{len} grooves {msg}").expect("static template"),
+        )
     };
     let feel = settings.feel();
     for (k, phrase) in latents.iter().enumerate() {
@@ -161,7 +155,7 @@ pub fn run(g: &GlobalArgs, args: GrooveArgs) -> Result<u8> {
         let base = args.out_dir.join(format!("{stem}{k:02}"));
         let mid = base.with_extension("mid");
         check_free(&mid, args.force, args.from.as_deref())?;
-        latentforge::atomic_file::write_bytes_atomic(&mid, &groove::midi_file(&patterns, &feel, bpm))
+        write_bytes_atomic(&mid, &groove::midi_file(&patterns, &feel, bpm))
             .with_context(|| format!("{}: cannot write", mid.display()))?;
         let mut line = mid.display().to_string();
         if let Some(kit) = &kit {
@@ -211,7 +205,7 @@ fn settings_from(args: &GrooveArgs, preset: Option<&GroovePreset>) -> Result<Gro
 }
 
 fn check_free(out: &Path, force: bool, input: Option<&Path>) -> Result<()> {
-    if input.is_some_and(|i| latentforge::frame::is_same_file(out, i)) {
+    if input.is_some_and(|i| is_same_file(out, i)) {
         bail!("{}: output would overwrite the input clip; choose another --out-dir", out.display());
     }
     if out.exists() && !force {

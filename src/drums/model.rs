@@ -1,0 +1,160 @@
+//! The drum one-shot model: the `[drums]` table of its manifest, kits generated from knobs, and
+//! kits resampled to the host's rate.
+
+use rubato::audioadapter_buffers::direct::SequentialSlice;
+use rubato::{Fft, FixedSync, Resampler};
+
+use super::{DrumError, DRUM_MODEL, KIT_PEAK};
+use crate::groove::{LANES, LANE_NAMES};
+use crate::infer::{latent, ModelStore, Runtime, SharedSession};
+
+/// The `[drums]` table of the drum model's `model.toml`.
+#[derive(Debug, Clone, serde::Deserialize, PartialEq)]
+pub struct DrumSpec {
+    pub latent: usize,
+    pub sample_rate: u32,
+    /// Samples per generated one-shot.
+    pub length: usize,
+    /// Drum lanes, in the order of the one-hot `lane` input.
+    pub lanes: Vec<String>,
+}
+
+/// The knobs that pick a kit: the seed chooses two points per lane, timbre walks between them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KitKnobs {
+    pub seed: u64,
+    /// 0..1 along the arc between the seed's two kits.
+    pub timbre: f32,
+}
+
+impl Default for KitKnobs {
+    fn default() -> Self {
+        KitKnobs { seed: 1, timbre: 0.0 }
+    }
+}
+
+impl KitKnobs {
+    pub fn latent(&self, lane: usize, dims: usize) -> Vec<f32> {
+        let a = latent::normals(self.seed, 1000 + lane as u64, dims);
+        let b = latent::normals(self.seed, 2000 + lane as u64, dims);
+        latent::arc(&a, &b, if self.timbre.is_finite() { self.timbre.clamp(0.0, 1.0) } else { 0.0 })
+    }
+}
+
+/// One one-shot per lane, at `sample_rate`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Kit {
+    pub sample_rate: u32,
+    pub lanes: [Vec<f32>; LANES],
+}
+
+impl Kit {
+    /// The kit resampled to `rate` (band-limited, with rubato), for hosts not running at the
+    /// model's rate. Runs on a worker thread: it allocates.
+    pub fn resampled(&self, rate: u32) -> Result<Kit, DrumError> {
+        if rate == self.sample_rate || rate == 0 {
+            return Ok(self.clone());
+        }
+        let fail =
+            |e: &dyn std::fmt::Display| DrumError::Resample { from: self.sample_rate, to: rate, reason: e.to_string() };
+        let frames = self.lanes.iter().map(Vec::len).max().unwrap_or(0);
+        // All lanes as the channels of one signal, padded to the longest.
+        let mut input = vec![0.0f32; LANES * frames];
+        for (lane, samples) in self.lanes.iter().enumerate() {
+            input[lane * frames..][..samples.len()].copy_from_slice(samples);
+        }
+        let mut resampler = Fft::<f32>::new(self.sample_rate as usize, rate as usize, 1024, LANES, FixedSync::Input)
+            .map_err(|e| fail(&e))?;
+        let out_frames = resampler.process_all_needed_output_len(frames);
+        let mut output = vec![0.0f32; LANES * out_frames];
+        let source = SequentialSlice::new(&input, LANES, frames).map_err(|e| fail(&e))?;
+        let mut sink = SequentialSlice::new_mut(&mut output, LANES, out_frames).map_err(|e| fail(&e))?;
+        let (_, written) = resampler.process_all_into_buffer(&source, &mut sink, frames, None).map_err(|e| fail(&e))?;
+        let lanes = std::array::from_fn(|lane| {
+            let n = ((self.lanes[lane].len() as f64) * rate as f64 / self.sample_rate as f64).round() as usize;
+            output[lane * out_frames..][..n.min(written)].to_vec()
+        });
+        Ok(Kit { sample_rate: rate, lanes })
+    }
+}
+
+pub struct DrumModel {
+    spec: DrumSpec,
+    session: SharedSession,
+}
+
+impl DrumModel {
+    pub fn load(runtime: &Runtime, store: &ModelStore) -> Result<Self, DrumError> {
+        let entry = store.get(DRUM_MODEL)?;
+        let spec: DrumSpec = entry.task_table("drums")?;
+        if spec.lanes != LANE_NAMES || spec.sample_rate == 0 || spec.length == 0 {
+            return Err(entry
+                .invalid(format!("[drums] must list the lanes {LANE_NAMES:?} with a sample rate and length"))
+                .into());
+        }
+        let (session, _) = entry.open(runtime)?;
+        Ok(DrumModel { spec, session })
+    }
+
+    pub fn spec(&self) -> &DrumSpec {
+        &self.spec
+    }
+
+    /// Generates one one-shot per lane from `latents[lane]`.
+    pub fn generate(&self, latents: &[Vec<f32>; LANES]) -> Result<Kit, DrumError> {
+        let d = self.spec.latent;
+        let mut z = Vec::with_capacity(LANES * d);
+        let mut onehot = vec![0.0f32; LANES * LANES];
+        for (lane, lz) in latents.iter().enumerate() {
+            assert_eq!(lz.len(), d, "latent length must match the drum model");
+            z.extend(lz.iter().map(|v| if v.is_finite() { *v } else { 0.0 }));
+            onehot[lane * LANES + lane] = 1.0;
+        }
+        let err = |e: ort::Error| DrumError::Inference { reason: e.to_string() };
+        let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
+        let zt = ort::value::TensorRef::from_array_view(([LANES, d], &z[..])).map_err(err)?;
+        let lt = ort::value::TensorRef::from_array_view(([LANES, LANES], &onehot[..])).map_err(err)?;
+        let out = session.run(ort::inputs![zt, lt]).map_err(err)?;
+        let (shape, audio) = out[0].try_extract_tensor::<f32>().map_err(err)?;
+        if shape[..] != [LANES as i64, self.spec.length as i64] {
+            return Err(DrumError::Inference { reason: format!("output shape {shape:?}") });
+        }
+        let n = self.spec.length;
+        let lanes = std::array::from_fn(|l| {
+            let mut s: Vec<f32> = audio[l * n..(l + 1) * n]
+                .iter()
+                .map(|v| if v.is_finite() { v.clamp(-1.0, 1.0) } else { 0.0 })
+                .collect();
+            // Generated one-shots come out at uneven levels; each is brought to the same peak
+            // (velocity and the output gain do the rest).
+            let peak = s.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            if peak > 1e-4 {
+                let g = KIT_PEAK / peak;
+                s.iter_mut().for_each(|v| *v *= g);
+            }
+            s
+        });
+        Ok(Kit { sample_rate: self.spec.sample_rate, lanes })
+    }
+
+    pub fn kit(&self, knobs: &KitKnobs) -> Result<Kit, DrumError> {
+        let latents = std::array::from_fn(|lane| knobs.latent(lane, self.spec.latent));
+        self.generate(&latents)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resampling_keeps_duration() {
+        let kit = Kit { sample_rate: 48_000, lanes: std::array::from_fn(|_| vec![0.25; 48_000]) };
+        let k = kit.resampled(44_100).unwrap();
+        assert_eq!(k.sample_rate, 44_100);
+        assert_eq!(k.lanes[0].len(), 44_100);
+        // A steady level stays that level; band-limiting only rings at the edges of the buffer.
+        assert!(k.lanes[0][500..43_600].iter().all(|v| (*v - 0.25).abs() < 1e-3), "level kept");
+        assert_eq!(kit.resampled(48_000).unwrap(), kit);
+    }
+}

@@ -1,0 +1,141 @@
+//! The groove VAE: the `[groove]` table of its manifests, decoding latents into patterns and
+//! encoding patterns (from MIDI clips) into latents.
+
+use std::sync::Arc;
+
+use super::pattern::{Cell, Pattern};
+use super::{GrooveError, DECODER_MODEL, ENCODER_MODEL, LANES, LANE_NAMES, MACROS, PATTERN_STEPS};
+use crate::infer::{ModelEntry, ModelError, ModelStore, Runtime, SharedSession};
+
+/// A latent posterior: mean and standard deviation per dimension.
+pub type Posterior = (Vec<f32>, Vec<f32>);
+
+/// The `[groove]` table of the groove decoder's and encoder's `model.toml`.
+#[derive(Debug, Clone, serde::Deserialize, PartialEq)]
+pub struct GrooveSpec {
+    /// Latent dimensions.
+    pub latent: usize,
+    /// 16th steps per pattern.
+    pub steps: usize,
+    /// Drum lanes, in the order of the last tensor axis.
+    pub lanes: Vec<String>,
+    /// Latent dimensions the 8 macro knobs move, most used first (measured at export).
+    pub macro_dims: Vec<usize>,
+}
+
+/// The groove encoder and decoder, loaded and verified.
+pub struct GrooveModel {
+    spec: GrooveSpec,
+    decoder: SharedSession,
+    encoder: Option<SharedSession>,
+}
+
+impl GrooveModel {
+    /// Loads the decoder (always) and the encoder (only for `with_encoder`, used by `--from`).
+    pub fn load(runtime: &Runtime, store: &ModelStore, with_encoder: bool) -> Result<Self, GrooveError> {
+        let entry = store.get(DECODER_MODEL)?;
+        let spec = groove_spec(&entry)?;
+        let (decoder, _) = entry.open(runtime)?;
+        let encoder = if with_encoder {
+            let enc = store.get(ENCODER_MODEL)?;
+            if groove_spec(&enc)? != spec {
+                return Err(enc
+                    .invalid(format!(
+                        "[groove] differs from {DECODER_MODEL}'s; the two must come from one training run"
+                    ))
+                    .into());
+            }
+            Some(enc.open(runtime)?.0)
+        } else {
+            None
+        };
+        Ok(GrooveModel { spec, decoder, encoder })
+    }
+
+    pub fn spec(&self) -> &GrooveSpec {
+        &self.spec
+    }
+
+    /// Decodes latents (each `spec.latent` long) into patterns.
+    pub fn decode(&self, latents: &[Vec<f32>]) -> Result<Vec<Pattern>, GrooveError> {
+        let n = latents.len();
+        let d = self.spec.latent;
+        let mut flat = Vec::with_capacity(n * d);
+        for z in latents {
+            assert_eq!(z.len(), d, "latent length must match the decoder");
+            flat.extend(z.iter().map(|v| if v.is_finite() { *v } else { 0.0 }));
+        }
+        let err = |e: ort::Error| GrooveError::Inference { model: DECODER_MODEL.into(), reason: e.to_string() };
+        let mut session = self.decoder.lock().unwrap_or_else(|p| p.into_inner());
+        let input = ort::value::TensorRef::from_array_view(([n, d], &flat[..])).map_err(err)?;
+        let out = session.run(ort::inputs![input]).map_err(err)?;
+        let mut parts = Vec::with_capacity(3);
+        for i in 0..3 {
+            let (shape, data) = out[i].try_extract_tensor::<f32>().map_err(err)?;
+            if shape[..] != [n as i64, PATTERN_STEPS as i64, LANES as i64] {
+                return Err(GrooveError::Inference {
+                    model: DECODER_MODEL.into(),
+                    reason: format!("output {i} has shape {shape:?}"),
+                });
+            }
+            parts.push(data.to_vec());
+        }
+        let mut patterns = vec![Pattern::default(); n];
+        for (k, p) in patterns.iter_mut().enumerate() {
+            for s in 0..PATTERN_STEPS {
+                for l in 0..LANES {
+                    let i = (k * PATTERN_STEPS + s) * LANES + l;
+                    p.cells[s][l] = Cell { prob: parts[0][i], velocity: parts[1][i], offset: parts[2][i] };
+                }
+            }
+        }
+        Ok(patterns)
+    }
+
+    /// Posterior mean and standard deviation of each pattern's latent.
+    pub fn encode(&self, patterns: &[Pattern]) -> Result<Vec<Posterior>, GrooveError> {
+        let session = self.encoder.as_ref().expect("GrooveModel loaded without its encoder");
+        let n = patterns.len();
+        let mut flat = Vec::with_capacity(n * PATTERN_STEPS * 3 * LANES);
+        for p in patterns {
+            for step in &p.cells {
+                flat.extend(step.iter().map(|c| (c.prob > 0.5) as u8 as f32));
+                flat.extend(step.iter().map(|c| c.velocity));
+                flat.extend(step.iter().map(|c| c.offset));
+            }
+        }
+        let err = |e: ort::Error| GrooveError::Inference { model: ENCODER_MODEL.into(), reason: e.to_string() };
+        let mut session = session.lock().unwrap_or_else(|p| p.into_inner());
+        let input = ort::value::TensorRef::from_array_view(([n, PATTERN_STEPS, 3 * LANES], &flat[..])).map_err(err)?;
+        let out = session.run(ort::inputs![input]).map_err(err)?;
+        let (_, mu) = out[0].try_extract_tensor::<f32>().map_err(err)?;
+        let (_, logvar) = out[1].try_extract_tensor::<f32>().map_err(err)?;
+        let d = self.spec.latent;
+        Ok((0..n)
+            .map(|k| {
+                let m = mu[k * d..(k + 1) * d].to_vec();
+                let s = logvar[k * d..(k + 1) * d].iter().map(|lv| (0.5 * lv).exp()).collect();
+                (m, s)
+            })
+            .collect())
+    }
+}
+
+fn groove_spec(entry: &ModelEntry) -> Result<GrooveSpec, ModelError> {
+    let spec: GrooveSpec = entry.task_table("groove")?;
+    if spec.steps != PATTERN_STEPS || spec.lanes != LANE_NAMES {
+        return Err(entry.invalid(format!(
+            "[groove] describes {} steps of {:?}; this engine plays {PATTERN_STEPS} steps of {LANE_NAMES:?}",
+            spec.steps, spec.lanes
+        )));
+    }
+    if spec.macro_dims.len() != MACROS || spec.macro_dims.iter().any(|&d| d >= spec.latent) {
+        return Err(
+            entry.invalid(format!("[groove] macro_dims must name {MACROS} dimensions below latent = {}", spec.latent))
+        );
+    }
+    Ok(spec)
+}
+
+/// Shared handle, so the CLI and the plugin's worker can hold the model the same way.
+pub type SharedGrooveModel = Arc<GrooveModel>;

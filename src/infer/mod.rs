@@ -1,0 +1,19 @@
+//! Inference plumbing every capability shares: finding and loading ONNX Runtime and caching
+//! sessions ([`Runtime`]), model manifests and the checks that tie an ONNX file to them
+//! ([`ModelStore`], [`ModelEntry`]), and seeded points in latent spaces ([`latent`]).
+//!
+//! Loading a model fails in one way, [`ModelError`], whatever the capability; a capability reads
+//! its own settings table from `model.toml` with [`ModelEntry::task_table`], so adding one does
+//! not touch this module.
+
+pub mod latent;
+mod manifest;
+mod runtime;
+
+pub use manifest::{
+    shape_matches, Manifest, ModelEntry, ModelError, ModelStore, TensorSpec, TrainingData, MANIFEST_FILE, MODELS_ENV,
+};
+pub use runtime::{
+    locate_library, setup_dir, Device, Runtime, RuntimeError, RuntimeOptions, SharedSession, LIBRARY_ENV, LIBRARY_FILE,
+    ORT_VERSION, SETUP_DIR, SETUP_HINT,
+};

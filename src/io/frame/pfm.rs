@@ -1,0 +1,83 @@
+//! Portable Float Map frames (OIDN's own test format): linear RGB or grey, rows bottom to top.
+
+use std::fs;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::path::Path;
+
+use super::{Encoding, FileFormat, Frame, FrameError};
+
+pub(super) fn read_pfm(path: &Path) -> Result<Frame, FrameError> {
+    let corrupt = |reason: &str| FrameError::Corrupt { path: path.to_path_buf(), format: "PFM", reason: reason.into() };
+    let file =
+        fs::File::open(path).map_err(|e| FrameError::Read { path: path.to_path_buf(), reason: e.to_string() })?;
+    let mut reader = BufReader::new(file);
+    let mut header = Vec::new();
+    // Three whitespace-separated header lines: "PF"/"Pf", "W H", scale (negative = little endian).
+    for _ in 0..3 {
+        let mut line = String::new();
+        reader.read_line(&mut line).map_err(|_| corrupt("unreadable header"))?;
+        header.push(line.trim().to_string());
+    }
+    let channels = match header[0].as_str() {
+        "PF" => 3,
+        "Pf" => 1,
+        _ => return Err(corrupt("missing PF/Pf magic")),
+    };
+    let dims: Vec<usize> = header[1].split_whitespace().filter_map(|v| v.parse().ok()).collect();
+    let [width, height] = dims[..] else { return Err(corrupt("bad size line")) };
+    let scale: f32 = header[2].parse().map_err(|_| corrupt("bad scale line"))?;
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes).map_err(|_| corrupt("unreadable pixels"))?;
+    let count = width * height * channels;
+    if width == 0 || height == 0 || bytes.len() < count * 4 {
+        return Err(corrupt(&format!("expected {} bytes of pixels, found {}", count * 4, bytes.len())));
+    }
+    let mut color = vec![0.0f32; width * height * 3];
+    for y in 0..height {
+        // PFM stores rows bottom to top.
+        let src_row = height - 1 - y;
+        for x in 0..width {
+            for c in 0..3 {
+                let src_c = if channels == 3 { c } else { 0 };
+                let at = ((src_row * width + x) * channels + src_c) * 4;
+                let raw = [bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]];
+                color[(y * width + x) * 3 + c] =
+                    if scale < 0.0 { f32::from_le_bytes(raw) } else { f32::from_be_bytes(raw) };
+            }
+        }
+    }
+    Ok(Frame::new_rgb(width, height, color, Encoding::Linear, FileFormat::Pfm))
+}
+
+pub(super) fn write_pfm(frame: &Frame, path: &Path) -> io::Result<()> {
+    let mut out = Vec::with_capacity(frame.pixels() * 12 + 32);
+    write!(out, "PF\n{} {}\n-1.0\n", frame.width, frame.height)?;
+    let color = frame.linear_color();
+    for y in (0..frame.height).rev() {
+        for v in &color[y * frame.width * 3..(y + 1) * frame.width * 3] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    fs::write(path, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{read_frame, write_frame_atomic};
+    use super::*;
+
+    fn ramp(w: usize, h: usize) -> Vec<f32> {
+        (0..w * h * 3).map(|i| (i % 97) as f32 / 40.0).collect()
+    }
+
+    #[test]
+    fn pfm_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.pfm");
+        let f = Frame::new_rgb(5, 3, ramp(5, 3), Encoding::Linear, FileFormat::Pfm);
+        write_frame_atomic(&f, &path).unwrap();
+        let g = read_frame(&path).unwrap();
+        assert_eq!((g.width, g.height), (5, 3));
+        assert_eq!(g.color, f.color);
+    }
+}

@@ -1,0 +1,74 @@
+//! Presets: named TOML files that set a capability's knobs (`presets/<capability>/*.toml`).
+//! Each capability's preset type implements [`Preset`]; loading a folder, finding one by name and
+//! the errors that name the broken file are shared here.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+
+pub mod groove;
+
+pub use groove::{GroovePreset, GrooveSettings, MAX_SEED};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PresetError {
+    #[error("{path}: cannot read preset: {reason}")]
+    Read { path: PathBuf, reason: String },
+    #[error("{path}: invalid preset: {reason}")]
+    Invalid { path: PathBuf, reason: String },
+    #[error("no preset named `{name}` in {dir} (available: {available})")]
+    Unknown { name: String, dir: PathBuf, available: String },
+}
+
+/// A preset file of one capability.
+pub trait Preset: Sized + Clone {
+    /// Reads and checks one file; errors name it.
+    fn load(path: &Path) -> Result<Self, PresetError>;
+    /// The name users pick it by (besides its file stem).
+    fn name(&self) -> &str;
+}
+
+/// Parses a TOML preset file; a syntax error or unknown key names the file, line and key.
+pub fn read_toml<T: DeserializeOwned>(path: &Path) -> Result<T, PresetError> {
+    let text = fs::read_to_string(path).map_err(|e| PresetError::Read { path: path.into(), reason: e.to_string() })?;
+    toml::from_str(&text).map_err(|e| PresetError::Invalid { path: path.into(), reason: e.to_string() })
+}
+
+/// Every `*.toml` preset in `dir`, sorted by file name, and the files that failed (each error
+/// names its file), so a front end can skip a broken preset and say why.
+pub fn load_dir<T: Preset>(dir: &Path) -> (Vec<T>, Vec<PresetError>) {
+    let mut paths: Vec<PathBuf> = match fs::read_dir(dir) {
+        Ok(rd) => {
+            rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "toml")).collect()
+        }
+        Err(e) => return (Vec::new(), vec![PresetError::Read { path: dir.into(), reason: e.to_string() }]),
+    };
+    paths.sort();
+    let mut ok = Vec::new();
+    let mut bad = Vec::new();
+    for p in paths {
+        match T::load(&p) {
+            Ok(preset) => ok.push(preset),
+            Err(e) => bad.push(e),
+        }
+    }
+    (ok, bad)
+}
+
+/// A preset by file stem or by name (case-insensitive), e.g. `--preset four-on-the-floor`.
+pub fn find<T: Preset>(dir: &Path, name: &str) -> Result<T, PresetError> {
+    let file = dir.join(format!("{name}.toml"));
+    if file.is_file() {
+        return T::load(&file);
+    }
+    let (presets, _) = load_dir::<T>(dir);
+    if let Some(p) = presets.iter().find(|p| p.name().eq_ignore_ascii_case(name)) {
+        return Ok(p.clone());
+    }
+    let mut available: Vec<String> = fs::read_dir(dir)
+        .map(|rd| rd.filter_map(|e| e.ok()?.path().file_stem()?.to_str().map(String::from)).collect())
+        .unwrap_or_default();
+    available.sort();
+    Err(PresetError::Unknown { name: name.into(), dir: dir.into(), available: available.join(", ") })
+}
