@@ -2,8 +2,9 @@
 //! them. Front ends (the `latentforge` CLI, the plugins) stay thin over this crate.
 //!
 //! One folder per capability: [`infer`] (runtime, manifests, latents) and [`io`] (files) serve
-//! [`denoise`] (render denoising), [`groove`] (drum patterns) and [`drums`] (drum sounds);
-//! [`presets`] holds every capability's named settings.
+//! [`denoise`] (render denoising), [`watch`] (denoising frames as a renderer writes them),
+//! [`groove`] (drum patterns) and [`drums`] (drum sounds); [`presets`] holds every capability's
+//! named settings.
 
 pub mod denoise;
 pub mod drums;
@@ -11,5 +12,6 @@ pub mod groove;
 pub mod infer;
 pub mod io;
 pub mod presets;
+pub mod watch;
 
 pub use infer::{Device, Runtime, RuntimeOptions};

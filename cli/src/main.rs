@@ -1,7 +1,7 @@
 //! `latentforge`: a thin command line over the engine crate. One file per subcommand in `cmd/`;
 //! this file holds what they share: global flags, logging, the runtime, exit codes.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -14,6 +14,7 @@ mod cmd {
     pub mod denoise;
     pub mod groove;
     pub mod models;
+    pub mod watch;
 }
 
 const ABOUT: &str = "Generative tools for 3D and music pipelines, run with ONNX Runtime.";
@@ -76,6 +77,9 @@ enum Command {
     /// Generate drum grooves as MIDI files plus WAV renders with a generated drum kit.
     #[command(after_help = cmd::groove::EXAMPLES)]
     Groove(cmd::groove::GrooveArgs),
+    /// Watch render output folders and denoise every frame as it lands (a service; `--once` for a batch).
+    #[command(after_help = cmd::watch::EXAMPLES, args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+    Watch(cmd::watch::WatchArgs),
     /// List the bundled models and check each file against its manifest.
     Models,
 }
@@ -87,6 +91,7 @@ fn main() -> ExitCode {
         Command::Models => cmd::models::run(&cli.global),
         Command::Denoise(args) => cmd::denoise::run(&cli.global, args),
         Command::Groove(args) => cmd::groove::run(&cli.global, args),
+        Command::Watch(args) => cmd::watch::run(&cli.global, args),
     };
     match done {
         Ok(code) => ExitCode::from(code),
@@ -102,6 +107,15 @@ fn init_logging(g: &GlobalArgs) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("LATENTFORGE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{level},ort=warn")));
     tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr).init();
+}
+
+/// The factory presets of one capability: `$LATENTFORGE_PRESETS/<capability>`, else
+/// `presets/<capability>` beside the models folder.
+fn presets_dir(models_dir: &Path, capability: &str) -> PathBuf {
+    let root = std::env::var_os("LATENTFORGE_PRESETS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| models_dir.parent().unwrap_or(Path::new(".")).join("presets"));
+    root.join(capability)
 }
 
 fn runtime(g: &GlobalArgs) -> Result<Arc<Runtime>> {

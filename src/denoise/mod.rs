@@ -110,6 +110,16 @@ impl Denoiser {
         Ok(slot.get_or_init(|| loaded).clone())
     }
 
+    /// Loads the colour model and, with `with_aux`, the colour+albedo+normal one now rather than
+    /// at the first frame: a service fails at start-up, and its first frame is not slower.
+    pub fn preload(&self, with_aux: bool) -> Result<(), DenoiseError> {
+        self.model(false)?;
+        if with_aux {
+            self.model(true)?;
+        }
+        Ok(())
+    }
+
     /// Denoises one frame in memory; `path` only names the frame in errors.
     pub fn denoise_frame(&self, frame: &Frame, opts: &DenoiseOptions, path: &Path) -> Result<Denoised, DenoiseError> {
         frame.check_finite(path)?;

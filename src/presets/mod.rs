@@ -7,8 +7,10 @@ use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 
+pub mod denoise;
 pub mod groove;
 
+pub use denoise::DenoisePreset;
 pub use groove::{GroovePreset, GrooveSettings, MAX_SEED};
 
 #[derive(Debug, thiserror::Error)]

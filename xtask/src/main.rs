@@ -49,6 +49,9 @@ const HELP: &str = "cargo xtask <task>
                        Debian ardour if missing, then every test of the workspace
   bench denoise [--device cpu|cuda] [--frames N]
                        our denoiser vs Intel OIDN (pyoidn) on the same 1920x1080 frames
+  bench watch [--frames N]
+                       the watch service vs a batch `latentforge denoise` of the same 960x540
+                       frames (frames/s, ratio) and its latency from frame to output
   bench groove         Latent Groove process() cost per block (64/512 samples, 10 000 blocks)
                        and the worker's pattern/kit decode times
   train denoise        render the data set and train/export/evaluate the denoisers (hours)
@@ -274,6 +277,14 @@ fn tools_venv() -> Result<PathBuf> {
 fn bench(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("denoise") => {}
+        Some("watch") => {
+            let lib = setup(false)?;
+            return run(cargo()
+                .current_dir(root())
+                .env("LATENTFORGE_ORT", &lib)
+                .args(["bench", "-p", "latentforge-cli", "--bench", "watch", "--"])
+                .args(&args[1..]));
+        }
         Some("groove") => {
             let lib = setup(false)?;
             let clap = bundle(false)?;
@@ -283,7 +294,9 @@ fn bench(args: &[String]) -> Result<()> {
                 .env("LATENT_GROOVE_CLAP", &clap)
                 .args(["bench", "-p", "latent_groove", "--bench", "process"]));
         }
-        _ => bail!("usage: cargo xtask bench denoise [--device cpu|cuda] [--frames N] | cargo xtask bench groove"),
+        _ => bail!(
+            "usage: cargo xtask bench denoise [--device cpu|cuda] [--frames N] | bench watch [--frames N] | bench groove"
+        ),
     }
     let gpu = args.windows(2).any(|w| w[0] == "--device" && w[1] == "cuda");
     let lib = setup(gpu)?;

@@ -100,7 +100,7 @@ pub fn run(g: &GlobalArgs, args: GrooveArgs) -> Result<u8> {
     let store = ModelStore::locate(g.models.as_deref())?;
     let preset = match &args.preset {
         Some(name) => {
-            let dir = args.presets.clone().unwrap_or_else(|| default_presets_dir(&store.dir));
+            let dir = args.presets.clone().unwrap_or_else(|| crate::presets_dir(&store.dir, "groove"));
             Some(presets::find::<GroovePreset>(&dir, name)?)
         }
         None => None,
@@ -212,10 +212,4 @@ fn check_free(out: &Path, force: bool, input: Option<&Path>) -> Result<()> {
         bail!("{} exists; pass --force to replace it or choose another --out-dir", out.display());
     }
     Ok(())
-}
-
-fn default_presets_dir(models_dir: &Path) -> PathBuf {
-    std::env::var_os("LATENTFORGE_PRESETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| models_dir.parent().unwrap_or(Path::new(".")).join("presets/groove"))
 }
