@@ -78,6 +78,19 @@ impl Kit {
     }
 }
 
+#[cfg(test)]
+impl Kit {
+    /// A test kit: every lane a 100-sample one-shot whose only sound is a click at sample 0.
+    pub(crate) fn clicks(rate: u32) -> Kit {
+        Kit {
+            sample_rate: rate,
+            lanes: std::array::from_fn(|l| {
+                (0..100).map(|i| if i == 0 { 0.5 + l as f32 * 0.01 } else { 0.0 }).collect()
+            }),
+        }
+    }
+}
+
 pub struct DrumModel {
     spec: DrumSpec,
     session: SharedSession,

@@ -65,22 +65,13 @@ mod tests {
     use super::*;
     use crate::groove::{Cell, LANES};
 
-    fn click_kit(rate: u32) -> Kit {
-        Kit {
-            sample_rate: rate,
-            lanes: std::array::from_fn(|l| {
-                (0..100).map(|i| if i == 0 { 0.5 + l as f32 * 0.01 } else { 0.0 }).collect()
-            }),
-        }
-    }
-
     #[test]
     fn render_is_finite_and_bounded_in_length() {
         let mut p = Pattern::default();
         for s in 0..32 {
             p.cells[s][s % LANES] = Cell { prob: 0.9, velocity: 0.7, offset: 0.1 };
         }
-        let kit = click_kit(48_000);
+        let kit = Kit::clicks(48_000);
         let audio = render_patterns(&[p, p], &Feel::default(), 120.0, &kit);
         assert_eq!(audio.len(), 8 * 48_000 + 100);
         assert!(audio.iter().all(|s| s.is_finite()));

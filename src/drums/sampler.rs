@@ -149,21 +149,12 @@ mod tests {
     use super::*;
     use crate::groove::Cell;
 
-    fn click_kit(rate: u32) -> Kit {
-        Kit {
-            sample_rate: rate,
-            lanes: std::array::from_fn(|l| {
-                (0..100).map(|i| if i == 0 { 0.5 + l as f32 * 0.01 } else { 0.0 }).collect()
-            }),
-        }
-    }
-
     #[test]
     fn hits_sound_at_their_sample() {
         let mut p = Pattern::default();
         p.cells[4][0] = Cell { prob: 1.0, velocity: 1.0, offset: 0.0 };
         let feel = Feel { humanize_timing: 0.0, ..Feel::default() };
-        let kit = click_kit(48_000);
+        let kit = Kit::clicks(48_000);
         let mut player = Player::new(48_000.0);
         // 120 BPM: a beat is 24000 samples; step 4 is beat 1.
         let mut out = vec![0.0f32; 64];

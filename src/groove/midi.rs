@@ -121,16 +121,8 @@ pub fn midi_file(patterns: &[Pattern], feel: &Feel, bpm: f64) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::pattern::Cell;
+    use super::super::pattern::pattern_with;
     use super::*;
-
-    fn pattern_with(hits: &[(usize, usize, f32)]) -> Pattern {
-        let mut p = Pattern::default();
-        for &(step, lane, offset) in hits {
-            p.cells[step][lane] = Cell { prob: 0.9, velocity: 0.5, offset };
-        }
-        p
-    }
 
     #[test]
     fn midi_round_trips_through_the_clip_reader() {

@@ -150,17 +150,19 @@ pub fn hits_between<'a>(
     }
 }
 
+/// A test pattern: a likely hit (velocity 0.5) at each (step, lane, offset).
+#[cfg(test)]
+pub(crate) fn pattern_with(hits: &[(usize, usize, f32)]) -> Pattern {
+    let mut p = Pattern::default();
+    for &(step, lane, offset) in hits {
+        p.cells[step][lane] = Cell { prob: 0.9, velocity: 0.5, offset };
+    }
+    p
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pattern_with(hits: &[(usize, usize, f32)]) -> Pattern {
-        let mut p = Pattern::default();
-        for &(step, lane, offset) in hits {
-            p.cells[step][lane] = Cell { prob: 0.9, velocity: 0.5, offset };
-        }
-        p
-    }
 
     #[test]
     fn hits_land_on_the_grid_without_humanize() {

@@ -235,18 +235,17 @@ fn start_watcher(
     roots: &[PathBuf],
     recursive: bool,
     tx: Sender<PathBuf>,
-) -> Result<notify::RecommendedWatcher, String> {
+) -> notify::Result<notify::RecommendedWatcher> {
     let mut w = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
         if let Ok(ev) = res {
             for p in ev.paths {
                 let _ = tx.send(p);
             }
         }
-    })
-    .map_err(|e| e.to_string())?;
+    })?;
     let mode = if recursive { RecursiveMode::Recursive } else { RecursiveMode::NonRecursive };
     for root in roots {
-        w.watch(root, mode).map_err(|e| format!("{}: {e}", root.display()))?;
+        w.watch(root, mode)?;
     }
     Ok(w)
 }
