@@ -4,9 +4,10 @@
 //! 1. Throughput: FRAMES frames of 960x540 (multilayer EXR with Blender's passes, cut from the
 //!    committed sample render) through `denoise 'shot_####.exr'` and through `watch --once`:
 //!    frames/s of each and the ratio.
-//! 2. Latency: the service running, frames dropped one at a time (written under a temporary
-//!    name, renamed into place); the time from the rename to the output existing, and that minus
-//!    the model's own time for the frame (the service's `infer_ms`): the median of each.
+//! 2. Latency: the service running with the default preset (`generic`, settle 250 ms), frames
+//!    dropped one at a time (written under a temporary name, renamed into place); the time from
+//!    the rename to the output existing, and that minus the model's own time for the frame (the
+//!    service's `infer_ms`): the median of each.
 
 use std::fs;
 use std::io::{BufRead, BufReader};
@@ -66,7 +67,7 @@ fn main() {
         .arg(&live)
         .arg("--out-dir")
         .arg(&live_out)
-        .args(["--json", "--settle", "100"])
+        .arg("--json")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

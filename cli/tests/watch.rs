@@ -424,3 +424,17 @@ fn bad_presets_and_folders_are_clear_errors() {
     let o = Command::new(env!("CARGO_BIN_EXE_latentforge")).args(["watch", "status", p(dir.path())]).output().unwrap();
     assert!(text(&o).contains("no watch journal"), "{}", text(&o));
 }
+
+#[test]
+fn polling_finds_frames_without_file_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let (renders, out) = (dir.path().join("renders"), dir.path().join("out"));
+    fs::create_dir_all(renders.join("deep/er")).unwrap();
+    let mut svc = Service::start(&[p(&renders), "--out-dir", p(&out), "--poll", "100", "--recursive"]);
+    assert!(svc.seen[0].contains(r#""polling":true"#), "{:?}", svc.seen);
+    drop_frame(&renders.join("deep/er/shot_0001.exr"), &frame_bytes(0, 0, 16, true));
+    svc.wait_for(is("done"), Duration::from_secs(60));
+    let (status, _) = svc.stop();
+    assert!(status.success());
+    assert_eq!(decodable_outputs(&out), vec!["deep/er/shot_0001.exr".to_string()], "mirrored tree");
+}
