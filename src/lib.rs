@@ -3,8 +3,8 @@
 //!
 //! One folder per capability: [`infer`] (runtime, manifests, latents) and [`io`] (files) serve
 //! [`denoise`] (render denoising), [`watch`] (denoising frames as a renderer writes them),
-//! [`groove`] (drum patterns) and [`drums`] (drum sounds); [`presets`] holds every capability's
-//! named settings.
+//! [`texture`] (tileable material textures), [`groove`] (drum patterns) and [`drums`] (drum
+//! sounds); [`presets`] holds every capability's named settings.
 
 pub mod denoise;
 pub mod drums;
@@ -12,6 +12,7 @@ pub mod groove;
 pub mod infer;
 pub mod io;
 pub mod presets;
+pub mod texture;
 pub mod watch;
 
 pub use infer::{Device, Runtime, RuntimeOptions};

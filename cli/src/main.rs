@@ -14,6 +14,7 @@ mod cmd {
     pub mod denoise;
     pub mod groove;
     pub mod models;
+    pub mod texture;
     pub mod watch;
 }
 
@@ -80,6 +81,9 @@ enum Command {
     /// Watch render output folders and denoise every frame as it lands (a service; `--once` for a batch).
     #[command(after_help = cmd::watch::EXAMPLES, args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Watch(cmd::watch::WatchArgs),
+    /// Generate seamlessly tiling material textures (with PBR maps) from a trained generator.
+    #[command(after_help = cmd::texture::EXAMPLES)]
+    Texture(cmd::texture::TextureArgs),
     /// List the bundled models and check each file against its manifest.
     Models,
 }
@@ -92,6 +96,7 @@ fn main() -> ExitCode {
         Command::Denoise(args) => cmd::denoise::run(&cli.global, args),
         Command::Groove(args) => cmd::groove::run(&cli.global, args),
         Command::Watch(args) => cmd::watch::run(&cli.global, args),
+        Command::Texture(args) => cmd::texture::run(&cli.global, args),
     };
     match done {
         Ok(code) => ExitCode::from(code),

@@ -7,7 +7,7 @@ use crate::io::transfer::{linear_to_srgb, srgb_to_linear};
 /// The frame's colour as linear, non-negative radiance.
 pub(super) fn linear_color(frame: &Frame, encoding: Encoding) -> Vec<f32> {
     match encoding {
-        Encoding::Linear => frame.color.iter().map(|v| v.max(0.0)).collect(),
+        Encoding::Linear | Encoding::Data => frame.color.iter().map(|v| v.max(0.0)).collect(),
         Encoding::Srgb => frame.color.iter().map(|&v| srgb_to_linear(v.clamp(0.0, 1.0))).collect(),
     }
 }
@@ -16,7 +16,7 @@ pub(super) fn linear_color(frame: &Frame, encoding: Encoding) -> Vec<f32> {
 pub(super) fn from_transfer(t: f32, exposure: f32, encoding: Encoding) -> f32 {
     let v = (t.exp() - 1.0).max(0.0) / exposure;
     match encoding {
-        Encoding::Linear => v,
+        Encoding::Linear | Encoding::Data => v,
         Encoding::Srgb => linear_to_srgb(v).clamp(0.0, 1.0),
     }
 }

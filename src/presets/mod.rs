@@ -9,9 +9,11 @@ use serde::de::DeserializeOwned;
 
 pub mod denoise;
 pub mod groove;
+pub mod texture;
 
 pub use denoise::DenoisePreset;
 pub use groove::{GroovePreset, GrooveSettings, MAX_SEED};
+pub use texture::TexturePreset;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PresetError {

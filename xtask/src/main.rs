@@ -42,8 +42,9 @@ const CUDA_WHEELS: &[&str] = &[
 const HELP: &str = "cargo xtask <task>
 
   setup [--gpu]        fetch ONNX Runtime (the PyPI wheel, sha256-checked) into .ort/
-  demo                 setup, build, denoise the bundled sample frames and render grooves
-                       (MIDI + WAV) into target/demo/
+  demo                 setup, build, denoise the bundled sample frames (also through the watch
+                       service), make textures with PBR maps and render grooves (MIDI + WAV)
+                       into target/demo/
   test                 setup, lint (cargo fmt --check, clippy -D warnings, ruff on models/train),
                        bundle the plugin (release + allocation-checking debug build), install
                        Debian ardour if missing, then every test of the workspace
@@ -52,10 +53,14 @@ const HELP: &str = "cargo xtask <task>
   bench watch [--frames N]
                        the watch service vs a batch `latentforge denoise` of the same 960x540
                        frames (frames/s, ratio) and its latency from frame to output
+  bench texture        our texture generator vs texture-synthesis-cli (example-based) on a held-out
+                       texture: seconds, peak memory, seam score and SWD at 512 and 1024 pixels
   bench groove         Latent Groove process() cost per block (64/512 samples, 10 000 blocks)
                        and the worker's pattern/kit decode times
   train denoise        render the data set and train/export/evaluate the denoisers (hours)
-  train groove|drums   train/export/evaluate the groove VAE or the drum one-shot model
+  train groove|drums|texture
+                       train/export/evaluate the groove VAE, the drum one-shot model or the
+                       texture generator (resumable, into .work/)
   bundle [--alloc-check]
                        build Latent Groove as CLAP + VST3 with its models, presets and ONNX
                        Runtime into target/bundled/{clap,vst3}/ (--alloc-check: a debug build
@@ -226,10 +231,29 @@ fn demo() -> Result<()> {
         .env("LATENTFORGE_ORT", &lib)
         .args(["groove", "--preset", "funk-pocket", "--count", "2", "--bars", "4", "--out-dir"])
         .arg(&grooves))?;
+    // Textures: a preset's material with its PBR maps, and a contact sheet.
+    let textures = out.join("textures");
+    if textures.exists() {
+        fs::remove_dir_all(&textures)?;
+    }
+    run(Command::new(&exe)
+        .env("LATENTFORGE_ORT", &lib)
+        .args(["texture", "--preset", "mossy-rock", "--count", "4", "--size", "512", "--sheet", "--out-dir"])
+        .arg(&textures))?;
+    // The watch service over the sample frames, once: what a render wrangler leaves running.
+    let watched = out.join("watched");
+    run(Command::new(&exe)
+        .env("LATENTFORGE_ORT", &lib)
+        .arg("watch")
+        .arg(&samples)
+        .args(["--once", "--reset", "--out-dir"])
+        .arg(&watched))?;
     println!("\nDemo done. Denoised frames (all passes kept): {}", out.display());
     println!("Colour-only model results: {}", color_only.display());
     println!("Noisy inputs: {}", samples.display());
     println!("Grooves (MIDI + WAV): {}", grooves.display());
+    println!("Textures (albedo + height, normal, roughness; sheet.png): {}", textures.display());
+    println!("The watch service's outputs and journal: {}", watched.display());
     println!("The Latent Groove plugin: `cargo xtask bundle`, then see README (Latent Groove).");
     Ok(())
 }
@@ -238,6 +262,7 @@ fn test(extra: &[String]) -> Result<()> {
     let lib = setup(false)?;
     let root = root();
     lint()?;
+    let tools_python = tools_venv()?.join("bin/python");
     // The plugin tests load real bundles: the release one and the allocation-checking debug one.
     let clap = bundle(false)?;
     let alloc_check = bundle(true)?;
@@ -247,6 +272,7 @@ fn test(extra: &[String]) -> Result<()> {
         .env("LATENTFORGE_ORT", &lib)
         .env("LATENT_GROOVE_CLAP", &clap)
         .env("LATENT_GROOVE_ALLOC_CHECK_CLAP", &alloc_check)
+        .env("LATENTFORGE_TOOLS_PYTHON", &tools_python)
         .args(["test", "--workspace"])
         .args(extra))?;
     Ok(())
@@ -262,14 +288,19 @@ fn lint() -> Result<()> {
     run(Command::new(ruff).current_dir(&root).args(["check", "models/train"]))
 }
 
-/// A virtual environment with the project's Python tools (ruff), in the git-ignored work folder.
+/// A virtual environment with the project's Python tools (ruff; numpy and Pillow for the texture
+/// metrics that tests and benchmarks run), in the git-ignored work folder.
 fn tools_venv() -> Result<PathBuf> {
     let venv = root().join(".work/tools-venv");
-    let ruff = venv.join("bin/ruff");
-    if !ruff.is_file() {
+    let py = venv.join("bin/python");
+    if !py.is_file() {
         run(Command::new(python()).args(["-m", "venv"]).arg(&venv))?;
-        run(Command::new(venv.join("bin/python")).args(["-m", "pip", "install", "--quiet", RUFF]))
-            .context("installing ruff from PyPI into .work/tools-venv")?;
+    }
+    let ready = venv.join("bin/ruff").is_file()
+        && Command::new(&py).args(["-c", "import numpy, PIL"]).status().is_ok_and(|s| s.success());
+    if !ready {
+        run(Command::new(&py).args(["-m", "pip", "install", "--quiet", RUFF, "numpy", "pillow"]))
+            .context("installing ruff, numpy and pillow from PyPI into .work/tools-venv")?;
     }
     Ok(venv)
 }
@@ -277,6 +308,7 @@ fn tools_venv() -> Result<PathBuf> {
 fn bench(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("denoise") => {}
+        Some("texture") => return bench_texture(&args[1..]),
         Some("watch") => {
             let lib = setup(false)?;
             return run(cargo()
@@ -295,7 +327,7 @@ fn bench(args: &[String]) -> Result<()> {
                 .args(["bench", "-p", "latent_groove", "--bench", "process"]));
         }
         _ => bail!(
-            "usage: cargo xtask bench denoise [--device cpu|cuda] [--frames N] | bench watch [--frames N] | bench groove"
+            "usage: cargo xtask bench denoise [--device cpu|cuda] [--frames N] | bench watch [--frames N] | bench texture | bench groove"
         ),
     }
     let gpu = args.windows(2).any(|w| w[0] == "--device" && w[1] == "cuda");
@@ -308,6 +340,34 @@ fn bench(args: &[String]) -> Result<()> {
         .env("LATENTFORGE_BENCH_PYTHON", venv.join("bin/python"))
         .args(["bench", "-p", "latentforge", "--bench", "denoise", "--"])
         .args(&args[1..]))
+}
+
+/// `cargo xtask bench texture`: builds the release CLI and the baseline (texture-synthesis-cli,
+/// `cargo install --locked` into .work/tools), then runs the comparison in the bench harness.
+fn bench_texture(extra: &[String]) -> Result<()> {
+    let lib = setup(false)?;
+    let root = root();
+    let tools = root.join(".work/tools");
+    let baseline = tools.join("bin/texture-synthesis");
+    if !baseline.is_file() {
+        run(cargo()
+            .args(["install", "--locked", "--quiet", "texture-synthesis-cli", "--version", "0.8.3", "--root"])
+            .arg(&tools))
+        .context("installing texture-synthesis-cli 0.8.3 from crates.io into .work/tools")?;
+    }
+    let python = tools_venv()?.join("bin/python");
+    // The held-out textures come from the texture data set (Debian packages, a few minutes once).
+    if !root.join(".work/texture-data/heldout.npz").is_file() {
+        run(Command::new(&python).current_dir(root.join("models/train/texture")).arg("dataset.py"))?;
+    }
+    run(cargo().current_dir(&root).args(["build", "--release", "-p", "latentforge-cli"]))?;
+    run(cargo()
+        .current_dir(&root)
+        .env("LATENTFORGE_ORT", &lib)
+        .env("LATENTFORGE_TOOLS_PYTHON", &python)
+        .env("TEXTURE_SYNTHESIS_BIN", &baseline)
+        .args(["bench", "-p", "latentforge-cli", "--bench", "texture", "--"])
+        .args(extra))
 }
 
 /// A virtual environment with pyoidn (the baseline) and numpy, in the git-ignored work folder.
@@ -326,10 +386,10 @@ fn bench_venv() -> Result<PathBuf> {
 
 fn train(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
-        Some(what @ ("denoise" | "groove" | "drums")) => {
+        Some(what @ ("denoise" | "groove" | "drums" | "texture")) => {
             run(Command::new("bash").arg(root().join("models/train/pipeline.sh")).arg(what))
         }
-        _ => bail!("usage: cargo xtask train denoise|groove|drums"),
+        _ => bail!("usage: cargo xtask train denoise|groove|drums|texture"),
     }
 }
 

@@ -24,16 +24,20 @@ def args():
     return ap.parse_args()
 
 
-def train(model, opt, ckpt, step, *, lr, minutes, until_minutes, log_every, clip=1.0, seed=0):
+def train(model, opt, ckpt, step, *, lr, minutes, until_minutes, log_every, clip=1.0, seed=0, extra=None):
     """Calls `step(rng, state)` until the chunk or the plan is used up. `step` returns the loss
     (None to skip the batch) and a dict of numbers to log; `state` has `step` and `seconds`.
-    `clip` bounds the gradient norm (None: no clipping); `seed` offsets the batch sampler."""
+    `clip` bounds the gradient norm (None: no clipping); `seed` offsets the batch sampler;
+    `extra` names more objects with a state_dict (a second optimiser) to checkpoint."""
+    extra = extra or {}
     state = dict(step=0, seconds=0.0)
     ckpt.parent.mkdir(parents=True, exist_ok=True)
     if ckpt.exists():
         saved = torch.load(ckpt, weights_only=False)
         model.load_state_dict(saved["model"], strict=False)
         opt.load_state_dict(saved["opt"])
+        for name, obj in extra.items():
+            obj.load_state_dict(saved["extra"][name])
         state = saved["state"]
         print(f"resumed at step {state['step']}, {state['seconds'] / 60:.1f} min", file=sys.stderr)
     total_s = until_minutes * 60
@@ -42,7 +46,8 @@ def train(model, opt, ckpt, step, *, lr, minutes, until_minutes, log_every, clip
 
     def save():
         tmp = ckpt.with_suffix(".tmp")
-        torch.save(dict(model=model.state_dict(), opt=opt.state_dict(), state=state), tmp)
+        torch.save(dict(model=model.state_dict(), opt=opt.state_dict(), state=state,
+                        extra={name: obj.state_dict() for name, obj in extra.items()}), tmp)
         tmp.replace(ckpt)
 
     last_save = time.time()
@@ -51,7 +56,8 @@ def train(model, opt, ckpt, step, *, lr, minutes, until_minutes, log_every, clip
         # Cosine decay over the planned total, so chunking does not change the schedule.
         frac = min(1.0, state["seconds"] / total_s)
         for g in opt.param_groups:
-            g["lr"] = lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * frac)))
+            # Each group keeps its own base rate (`lr` unless the group was built with another).
+            g["lr"] = g.setdefault("base_lr", lr) * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * frac)))
         model.train()
         loss, parts = step(rng, state)
         opt.zero_grad()

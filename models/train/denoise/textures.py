@@ -6,13 +6,13 @@ PNGs in the work folder. Licence: CC-BY-SA-3.0 (Wildfire Games), see the package
 """
 import argparse
 import io
-import subprocess
 import zipfile
 from pathlib import Path
 
 from PIL import Image
 
-from config import WORK
+import config
+from common import debian
 
 DEB_NAME = "0ad-data"
 ZIP_MEMBER = "./usr/share/games/0ad/mods/public/public.zip"
@@ -21,22 +21,7 @@ TERRAIN_PREFIX = "art/textures/terrain/types/"
 
 def fetch_zip(work: Path) -> Path:
     """Downloads the .deb once and unpacks public.zip from it (resumable: skips what exists)."""
-    debs = work / "debs"
-    debs.mkdir(parents=True, exist_ok=True)
-    zpath = work / "0ad" / "public.zip"
-    if zpath.exists() and zipfile.is_zipfile(zpath):
-        return zpath
-    if not list(debs.glob(f"{DEB_NAME}_*.deb")):
-        subprocess.run(["apt-get", "download", DEB_NAME], cwd=debs, check=True)
-    deb = sorted(debs.glob(f"{DEB_NAME}_*.deb"))[-1]
-    zpath.parent.mkdir(parents=True, exist_ok=True)
-    tmp = zpath.with_suffix(".zip.part")
-    with open(tmp, "wb") as out:
-        tar = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE)
-        subprocess.run(["tar", "-xO", ZIP_MEMBER], stdin=tar.stdout, stdout=out, check=True)
-        tar.wait()
-    tmp.rename(zpath)
-    return zpath
+    return debian.member(debian.download(DEB_NAME, work / "debs"), ZIP_MEMBER, work / "0ad" / "public.zip")
 
 
 def is_albedo(name: str) -> bool:
@@ -46,7 +31,7 @@ def is_albedo(name: str) -> bool:
 
 
 def extract(out_dir: Path, size: int = 256) -> list[Path]:
-    zpath = fetch_zip(WORK)
+    zpath = fetch_zip(config.WORK)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     with zipfile.ZipFile(zpath) as z:
@@ -67,6 +52,6 @@ def extract(out_dir: Path, size: int = 256) -> list[Path]:
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--out", type=Path, default=WORK / "textures")
+    ap.add_argument("--out", type=Path, default=config.WORK / "textures")
     args = ap.parse_args()
     print(f"{len(extract(args.out))} textures in {args.out}")

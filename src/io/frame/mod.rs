@@ -71,6 +71,9 @@ pub enum Encoding {
     Linear,
     /// Display-referred sRGB in 0..1 (PNG, 8/16-bit TIFF).
     Srgb,
+    /// Not colour (height, normal, roughness maps): values are written as they are, never
+    /// converted between sRGB and linear.
+    Data,
 }
 
 #[derive(Debug, Clone)]
@@ -117,7 +120,7 @@ impl Frame {
     /// Colour as linear values, for the float formats (EXR, PFM).
     fn linear_color(&self) -> Cow<'_, [f32]> {
         match self.encoding {
-            Encoding::Linear => Cow::Borrowed(&self.color),
+            Encoding::Linear | Encoding::Data => Cow::Borrowed(&self.color),
             Encoding::Srgb => Cow::Owned(self.color.iter().map(|&v| srgb_to_linear(v)).collect()),
         }
     }

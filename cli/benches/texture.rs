@@ -1,0 +1,84 @@
+//! `cargo xtask bench texture`: our generator against Embark's example-based texture-synthesis
+//! (`texture-synthesis-cli`, tiling mode) on a held-out rock texture the generator never saw, at
+//! 512x512 and 1024x1024, in one run: seconds per image (whole command, start to file), peak
+//! resident memory (the child's maxrss), seam score, and SWD to the held-out texture
+//! (models/train/texture/evaluate.py).
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(std::path::PathBuf::from).unwrap_or(root.join("target"));
+    let exe = target.join("release/latentforge");
+    let baseline = std::env::var("TEXTURE_SYNTHESIS_BIN").expect("run through `cargo xtask bench texture`");
+    let python = std::env::var("LATENTFORGE_TOOLS_PYTHON").expect("run through `cargo xtask bench texture`");
+    let train_dir = root.join("models/train/texture");
+    let dir = tempfile::tempdir().unwrap();
+    let exemplar = dir.path().join("heldout_rock.png");
+    let script = format!(
+        "import config, dataset\nfrom PIL import Image\nimgs, labels = dataset.load('heldout')\n\
+         Image.fromarray(imgs[labels == config.CLASSES.index('rock')][0]).save({:?})",
+        exemplar.to_str().unwrap()
+    );
+    let ok = Command::new(&python).current_dir(&train_dir).args(["-c", &script]).status().unwrap();
+    assert!(ok.success(), "could not write the held-out exemplar");
+    let metric = |args: &[&str]| -> f64 {
+        let out = Command::new(&python).current_dir(&train_dir).arg("evaluate.py").args(args).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8_lossy(&out.stdout);
+        text.split_whitespace().last().unwrap().parse().unwrap()
+    };
+    println!("held-out exemplar: a 256x256 rock texture the generator never saw; CPU, 2 cores");
+    println!("| tool | size | seconds | peak MiB | seam score | SWD to held-out |");
+    println!("|---|---|---|---|---|---|");
+    let mut seconds = Vec::new();
+    for size in [512usize, 1024] {
+        let n = size.to_string();
+        let theirs = dir.path().join(format!("synthesis_{size}.png"));
+        let (t_base, m_base) = measure(
+            Command::new(&baseline)
+                .args(["--out-size", &n, "--tiling", "--seed", "1", "-o"])
+                .arg(&theirs)
+                .arg("generate")
+                .arg(&exemplar),
+        );
+        let ours_dir = dir.path().join(format!("ours_{size}"));
+        let (t_ours, m_ours) = measure(
+            Command::new(&exe)
+                .args(["texture", "--material", "rock", "--seed", "1", "--size", &n, "--quiet", "--out-dir"])
+                .arg(&ours_dir),
+        );
+        let ours = ours_dir.join("rock_s1.png");
+        for (name, file, t, m) in
+            [("texture-synthesis", &theirs, t_base, m_base), ("latentforge", &ours, t_ours, m_ours)]
+        {
+            let f = file.to_str().unwrap();
+            let seam = metric(&["--seam", f]);
+            let swd = metric(&["--swd", f, exemplar.to_str().unwrap()]);
+            println!("| {name} | {size} | {t:.2} | {m:.0} | {seam:.3} | {swd:.1} |");
+        }
+        seconds.push((size, t_base, t_ours));
+    }
+    for (size, base, ours) in seconds {
+        println!(
+            "{size}x{size}: latentforge takes {:.3}x the time of texture-synthesis ({:.1}x faster)",
+            ours / base,
+            base / ours
+        );
+    }
+}
+
+/// Runs a command to completion: wall seconds and the child's peak resident memory in MiB.
+// The child is reaped by wait4, which is also what reports its peak memory.
+#[allow(clippy::zombie_processes)]
+fn measure(cmd: &mut Command) -> (f64, f64) {
+    let t = Instant::now();
+    let child = cmd.stdout(std::process::Stdio::null()).spawn().expect("starting the command");
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    assert!(pid > 0 && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "{cmd:?} failed");
+    (t.elapsed().as_secs_f64(), usage.ru_maxrss as f64 / 1024.0)
+}

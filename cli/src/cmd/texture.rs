@@ -1,0 +1,244 @@
+//! `latentforge texture`: seeded, seamlessly tiling material textures with PBR maps.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use latentforge::infer::ModelStore;
+use latentforge::presets::{self, Preset, TexturePreset};
+use latentforge::texture::{pbr, synth, NormalConvention, Style, Texture, TextureModel, TextureRequest};
+
+use crate::GlobalArgs;
+
+pub const EXAMPLES: &str = "Examples:\n  \
+    latentforge texture --material rock --seed 7 --count 4 --size 1024 --pbr --out-dir out/\n  \
+    latentforge texture --preset meadow --count 8 --sheet --out-dir grass/\n  \
+    latentforge texture --material sand --interpolate 3 9 --steps 8 --size 512 --out-dir walk/\n  \
+    latentforge texture --material paving --seed 5 --mix 12 --size 2048x1024 --format exr --out-dir out/\n\n\
+    Every output tiles seamlessly. The same seed and flags give the same files on every run. Files are\n\
+    named <material>_s<seed>.png (+ _height, _normal, _roughness with --pbr); existing files are kept\n\
+    unless --force. Materials: `latentforge models` lists the texture model; unknown names are listed.";
+
+#[derive(Args)]
+pub struct TextureArgs {
+    /// Material class (grass, rock, sand, soil, snow, paving).
+    #[arg(long)]
+    material: Option<String>,
+    /// Seed of the first texture; the others take the next seeds.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// How many textures.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    count: u32,
+    /// Size in pixels: N (square) or WxH, 16 to 8192 per side (default: the preset's, else 1024).
+    #[arg(long, value_parser = parse_size)]
+    size: Option<(usize, usize)>,
+    /// 0..1: 0 = the material's average look, 1 = as varied as the training data (default 0.8).
+    #[arg(long)]
+    truncation: Option<f32>,
+    /// A latent walk from one seed to another, instead of --seed/--count.
+    #[arg(long, num_args = 2, value_names = ["SEED_A", "SEED_B"])]
+    interpolate: Option<Vec<u64>>,
+    /// Steps of the walk (both ends included).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(2..=1000))]
+    steps: u32,
+    /// Style mixing: coarse structure from --seed, fine detail from this seed.
+    #[arg(long, value_name = "SEED")]
+    mix: Option<u64>,
+    /// Also write height, normal and roughness maps (seamless like the albedo).
+    #[arg(long)]
+    pbr: bool,
+    /// Green channel of the normal map: opengl (Y up: Blender, Unity) or directx (Y down: Unreal).
+    #[arg(long, value_enum, default_value_t = ConventionArg::Opengl)]
+    normal_convention: ConventionArg,
+    /// Slope scale of the normal map (default: the preset's, else 1).
+    #[arg(long)]
+    normal_strength: Option<f32>,
+    /// Also write a contact sheet of the albedo maps (sheet.png).
+    #[arg(long)]
+    sheet: bool,
+    #[arg(long, value_enum, default_value_t = FormatArg::Png)]
+    format: FormatArg,
+    /// Bits per channel of PNG files.
+    #[arg(long, default_value_t = 8, value_parser = parse_bits)]
+    bits: u8,
+    /// A texture preset (presets/textures/*.toml) or a preset file; flags override it.
+    #[arg(long, value_name = "NAME|FILE")]
+    preset: Option<String>,
+    /// Output folder (created if missing).
+    #[arg(long, value_name = "DIR")]
+    out_dir: PathBuf,
+    /// Replace existing files.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ConventionArg {
+    Opengl,
+    Directx,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Png,
+    Exr,
+}
+
+fn parse_bits(s: &str) -> Result<u8, String> {
+    match s {
+        "8" => Ok(8),
+        "16" => Ok(16),
+        _ => Err(format!("`{s}`: PNG files are 8 or 16 bits per channel")),
+    }
+}
+
+fn parse_size(s: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("`{s}` is not a size: use N (square) or WxH, e.g. 1024 or 2048x1024");
+    let (w, h) = match s.split_once(['x', 'X']) {
+        Some((w, h)) => (w.parse().map_err(|_| bad())?, h.parse().map_err(|_| bad())?),
+        None => {
+            let n = s.parse().map_err(|_| bad())?;
+            (n, n)
+        }
+    };
+    let ok = |v: usize| (latentforge::texture::MIN_SIZE..=latentforge::texture::MAX_SIZE).contains(&v);
+    if !ok(w) || !ok(h) {
+        return Err(format!(
+            "{w}x{h}: each side must be {}..{} pixels",
+            latentforge::texture::MIN_SIZE,
+            latentforge::texture::MAX_SIZE
+        ));
+    }
+    Ok((w, h))
+}
+
+/// One file to write: its name stem and the style to synthesise.
+struct Job {
+    stem: String,
+    style: Style,
+}
+
+pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
+    let store = ModelStore::locate(g.models.as_deref())?;
+    let preset = match &args.preset {
+        Some(name) if name.ends_with(".toml") || Path::new(name).is_file() => {
+            Some(TexturePreset::load(Path::new(name))?)
+        }
+        Some(name) => Some(presets::find::<TexturePreset>(&crate::presets_dir(&store.dir, "textures"), name)?),
+        None => None,
+    };
+    let Some(material) = args.material.clone().or(preset.as_ref().map(|p| p.material.clone())) else {
+        bail!("say which material: --material NAME (grass, rock, sand, soil, snow, paving) or --preset NAME");
+    };
+    let truncation = args.truncation.or(preset.as_ref().map(|p| p.truncation)).unwrap_or(0.8);
+    if !(0.0..=1.0).contains(&truncation) {
+        bail!("--truncation {truncation} is outside 0..1");
+    }
+    let (width, height) = args.size.or(preset.as_ref().map(|p| (p.size, p.size))).unwrap_or((1024, 1024));
+    let strength = args.normal_strength.or(preset.as_ref().map(|p| p.normal_strength)).unwrap_or(1.0);
+    if !(strength.is_finite() && strength > 0.0) {
+        bail!("--normal-strength {strength} must be above 0");
+    }
+    let with_pbr = args.pbr || preset.as_ref().is_some_and(|p| p.pbr);
+    std::fs::create_dir_all(&args.out_dir)
+        .with_context(|| format!("{}: cannot create the output folder", args.out_dir.display()))?;
+    let probe = args.out_dir.join(".latentforge-write-test");
+    std::fs::write(&probe, b"")
+        .with_context(|| format!("{}: the output folder is not writable", args.out_dir.display()))?;
+    let _ = std::fs::remove_file(probe);
+
+    let runtime = crate::runtime(g)?;
+    let model = TextureModel::load(&runtime, &store)?;
+    let class = model.class(&material)?;
+    let request = TextureRequest { class, width, height, truncation };
+    request.check()?;
+    let (rows, cols) = request.grid(&model);
+    let material = model.spec().classes[class].clone();
+    let jobs: Vec<Job> = match &args.interpolate {
+        Some(ends) => {
+            let (a, b) = (Style::seeded(&model, ends[0], rows, cols), Style::seeded(&model, ends[1], rows, cols));
+            (0..args.steps)
+                .map(|i| Job {
+                    stem: format!("{material}_walk_s{}_s{}_{i:02}", ends[0], ends[1]),
+                    style: a.towards(&b, i as f32 / (args.steps - 1) as f32),
+                })
+                .collect()
+        }
+        None => (0..args.count as u64)
+            .map(|k| {
+                let seed = args.seed + k;
+                let style = Style::seeded(&model, seed, rows, cols);
+                match args.mix {
+                    Some(m) => Job {
+                        stem: format!("{material}_s{seed}_mix{m}"),
+                        style: style.mixed(&Style::seeded(&model, m, rows, cols)),
+                    },
+                    None => Job { stem: format!("{material}_s{seed}"), style },
+                }
+            })
+            .collect(),
+    };
+
+    let ext = match args.format {
+        FormatArg::Png => "png",
+        FormatArg::Exr => "exr",
+    };
+    let convention = match args.normal_convention {
+        ConventionArg::Opengl => NormalConvention::OpenGl,
+        ConventionArg::Directx => NormalConvention::DirectX,
+    };
+    let maps = if with_pbr { &["", "_height", "_normal", "_roughness"][..] } else { &[""][..] };
+    for job in &jobs {
+        for m in maps {
+            check_free(&args.out_dir.join(format!("{}{m}.{ext}", job.stem)), args.force)?;
+        }
+    }
+    let bar = if g.quiet || jobs.len() < 2 {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(jobs.len() as u64).with_style(
+            ProgressStyle::with_template("{spinner} {bar:30} {pos}/{len} textures {msg}").expect("static template"),
+        )
+    };
+    let sixteen = args.bits == 16;
+    let mut sheet: Vec<Texture> = Vec::new();
+    for job in &jobs {
+        let albedo = synth::synthesize(&model, &job.style, &request)?;
+        let path = args.out_dir.join(format!("{}.{ext}", job.stem));
+        albedo.write(&path, sixteen)?;
+        let mut line = path.display().to_string();
+        if with_pbr {
+            let m = pbr::derive(&albedo, strength, convention);
+            for (suffix, map) in [("_height", &m.height), ("_normal", &m.normal), ("_roughness", &m.roughness)] {
+                map.write(&args.out_dir.join(format!("{}{suffix}.{ext}", job.stem)), sixteen)?;
+            }
+            line.push_str(" + height, normal, roughness");
+        }
+        if !g.quiet {
+            bar.suspend(|| println!("{line} ({width}x{height}, {material})"));
+        }
+        if args.sheet {
+            sheet.push(albedo.resized(256, 256));
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    if args.sheet {
+        let path = args.out_dir.join("sheet.png");
+        check_free(&path, args.force)?;
+        latentforge::texture::contact_sheet(&sheet, 4, 256).write(&path, false)?;
+        if !g.quiet {
+            println!("{}", path.display());
+        }
+    }
+    Ok(0)
+}
+
+fn check_free(out: &Path, force: bool) -> Result<()> {
+    if out.exists() && !force {
+        bail!("{} exists; pass --force to replace it or choose another --out-dir", out.display());
+    }
+    Ok(())
+}

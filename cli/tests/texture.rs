@@ -1,0 +1,178 @@
+//! `latentforge texture` as a 3D artist runs it: seamless albedo and PBR maps at the size asked,
+//! the same files for the same seed, latent walks, style mixing, sheets, EXR and 16-bit PNG, and
+//! refusals that say what to do. The texture metrics script (models/train/texture/evaluate.py)
+//! runs on the outputs, with the Python that `cargo xtask test` prepares.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use latentforge::io::frame;
+use latentforge::texture::{seam_score, Texture};
+
+mod common;
+use common::{latentforge, p, text};
+
+fn texture(path: &Path) -> Texture {
+    let f = frame::read_frame(path).unwrap_or_else(|e| panic!("{e}"));
+    Texture { width: f.width, height: f.height, rgb: f.color, encoding: f.encoding }
+}
+
+#[test]
+fn rock_textures_with_pbr_maps_tile_seamlessly() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let args = ["texture", "--material", "rock", "--seed", "7", "--count", "4", "--size", "1024", "--pbr", "--out-dir"];
+    let o = latentforge(&[&args[..], &[p(&out)]].concat());
+    assert!(o.status.success(), "{}", text(&o));
+    let mut names: Vec<String> =
+        fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    assert_eq!(names.len(), 16, "{names:?}");
+    // The seam score looks at one row and one column of pairs, so on a texture with large
+    // features it scatters around 1 even where there is no seam (the generator tiles exactly:
+    // tests/texture.rs). Measured on these images: interior cuts of the same image score up to
+    // 1.17. So: the mean of the four at most 1.1, each at most 1.25.
+    let mut scores = Vec::new();
+    for seed in 7..11 {
+        let albedo = texture(&out.join(format!("rock_s{seed}.png")));
+        assert_eq!((albedo.width, albedo.height), (1024, 1024));
+        scores.push(seam_score(&albedo));
+        for map in ["height", "normal", "roughness"] {
+            let m = texture(&out.join(format!("rock_s{seed}_{map}.png")));
+            assert!(seam_score(&m) <= 1.25, "rock_s{seed}_{map}: {}", seam_score(&m));
+        }
+    }
+    let mean = scores.iter().sum::<f64>() / scores.len() as f64;
+    assert!(mean <= 1.1 && scores.iter().all(|s| *s <= 1.25), "seam scores {scores:?}");
+    // Same seed and flags: the same bytes.
+    let again = dir.path().join("again");
+    let o = latentforge(&[
+        "texture",
+        "--material",
+        "rock",
+        "--seed",
+        "8",
+        "--size",
+        "1024",
+        "--pbr",
+        "--out-dir",
+        p(&again),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    for map in ["", "_height", "_normal", "_roughness"] {
+        let name = format!("rock_s8{map}.png");
+        assert_eq!(fs::read(out.join(&name)).unwrap(), fs::read(again.join(&name)).unwrap(), "{name}");
+    }
+    // The metrics script agrees on the seam score and measures the distance between two samples.
+    let python = std::env::var("LATENTFORGE_TOOLS_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/train/texture");
+    let a = out.join("rock_s7.png");
+    let o = Command::new(&python).current_dir(&script_dir).args(["evaluate.py", "--seam", p(&a)]).output().unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let py_seam: f64 = String::from_utf8_lossy(&o.stdout).split_whitespace().last().unwrap().parse().unwrap();
+    assert!((py_seam - seam_score(&texture(&a))).abs() < 0.02, "python {py_seam}");
+    let o = Command::new(&python)
+        .current_dir(&script_dir)
+        .args(["evaluate.py", "--swd", p(&a), p(&out.join("rock_s8.png"))])
+        .output()
+        .unwrap();
+    let swd: f64 = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap_or(-1.0);
+    assert!(swd.is_finite() && swd > 0.0, "{}", text(&o));
+}
+
+#[test]
+fn walks_mixes_sheets_and_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = p(dir.path());
+    let o = latentforge(&[
+        "texture",
+        "--material",
+        "sand",
+        "--interpolate",
+        "3",
+        "9",
+        "--steps",
+        "3",
+        "--size",
+        "64",
+        "--out-dir",
+        d,
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let walk: Vec<Texture> = (0..3).map(|i| texture(&dir.path().join(format!("sand_walk_s3_s9_{i:02}.png")))).collect();
+    let o = latentforge(&[
+        "texture",
+        "--material",
+        "sand",
+        "--seed",
+        "3",
+        "--size",
+        "64",
+        "--truncation",
+        "0.8",
+        "--out-dir",
+        d,
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(walk[0], texture(&dir.path().join("sand_s3.png")), "a walk starts at its first seed");
+    assert_ne!(walk[1], walk[0]);
+
+    let o = latentforge(&[
+        "texture",
+        "--material",
+        "grass",
+        "--seed",
+        "5",
+        "--mix",
+        "12",
+        "--size",
+        "100x60",
+        "--format",
+        "exr",
+        "--out-dir",
+        d,
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let mixed = frame::read_frame(&dir.path().join("grass_s5_mix12.exr")).unwrap();
+    assert_eq!((mixed.width, mixed.height), (100, 60));
+
+    let o = latentforge(&[
+        "texture",
+        "--preset",
+        "meadow",
+        "--count",
+        "3",
+        "--size",
+        "64",
+        "--bits",
+        "16",
+        "--sheet",
+        "--out-dir",
+        d,
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(frame::read_frame(&dir.path().join("grass_s1.png")).unwrap().wide, "16-bit PNG");
+    assert!(dir.path().join("grass_s3_normal.png").is_file(), "the preset asks for PBR maps");
+    assert!(dir.path().join("sheet.png").is_file());
+}
+
+#[test]
+fn bad_requests_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = p(dir.path());
+    let o = latentforge(&["texture", "--material", "lava", "--out-dir", d]);
+    assert_ne!(o.status.code(), Some(0));
+    assert!(text(&o).contains("unknown material `lava`") && text(&o).contains("rock"), "{}", text(&o));
+    let o = latentforge(&["texture", "--material", "rock", "--size", "10x99999", "--out-dir", d]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("16..8192"), "{}", text(&o));
+    let blocker = dir.path().join("file");
+    fs::write(&blocker, b"").unwrap();
+    let o = latentforge(&["texture", "--material", "rock", "--size", "32", "--out-dir", p(&blocker.join("sub"))]);
+    assert!(text(&o).contains("cannot create the output folder"), "{}", text(&o));
+    let o = latentforge(&["texture", "--material", "rock", "--size", "32", "--out-dir", d]);
+    assert!(o.status.success());
+    let o = latentforge(&["texture", "--material", "rock", "--size", "32", "--out-dir", d]);
+    assert!(text(&o).contains("exists; pass --force"), "{}", text(&o));
+}

@@ -1,0 +1,159 @@
+"""Writes models/texture/CARD.md and its pictures from what was measured: training state, the
+data listing (sources.json), eval.json (evaluate.py), per-class sample sheets, and a 4096x4096
+sample made by `latentforge texture` (tiled synthesis) with its autocorrelation, which shows
+whether a large output repeats a small tile.
+
+    python card.py
+"""
+import json
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import torch
+from PIL import Image
+
+import config
+from evaluate import generate, seam_score
+
+OUT = config.MODELS / config.NAME
+
+
+def sheet(rows, cell=128, gap=4):
+    """rows: list of lists of H x W x 3 images in 0..1 -> one uint8 sheet."""
+    cols = max(len(r) for r in rows)
+    img = np.full((len(rows) * (cell + gap) + gap, cols * (cell + gap) + gap, 3), 46, dtype=np.uint8)
+    for i, row in enumerate(rows):
+        for j, im in enumerate(row):
+            small = Image.fromarray((im * 255).round().astype(np.uint8)).resize((cell, cell), Image.LANCZOS)
+            y, x = gap + i * (cell + gap), gap + j * (cell + gap)
+            img[y:y + cell, x:x + cell] = np.asarray(small)
+    return img
+
+
+def large_sample(material="rock", size=4096):
+    """A 4096x4096 texture from the CLI (tiled synthesis), its seam score and autocorrelation."""
+    with tempfile.TemporaryDirectory() as d:
+        subprocess.run(["cargo", "run", "--quiet", "--release", "-p", "latentforge-cli", "--", "texture",
+                        "--material", material, "--seed", "1", "--size", str(size), "--out-dir", d, "--quiet"],
+                       cwd=config.ROOT, check=True)
+        img = np.asarray(Image.open(Path(d) / f"{material}_s1.png").convert("RGB"), dtype=np.float64) / 255
+    lum = img @ np.array([0.2126, 0.7152, 0.0722])
+    f = np.fft.rfft2(lum - lum.mean())
+    ac = np.fft.irfft2(np.abs(f) ** 2, s=lum.shape)
+    ac = np.fft.fftshift(ac / ac[0, 0])
+    c = size // 2
+    yy, xx = np.mgrid[-c:size - c, -c:size - c]
+    far = np.hypot(yy, xx) > 64
+    peak = float(np.abs(ac[far]).max())
+    view = ac[c - 256:c + 256, c - 256:c + 256]
+    view = np.clip(0.5 + 0.5 * view / max(np.abs(view[256 + 8:, :]).max(), 1e-6), 0, 1)
+    Image.fromarray((img * 255).round().astype(np.uint8)).resize((1024, 1024), Image.LANCZOS).save(
+        OUT / f"sample_{material}_4096_preview.png")
+    Image.fromarray((img[:512, :512] * 255).round().astype(np.uint8)).save(OUT / f"sample_{material}_4096_crop.png")
+    Image.fromarray((view * 255).round().astype(np.uint8)).save(OUT / f"sample_{material}_4096_autocorrelation.png")
+    return seam_score(img), peak
+
+
+def main():
+    ck = torch.load(config.CKPT / "last.pt", weights_only=False, map_location="cpu")
+    ev = json.loads((config.CKPT / "eval.json").read_text())
+    src = json.loads((config.DATA / "sources.json").read_text())
+    session = ort.InferenceSession(str(OUT / f"{config.NAME}.onnx"), providers=["CPUExecutionProvider"])
+    rows = [generate(session, c, range(10, 18), 256, 0.8, len(config.CLASSES), config.LATENT_CH, config.Z,
+                     config.SCALE) for c in range(len(config.CLASSES))]
+    Image.fromarray(sheet(rows)).save(OUT / "samples.png")
+    import dataset
+    held, labels = dataset.load("heldout")
+    train, tlabels = dataset.load("train")
+    real_rows = [[t / 255 for t in train[tlabels == c][:6]] + [h / 255 for h in held[labels == c]]
+                 for c in range(len(config.CLASSES))]
+    Image.fromarray(sheet(real_rows)).save(OUT / "data.png")
+    seam_4096, peak = large_sample()
+
+    st = ck["state"]
+    ratio = {n: m["swd_generated_vs_heldout"] / m["swd_real_vs_real_floor"] for n, m in ev["classes"].items()}
+    within = [f"{n} ({r:.2f}x the floor)" for n, r in ratio.items() if r <= 1.0] or ["none"]
+    above = [f"{n} ({r:.2f}x)" for n, r in ratio.items() if r > 1.0] or ["none"]
+    table = "\n".join(
+        f"| {name} | {sum(e['class'] == name for e in src['train'])} | {m['swd_generated_vs_heldout']:.1f} | "
+        f"{m['swd_real_vs_real_floor']:.1f} | {m['swd_diversity']:.1f} | {m['seam_mean']:.3f} (max {m['seam_max']:.3f}) |"
+        for name, m in ev["classes"].items())
+    held_list = ", ".join(f"`{e['name']}` ({e['class']})" for e in src["heldout"])
+    text = f"""# texture: tileable material texture generator
+
+Version 0.1.{st['step']}. Input: a spatial latent grid (16 channels, one cell per 16 pixels), two
+style latents (coarse, fine), a material class ({", ".join(config.CLASSES)}), a truncation value and
+a per-pixel noise map; output: an sRGB albedo texture. A StyleGAN-shaped network sized for CPU
+training: mapping network (4 layers) from latent + class to a 64-d style; a 3x3 stem and four
+blocks of nearest x2 upsampling and two modulated 3x3 convolutions with weight demodulation and
+per-pixel noise; circular padding in every convolution, so every output tiles exactly, and no
+normalisation over the image, so `latentforge texture` makes large outputs in tiles that agree
+with a whole-image run (4 latent cells of context per side). {sum(p.numel() for k, p in ck['model'].items() if k.startswith('g_ema.')) / 1e6:.2f} M
+generator parameters.
+
+## Data
+
+Debian's `0ad-data` 0.0.26-1 terrain textures (CC-BY-SA-3.0, Wildfire Games; `public.zip`,
+`art/textures/terrain/types/`) and the one CC0 material photograph of `supertuxkart-data`
+1.4+dfsg-2 (`astro_turf.jpg`). A texture joins a class when its file name names exactly one class
+(mixed names such as `grass_dirt_01` are left out, as are flat colours, test grids, water, lava,
+wet and shore variants); each is stored at 256x256 with wrap-around resizing
+(`models/train/texture/dataset.py`). Held out per class, never trained on: {held_list}.
+The model was trained on CC-BY-SA-3.0 textures, so the model file is distributed under
+CC-BY-SA-3.0 with attribution to Wildfire Games (0 A.D.) and SuperTuxKart (CC0 file).
+
+![training data](data.png)
+
+## Training
+
+Non-saturating logistic GAN loss, lazy R1 (gamma 1, every 4 steps), style-mixing regularisation,
+Adam (betas 0/0.99; learning rate 1e-3 for the synthesis layers, 1e-4 for the mapping network,
+4e-4 for the critic) with cosine decay, batch 12 of 64x64 crops (random wrap-around offset, flips,
+quarter turns), exponential moving average of the generator (exported). A first run at 2e-3 for
+everything diverged after 1 200 steps and was restarted from scratch with these rates. {st['step']} steps,
+{st['seconds'] / 60:.0f} minutes on 2 CPU cores (`cargo xtask train texture`, resumable chunks).
+
+## Measured (`models/train/texture/evaluate.py`)
+
+{ev['samples_per_class']} samples per class at {ev['size']}x{ev['size']}, truncation {ev['truncation']}. SWD: multi-scale sliced
+Wasserstein distance on Laplacian-pyramid 7x7 patches (x1e3, mean over 4 levels), lower is closer;
+the floor is one held-out texture against the other of the same class; diversity is generated set
+A against generated set B (different seeds) of one class.
+
+| class | train textures | SWD generated vs held-out | SWD real vs real (floor) | diversity | seam score |
+|---|---|---|---|---|---|
+{table}
+
+A 4096x4096 rock texture from `latentforge texture --size 4096` (tiled synthesis): seam score
+{seam_4096:.3f}; the largest autocorrelation of its luminance farther than 64 pixels from the
+origin is {peak:.3f} (a texture that repeats a small tile shows peaks near 1 at the tile's period).
+
+![samples per class](samples.png)
+
+Rows: {", ".join(config.CLASSES)}; 8 seeds each, truncation 0.8.
+
+4096x4096 rock (downscaled, then a 512x512 crop at full resolution) and the central 512x512 of its
+autocorrelation:
+
+![4096 preview](sample_rock_4096_preview.png) ![crop](sample_rock_4096_crop.png)
+![autocorrelation](sample_rock_4096_autocorrelation.png)
+
+## Limits
+
+Within the real-vs-real band on SWD: {", ".join(within)}; above it: {", ".join(above)}. The floor
+is one pair of held-out textures per class, so it is itself noisy. By eye (samples above): each
+class has its colours and grain, but rock, soil and paving share the same blotchy large-scale
+structure and are told apart mostly by colour; paving has no regular stone pattern; sand and snow
+are often nearly flat. {st['seconds'] / 60:.0f} minutes of training on 2 CPU cores from {len(src['train'])} textures: more
+training time and a larger generator are the next steps (`TRAIN_MINUTES=N cargo xtask train
+texture` resumes from the checkpoint in `.work/`).
+"""
+    (OUT / "CARD.md").write_text(text)
+    print(f"wrote {OUT / 'CARD.md'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,156 @@
+//! A texture as an image: sRGB (or data) values in 0..1, read with wrap-around; its seam score;
+//! resampling that keeps it tiling; contact sheets; writing it as PNG or EXR.
+
+use std::path::Path;
+
+use super::TextureError;
+use crate::io::frame::{self, Encoding, FileFormat, Frame};
+
+/// Interleaved RGB in 0..1; `encoding` says whether it is sRGB colour or data (height, normal).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Texture {
+    pub width: usize,
+    pub height: usize,
+    pub rgb: Vec<f32>,
+    pub encoding: Encoding,
+}
+
+impl Texture {
+    pub fn new(width: usize, height: usize, encoding: Encoding) -> Texture {
+        Texture { width, height, rgb: vec![0.0; width * height * 3], encoding }
+    }
+
+    /// Channel `c` at (x, y), wrapping around both edges.
+    pub fn at(&self, x: isize, y: isize, c: usize) -> f32 {
+        let (w, h) = (self.width as isize, self.height as isize);
+        self.rgb[((y.rem_euclid(h) * w + x.rem_euclid(w)) as usize) * 3 + c]
+    }
+
+    /// Rec. 709 luminance of every pixel.
+    pub fn luminance(&self) -> Vec<f32> {
+        self.rgb.chunks_exact(3).map(|p| 0.2126 * p[0] + 0.7152 * p[1] + 0.0722 * p[2]).collect()
+    }
+
+    /// Resampled to `width` x `height` by bilinear interpolation with wrap-around, so a tiling
+    /// texture still tiles at any size.
+    pub fn resized(&self, width: usize, height: usize) -> Texture {
+        if (width, height) == (self.width, self.height) {
+            return self.clone();
+        }
+        let mut out = Texture::new(width, height, self.encoding);
+        let (sx, sy) = (self.width as f32 / width as f32, self.height as f32 / height as f32);
+        for y in 0..height {
+            let fy = (y as f32 + 0.5) * sy - 0.5;
+            let (y0, ty) = (fy.floor() as isize, fy - fy.floor());
+            for x in 0..width {
+                let fx = (x as f32 + 0.5) * sx - 0.5;
+                let (x0, tx) = (fx.floor() as isize, fx - fx.floor());
+                for c in 0..3 {
+                    let top = self.at(x0, y0, c) * (1.0 - tx) + self.at(x0 + 1, y0, c) * tx;
+                    let bottom = self.at(x0, y0 + 1, c) * (1.0 - tx) + self.at(x0 + 1, y0 + 1, c) * tx;
+                    out.rgb[(y * width + x) * 3 + c] = top * (1.0 - ty) + bottom * ty;
+                }
+            }
+        }
+        out
+    }
+
+    /// Writes the texture as PNG (8 or 16 bit) or EXR (float; sRGB colour becomes linear),
+    /// atomically, by the extension of `path`.
+    pub fn write(&self, path: &Path, sixteen_bit: bool) -> Result<(), TextureError> {
+        let format = FileFormat::from_path(path).unwrap_or(FileFormat::Png);
+        let mut f = Frame::new_rgb(self.width, self.height, self.rgb.clone(), self.encoding, format);
+        f.wide = sixteen_bit || format == FileFormat::Exr;
+        frame::write_frame_atomic(&f, path)
+            .map_err(|e| TextureError::Write { path: path.to_path_buf(), reason: e.to_string() })
+    }
+}
+
+/// How visible the wrap-around seam is: the mean absolute difference between the last and the
+/// first column and row, divided by the mean absolute difference between neighbouring pixels
+/// inside the image. 1.0 means the seam looks like any other pair of neighbours.
+pub fn seam_score(t: &Texture) -> f64 {
+    let (w, h) = (t.width as isize, t.height as isize);
+    let diff = |a: (isize, isize), b: (isize, isize)| -> f64 {
+        (0..3).map(|c| (t.at(a.0, a.1, c) - t.at(b.0, b.1, c)).abs() as f64).sum::<f64>() / 3.0
+    };
+    let (mut seam, mut seam_n, mut inside, mut inside_n) = (0.0, 0usize, 0.0, 0usize);
+    for y in 0..h {
+        for x in 0..w {
+            let (right, down) = (diff((x, y), (x + 1, y)), diff((x, y), (x, y + 1)));
+            if x == w - 1 {
+                (seam, seam_n) = (seam + right, seam_n + 1);
+            } else {
+                (inside, inside_n) = (inside + right, inside_n + 1);
+            }
+            if y == h - 1 {
+                (seam, seam_n) = (seam + down, seam_n + 1);
+            } else {
+                (inside, inside_n) = (inside + down, inside_n + 1);
+            }
+        }
+    }
+    (seam / seam_n.max(1) as f64) / (inside / inside_n.max(1) as f64).max(1e-12)
+}
+
+/// The textures side by side, `columns` to a row, each scaled to `cell` pixels square.
+pub fn contact_sheet(textures: &[Texture], columns: usize, cell: usize) -> Texture {
+    let columns = columns.clamp(1, textures.len().max(1));
+    let rows = textures.len().div_ceil(columns).max(1);
+    let gap = 4;
+    let (width, height) = (columns * cell + (columns + 1) * gap, rows * cell + (rows + 1) * gap);
+    let mut sheet = Texture::new(width, height, textures.first().map_or(Encoding::Srgb, |t| t.encoding));
+    sheet.rgb.fill(0.18);
+    for (i, t) in textures.iter().enumerate() {
+        let small = t.resized(cell, cell);
+        let (ox, oy) = (gap + (i % columns) * (cell + gap), gap + (i / columns) * (cell + gap));
+        for y in 0..cell {
+            let row = &small.rgb[y * cell * 3..(y + 1) * cell * 3];
+            sheet.rgb[((oy + y) * width + ox) * 3..][..cell * 3].copy_from_slice(row);
+        }
+    }
+    sheet
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A periodic pattern (tiles exactly) and the same pattern cut off (does not).
+    fn waves(w: usize, h: usize, periods: f32) -> Texture {
+        let mut t = Texture::new(w, h, Encoding::Srgb);
+        for y in 0..h {
+            for x in 0..w {
+                let v =
+                    0.5 + 0.4 * (std::f32::consts::TAU * periods * (x as f32 / w as f32 + y as f32 / h as f32)).sin();
+                t.rgb[(y * w + x) * 3..][..3].copy_from_slice(&[v, v * 0.8, 1.0 - v]);
+            }
+        }
+        t
+    }
+
+    #[test]
+    fn seam_score_is_one_for_tiling_images_and_larger_for_cut_ones() {
+        let tiling = seam_score(&waves(64, 48, 3.0));
+        assert!((tiling - 1.0).abs() < 0.05, "{tiling}");
+        let cut = seam_score(&waves(64, 48, 2.6));
+        assert!(cut > 3.0, "{cut}");
+    }
+
+    #[test]
+    fn resizing_keeps_a_texture_tiling() {
+        let t = waves(64, 64, 4.0);
+        for (w, h) in [(100, 100), (48, 80), (64, 64)] {
+            let r = t.resized(w, h);
+            assert_eq!((r.width, r.height, r.rgb.len()), (w, h, w * h * 3));
+            assert!(seam_score(&r) < 1.1, "{w}x{h}: {}", seam_score(&r));
+        }
+    }
+
+    #[test]
+    fn sheets_hold_every_texture() {
+        let ts = vec![waves(32, 32, 1.0); 5];
+        let s = contact_sheet(&ts, 3, 16);
+        assert_eq!((s.width, s.height), (3 * 16 + 4 * 4, 2 * 16 + 3 * 4));
+    }
+}

@@ -1,0 +1,41 @@
+//! Tileable material textures from the texture generator: seeded latents from knobs
+//! ([`synth`]: seed, style mixing, latent walks, truncation; any size, in tiles so 4096² fits in
+//! bounded memory), the network itself ([`model`]), PBR maps derived from the albedo ([`pbr`]),
+//! and the texture image with its seam score and contact sheets ([`image`]).
+//!
+//! Every layer of the network pads circularly and nothing normalises over the whole image, so
+//! an output tiles exactly and tiles of a large output agree with a whole-image run.
+
+use std::path::PathBuf;
+
+use crate::infer::ModelError;
+
+pub mod image;
+pub mod model;
+pub mod pbr;
+pub mod synth;
+
+pub use image::{contact_sheet, seam_score, Texture};
+pub use model::{TextureModel, TextureSpec};
+pub use pbr::{NormalConvention, PbrMaps};
+pub use synth::{Style, TextureRequest};
+
+pub const TEXTURE_MODEL: &str = "texture";
+/// Largest side a texture may have, in pixels.
+pub const MAX_SIZE: usize = 8192;
+/// Smallest side, in pixels.
+pub const MIN_SIZE: usize = 16;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TextureError {
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error("texture: inference failed: {reason}")]
+    Inference { reason: String },
+    #[error("unknown material `{name}` (available: {available})")]
+    UnknownMaterial { name: String, available: String },
+    #[error("size {width}x{height} is outside {MIN_SIZE}..={MAX_SIZE} pixels per side")]
+    Size { width: usize, height: usize },
+    #[error("{path}: cannot write: {reason}")]
+    Write { path: PathBuf, reason: String },
+}

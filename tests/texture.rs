@@ -1,0 +1,133 @@
+//! The texture engine with the bundled model: tiled synthesis equals a whole-image run, seeds
+//! are reproducible, sizes that are not whole latent cells still tile.
+
+use std::sync::{Arc, OnceLock};
+
+use latentforge::infer::ModelStore;
+use latentforge::texture::{seam_score, synth, Style, Texture, TextureModel, TextureRequest};
+use latentforge::{Device, Runtime, RuntimeOptions};
+
+fn model() -> &'static TextureModel {
+    static M: OnceLock<TextureModel> = OnceLock::new();
+    M.get_or_init(|| {
+        let rt = Arc::new(
+            Runtime::new(RuntimeOptions { device: Device::Cpu, intra_threads: Some(2), ..Default::default() })
+                .expect("ONNX Runtime missing: run `cargo xtask setup` or use `cargo xtask test`"),
+        );
+        let store = ModelStore::locate(Some(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models"))).unwrap();
+        TextureModel::load(&rt, &store).unwrap()
+    })
+}
+
+/// On a small image the seam score is noisy (one row and one column of pairs), so this checks
+/// the wrap-around row and column against every interior row and column instead: the seam must
+/// look like any other neighbouring pair.
+fn assert_no_seam(t: &Texture) {
+    let (w, h) = (t.width as isize, t.height as isize);
+    let diff = |a: (isize, isize), b: (isize, isize)| {
+        (0..3).map(|c| (t.at(a.0, a.1, c) - t.at(b.0, b.1, c)).abs()).sum::<f32>()
+    };
+    let row = |y: isize| (0..w).map(|x| diff((x, y), (x, y + 1))).sum::<f32>() / w as f32;
+    let col = |x: isize| (0..h).map(|y| diff((x, y), (x + 1, y))).sum::<f32>() / h as f32;
+    let max_row = (0..h - 1).map(row).fold(0.0, f32::max);
+    let max_col = (0..w - 1).map(col).fold(0.0, f32::max);
+    assert!(
+        row(h - 1) <= max_row && col(w - 1) <= max_col,
+        "seam {} / {} vs interior max {max_row} / {max_col}",
+        row(h - 1),
+        col(w - 1)
+    );
+}
+
+#[test]
+fn tiles_agree_with_a_whole_image_run() {
+    let m = model();
+    let class = m.class("rock").unwrap();
+    // 40x40 cells: synthesised in tiles of 32 cells with wrap-around context.
+    let style = Style::seeded(m, 3, 40, 40);
+    let req = TextureRequest { class, width: 640, height: 640, truncation: 0.8 };
+    let tiled = synth::synthesize(m, &style, &req).unwrap();
+    // The same grid in one run: the network's circular padding closes the wrap by itself.
+    let whole = m
+        .run(&latentforge::texture::model::Inputs {
+            latent: &style.latent,
+            rows: 40,
+            cols: 40,
+            z_coarse: &style.z_coarse,
+            z_fine: &style.z_fine,
+            class,
+            truncation: 0.8,
+            noise: &style.noise,
+        })
+        .unwrap();
+    let plane = 640 * 640;
+    let mut worst = 0.0f32;
+    for i in 0..plane {
+        for c in 0..3 {
+            let w = ((whole[c * plane + i] + 1.0) * 0.5).clamp(0.0, 1.0);
+            worst = worst.max((w - tiled.rgb[i * 3 + c]).abs());
+        }
+    }
+    assert!(worst < 1e-4, "tiled and whole differ by {worst}");
+    assert!(seam_score(&tiled) < 1.1);
+}
+
+/// Exact tiling: moving the latent grid (and noise) around the torus by whole cells moves the
+/// output by the same amount, pixel for pixel, so the wrap edge is like any other cell boundary.
+#[test]
+fn a_texture_tiles_exactly() {
+    let m = model();
+    let class = m.class("paving").unwrap();
+    let (rows, cols, s) = (6, 5, m.spec().scale);
+    let req = TextureRequest { class, width: cols * s, height: rows * s, truncation: 1.0 };
+    let style = Style::seeded(m, 21, rows, cols);
+    let (dr, dc) = (2, 3);
+    let mut moved = style.clone();
+    let c = m.spec().latent_channels;
+    for ch in 0..c {
+        for y in 0..rows {
+            for x in 0..cols {
+                moved.latent[(ch * rows + (y + dr) % rows) * cols + (x + dc) % cols] =
+                    style.latent[(ch * rows + y) * cols + x];
+            }
+        }
+    }
+    let (h, w) = (rows * s, cols * s);
+    for y in 0..h {
+        for x in 0..w {
+            moved.noise[((y + dr * s) % h) * w + (x + dc * s) % w] = style.noise[y * w + x];
+        }
+    }
+    let a = synth::synthesize(m, &style, &req).unwrap();
+    let b = synth::synthesize(m, &moved, &req).unwrap();
+    let mut worst = 0.0f32;
+    for y in 0..h {
+        for x in 0..w {
+            for ch in 0..3 {
+                let want = a.rgb[(y * w + x) * 3 + ch];
+                let got = b.rgb[(((y + dr * s) % h) * w + (x + dc * s) % w) * 3 + ch];
+                worst = worst.max((want - got).abs());
+            }
+        }
+    }
+    assert!(worst < 1e-4, "moving the latents moved the texture up to {worst} off");
+}
+
+#[test]
+fn seeds_reproduce_and_differ_and_odd_sizes_tile() {
+    let m = model();
+    let class = m.class("soil").unwrap();
+    let req = TextureRequest { class, width: 100, height: 72, truncation: 1.0 };
+    let (rows, cols) = req.grid(m);
+    assert_eq!((rows, cols), (5, 7));
+    let a = synth::synthesize(m, &Style::seeded(m, 11, rows, cols), &req).unwrap();
+    let b = synth::synthesize(m, &Style::seeded(m, 11, rows, cols), &req).unwrap();
+    let c = synth::synthesize(m, &Style::seeded(m, 12, rows, cols), &req).unwrap();
+    assert_eq!((a.width, a.height), (100, 72));
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+    assert_no_seam(&a);
+    let err = TextureRequest { width: 8, ..req }.check().unwrap_err().to_string();
+    assert!(err.contains("8x72") && err.contains("16..=8192"), "{err}");
+    assert!(m.class("lava").unwrap_err().to_string().contains("available: grass, rock"));
+}
