@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use latentforge::infer::LIBRARY_FILE;
+use latentforge::io::is_same_file;
 use latentforge::{Device, Runtime, RuntimeOptions};
 
 mod cmd {
@@ -121,6 +122,17 @@ fn presets_dir(models_dir: &Path, capability: &str) -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| models_dir.parent().unwrap_or(Path::new(".")).join("presets"));
     root.join(capability)
+}
+
+/// Refuses to write `out` over an input, or over an existing file unless `force`.
+fn check_free(out: &Path, force: bool, input: Option<&Path>) -> Result<()> {
+    if input.is_some_and(|i| is_same_file(out, i)) {
+        bail!("{}: output would overwrite the input clip; choose another --out-dir", out.display());
+    }
+    if out.exists() && !force {
+        bail!("{} exists; pass --force to replace it or choose another --out-dir", out.display());
+    }
+    Ok(())
 }
 
 fn runtime(g: &GlobalArgs) -> Result<Arc<Runtime>> {

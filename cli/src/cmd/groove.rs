@@ -1,6 +1,6 @@
 //! `latentforge groove`: drum grooves as MIDI files and WAV renders, offline.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -9,7 +9,6 @@ use latentforge::drums::{self, DrumModel};
 use latentforge::groove::{self, GrooveModel, BPM_RANGE, PATTERN_BARS};
 use latentforge::infer::ModelStore;
 use latentforge::io::atomic::write_bytes_atomic;
-use latentforge::io::is_same_file;
 use latentforge::presets::{self, GroovePreset, GrooveSettings, MAX_SEED};
 
 use crate::GlobalArgs;
@@ -154,13 +153,13 @@ pub fn run(g: &GlobalArgs, args: GrooveArgs) -> Result<u8> {
         let patterns = model.decode(phrase)?;
         let base = args.out_dir.join(format!("{stem}{k:02}"));
         let mid = base.with_extension("mid");
-        check_free(&mid, args.force, args.from.as_deref())?;
+        crate::check_free(&mid, args.force, args.from.as_deref())?;
         write_bytes_atomic(&mid, &groove::midi_file(&patterns, &feel, bpm))
             .with_context(|| format!("{}: cannot write", mid.display()))?;
         let mut line = mid.display().to_string();
         if let Some(kit) = &kit {
             let wav = base.with_extension("wav");
-            check_free(&wav, args.force, None)?;
+            crate::check_free(&wav, args.force, None)?;
             let audio = drums::render_patterns(&patterns, &feel, bpm, kit);
             drums::write_wav(&wav, &audio, kit.sample_rate)?;
             line.push_str(&format!(" + {}", wav.display()));
@@ -202,14 +201,4 @@ fn settings_from(args: &GrooveArgs, preset: Option<&GroovePreset>) -> Result<Gro
         s.kit_timbre = v;
     }
     Ok(s)
-}
-
-fn check_free(out: &Path, force: bool, input: Option<&Path>) -> Result<()> {
-    if input.is_some_and(|i| is_same_file(out, i)) {
-        bail!("{}: output would overwrite the input clip; choose another --out-dir", out.display());
-    }
-    if out.exists() && !force {
-        bail!("{} exists; pass --force to replace it or choose another --out-dir", out.display());
-    }
-    Ok(())
 }

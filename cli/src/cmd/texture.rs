@@ -192,7 +192,7 @@ pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
     let maps = if with_pbr { &["", "_height", "_normal", "_roughness"][..] } else { &[""][..] };
     for job in &jobs {
         for m in maps {
-            check_free(&args.out_dir.join(format!("{}{m}.{ext}", job.stem)), args.force)?;
+            crate::check_free(&args.out_dir.join(format!("{}{m}.{ext}", job.stem)), args.force, None)?;
         }
     }
     let bar = if g.quiet || jobs.len() < 2 {
@@ -227,18 +227,11 @@ pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
     bar.finish_and_clear();
     if args.sheet {
         let path = args.out_dir.join("sheet.png");
-        check_free(&path, args.force)?;
+        crate::check_free(&path, args.force, None)?;
         latentforge::texture::contact_sheet(&sheet, 4, 256).write(&path, false)?;
         if !g.quiet {
             println!("{}", path.display());
         }
     }
     Ok(0)
-}
-
-fn check_free(out: &Path, force: bool) -> Result<()> {
-    if out.exists() && !force {
-        bail!("{} exists; pass --force to replace it or choose another --out-dir", out.display());
-    }
-    Ok(())
 }
