@@ -1,20 +1,31 @@
-//! `cargo xtask bench denoise`: our denoiser and Intel OIDN (pyoidn) on the same 1920x1080 frame
-//! with albedo and normal, in one run. Prints ms per megapixel, the ratio and peak memory.
+//! `cargo xtask bench denoise`: our denoiser at each `--quality` and Intel OIDN (pyoidn, quality
+//! high and fast) on the same 1920x1080 frame with albedo and normal, in one run. Prints ms per
+//! megapixel and peak memory of each, and the ratios of ours to OIDN's at the same quality.
 //!
-//! Each side runs in its own process so peak resident memory is each one's own.
+//! Every measurement runs in its own process (this benchmark re-runs itself with `--child`), so
+//! each peak resident memory is that configuration's own.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
-use latentforge::denoise::{DenoiseOptions, Denoiser};
+use latentforge::denoise::{DenoiseOptions, Denoiser, Quality};
 use latentforge::infer::ModelStore;
 use latentforge::io::frame::{self, Encoding, FileFormat, Frame};
 use latentforge::{Device, Runtime, RuntimeOptions};
 
 const WIDTH: usize = 1920;
 const HEIGHT: usize = 1080;
+const QUALITIES: [(&str, Quality); 3] =
+    [("fast", Quality::Fast), ("balanced", Quality::Balanced), ("high", Quality::High)];
+
+/// One configuration's figures.
+struct Figures {
+    label: String,
+    ms_per_mp: f64,
+    peak_mb: f64,
+}
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -22,30 +33,11 @@ fn main() {
     let device: Device = flag("--device").unwrap_or_else(|| "cpu".into()).parse().expect("--device cpu|cuda");
     let runs: usize = flag("--frames").map(|v| v.parse().expect("--frames N")).unwrap_or(3);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let frame = full_hd_frame(&root.join("models/samples/sample_01_4spp.exr"));
-
-    let rt = Arc::new(
-        Runtime::new(RuntimeOptions { device, ..Default::default() }).expect("ONNX Runtime: run cargo xtask setup"),
-    );
-    let denoiser = Denoiser::new(rt, ModelStore::locate(None).expect("models folder"));
-    let opts = DenoiseOptions::default();
-    let warm = denoiser.denoise_frame(&frame, &opts, Path::new("bench")).expect("warm-up run");
-    let (model, used) = (warm.model, warm.device);
-    let mut times = Vec::new();
-    let mut tiles = 0;
-    for _ in 0..runs {
-        let t = Instant::now();
-        let done = denoiser.denoise_frame(&frame, &opts, Path::new("bench")).expect("bench run");
-        times.push(t.elapsed().as_secs_f64());
-        tiles = done.tiles;
-        assert!(done.color.iter().all(|v| v.is_finite()));
+    if let Some(quality) = flag("--child") {
+        return child(&root, device, runs, &quality);
     }
-    times.sort_by(f64::total_cmp);
-    let mp = (WIDTH * HEIGHT) as f64 / 1e6;
-    let ours_ms = 1000.0 * times[times.len() / 2] / mp;
-    let ours_peak = peak_rss_mb();
 
-    // The same pixels for the baseline, as PFM files it reads with numpy.
+    let frame = full_hd_frame(&root.join("models/samples/sample_01_4spp.exr"));
     let dir = tempfile::tempdir().expect("temp dir");
     let write = |name: &str, data: &[f32]| {
         let p = dir.path().join(name);
@@ -58,42 +50,102 @@ fn main() {
         write("albedo.pfm", frame.albedo.as_ref().unwrap()),
         write("normal.pfm", frame.normal.as_ref().unwrap()),
     ];
-    let python = std::env::var("LATENTFORGE_BENCH_PYTHON").unwrap_or_else(|_| "python3".into());
-    let out = Command::new(&python)
-        .arg(root.join("models/train/denoise/bench_oidn.py"))
-        .args(&files)
-        .arg(runs.to_string())
-        .arg(if used == Device::Cuda { "cuda" } else { "cpu" })
-        .output()
-        .expect("run the pyoidn baseline (cargo xtask bench sets up its Python)");
-    if !out.status.success() {
-        panic!("pyoidn baseline failed: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    let line = String::from_utf8_lossy(&out.stdout);
-    let field = |key: &str| -> f64 {
-        let at =
-            line.find(&format!("\"{key}\": ")).unwrap_or_else(|| panic!("{key} missing in {line}")) + key.len() + 4;
-        line[at..].split([',', '}']).next().unwrap().trim().parse().unwrap()
-    };
-    let (oidn_ms, oidn_peak) = (field("ms_per_mp"), field("peak_rss_mb"));
 
-    println!("denoise benchmark: {WIDTH}x{HEIGHT} with albedo+normal, median of {runs} runs, device {used}");
-    println!("{:<28} {:>12} {:>16}", "", "ms / MPix", "peak RSS (MiB)");
-    println!(
-        "{:<28} {:>12.1} {:>16.0}",
-        format!("latentforge ({model}, {tiles} tile{})", if tiles == 1 { "" } else { "s" }),
-        ours_ms,
-        ours_peak
-    );
-    println!("{:<28} {:>12.1} {:>16.0}", "Intel OIDN 2.x (high)", oidn_ms, oidn_peak);
-    println!("ratio latentforge / OIDN: {:.2}x time, {:.2}x memory", ours_ms / oidn_ms, ours_peak / oidn_peak);
-    let json = format!(
-        "{{\"device\": \"{used}\", \"width\": {WIDTH}, \"height\": {HEIGHT}, \"runs\": {runs}, \"ours_ms_per_mp\": {ours_ms:.2}, \"ours_peak_rss_mb\": {ours_peak:.0}, \"oidn_ms_per_mp\": {oidn_ms:.2}, \"oidn_peak_rss_mb\": {oidn_peak:.0}}}\n"
-    );
-    let record = root.join(format!(".work/bench-denoise-{used}.json"));
-    if std::fs::create_dir_all(record.parent().unwrap()).is_ok() {
-        let _ = std::fs::write(&record, json);
+    let mut ours = Vec::new();
+    for (name, _) in QUALITIES {
+        let exe = std::env::current_exe().expect("own path");
+        let out = Command::new(exe)
+            .args(["--child", name, "--device", &device.to_string(), "--frames", &runs.to_string()])
+            .output()
+            .expect("re-run the benchmark as a child");
+        assert!(out.status.success(), "ours at {name} failed: {}", String::from_utf8_lossy(&out.stderr));
+        ours.push(parse(&format!("latentforge --quality {name}"), &String::from_utf8_lossy(&out.stdout)));
     }
+    let python = std::env::var("LATENTFORGE_BENCH_PYTHON").unwrap_or_else(|_| "python3".into());
+    let mut oidn = Vec::new();
+    for quality in ["high", "fast"] {
+        let out = Command::new(&python)
+            .arg(root.join("models/train/denoise/bench_oidn.py"))
+            .args(&files)
+            .arg(runs.to_string())
+            .arg(if device == Device::Cuda { "cuda" } else { "cpu" })
+            .arg(quality)
+            .output()
+            .expect("run the pyoidn baseline (cargo xtask bench sets up its Python)");
+        assert!(out.status.success(), "pyoidn baseline failed: {}", String::from_utf8_lossy(&out.stderr));
+        oidn.push(parse(&format!("Intel OIDN 2.5 ({quality})"), &String::from_utf8_lossy(&out.stdout)));
+    }
+
+    println!("denoise benchmark: {WIDTH}x{HEIGHT} with albedo+normal, median of {runs} runs, device {device}");
+    println!("{:<44} {:>12} {:>16}", "", "ms / MPix", "peak RSS (MiB)");
+    for f in ours.iter().chain(&oidn) {
+        println!("{:<44} {:>12.1} {:>16.0}", f.label, f.ms_per_mp, f.peak_mb);
+    }
+    let (high, fast) = (&ours[2], &ours[0]);
+    println!(
+        "ratio latentforge / OIDN: high {:.2}x time, {:.2}x memory; fast {:.2}x time, {:.2}x memory",
+        high.ms_per_mp / oidn[0].ms_per_mp,
+        high.peak_mb / oidn[0].peak_mb,
+        fast.ms_per_mp / oidn[1].ms_per_mp,
+        fast.peak_mb / oidn[1].peak_mb
+    );
+    let json: Vec<String> = ours
+        .iter()
+        .chain(&oidn)
+        .map(|f| {
+            format!(
+                "{{\"label\": \"{}\", \"ms_per_mp\": {:.2}, \"peak_rss_mb\": {:.0}}}",
+                f.label, f.ms_per_mp, f.peak_mb
+            )
+        })
+        .collect();
+    let record = root.join(format!(".work/bench-denoise-{device}.json"));
+    if std::fs::create_dir_all(record.parent().unwrap()).is_ok() {
+        let _ = std::fs::write(&record, format!("[{}]\n", json.join(",\n ")));
+    }
+}
+
+/// Runs ours at one quality and prints `{"ms_per_mp": .., "peak_rss_mb": .., "model": ..}`.
+fn child(root: &Path, device: Device, runs: usize, quality: &str) {
+    let (_, quality) = QUALITIES.iter().find(|(n, _)| *n == quality).expect("--child fast|balanced|high");
+    let frame = full_hd_frame(&root.join("models/samples/sample_01_4spp.exr"));
+    let rt = Arc::new(
+        Runtime::new(RuntimeOptions { device, ..Default::default() }).expect("ONNX Runtime: run cargo xtask setup"),
+    );
+    let denoiser = Denoiser::new(rt, ModelStore::locate(None).expect("models folder"));
+    let opts = DenoiseOptions { quality: *quality, ..Default::default() };
+    let warm = denoiser.denoise_frame(&frame, &opts, Path::new("bench")).expect("warm-up run");
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        let done = denoiser.denoise_frame(&frame, &opts, Path::new("bench")).expect("bench run");
+        times.push(t.elapsed().as_secs_f64());
+        assert!(done.color.iter().all(|v| v.is_finite()));
+    }
+    times.sort_by(f64::total_cmp);
+    let ms = 1000.0 * times[times.len() / 2] / ((WIDTH * HEIGHT) as f64 / 1e6);
+    println!(
+        "{{\"ms_per_mp\": {ms:.2}, \"peak_rss_mb\": {:.0}, \"model\": \"{} on {}, {} tile{}\"}}",
+        peak_rss_mb(),
+        warm.model,
+        warm.device,
+        warm.tiles,
+        if warm.tiles == 1 { "" } else { "s" }
+    );
+}
+
+/// Reads a child's JSON line; the model (ours) goes into the label.
+fn parse(label: &str, line: &str) -> Figures {
+    let field = |key: &str| -> Option<&str> {
+        let at = line.find(&format!("\"{key}\": "))? + key.len() + 4;
+        Some(line[at..].split([',', '}']).next()?.trim())
+    };
+    let number = |key: &str| field(key).and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{key} in {line}"));
+    let label = match field("model") {
+        Some(m) => format!("{label} ({})", m.trim_matches('"')),
+        None => label.to_string(),
+    };
+    Figures { label, ms_per_mp: number("ms_per_mp"), peak_mb: number("peak_rss_mb") }
 }
 
 /// The 320x180 sample repeated 6x6 times: a Full HD frame with real render noise and passes.

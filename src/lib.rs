@@ -4,10 +4,12 @@
 //! One folder per capability: [`infer`] (runtime, manifests, latents) and [`io`] (files) serve
 //! [`denoise`] (render denoising), [`watch`] (denoising frames as a renderer writes them),
 //! [`texture`] (tileable material textures), [`groove`] (drum patterns) and [`drums`] (drum
-//! sounds); [`presets`] holds every capability's named settings.
+//! sounds); [`presets`] holds every capability's named settings; [`farm`] splits a job into
+//! chunks for a render farm's scheduler and speaks to Slurm.
 
 pub mod denoise;
 pub mod drums;
+pub mod farm;
 pub mod groove;
 pub mod infer;
 pub mod io;

@@ -13,6 +13,7 @@ use latentforge::{Device, Runtime, RuntimeOptions};
 
 mod cmd {
     pub mod denoise;
+    pub mod farm;
     pub mod groove;
     pub mod models;
     pub mod texture;
@@ -85,6 +86,9 @@ enum Command {
     /// Generate seamlessly tiling material textures (with PBR maps) from a trained generator.
     #[command(after_help = cmd::texture::EXAMPLES)]
     Texture(cmd::texture::TextureArgs),
+    /// Spread a denoise or texture job over a render farm (Slurm job arrays) and follow it.
+    #[command(after_help = cmd::farm::EXAMPLES)]
+    Farm(cmd::farm::FarmArgs),
     /// List the bundled models and check each file against its manifest.
     Models,
 }
@@ -98,6 +102,7 @@ fn main() -> ExitCode {
         Command::Groove(args) => cmd::groove::run(&cli.global, args),
         Command::Watch(args) => cmd::watch::run(&cli.global, args),
         Command::Texture(args) => cmd::texture::run(&cli.global, args),
+        Command::Farm(args) => cmd::farm::run(&cli.global, args),
     };
     match done {
         Ok(code) => ExitCode::from(code),

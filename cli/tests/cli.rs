@@ -22,7 +22,7 @@ fn models_lists_the_bundled_models() {
     let o = latentforge(&["models"]);
     let t = text(&o);
     assert!(o.status.success(), "{t}");
-    assert!(t.contains("denoise-color ") && t.contains("denoise-color-aux"), "{t}");
+    assert!(t.contains("denoise-hdr ") && t.contains("denoise-ldr-alb-nrm-small"), "{t}");
 }
 
 #[test]
@@ -80,7 +80,10 @@ fn cuda_request_falls_back_to_cpu_with_the_reason() {
     let t = text(&o);
     assert!(o.status.success(), "{t}");
     // On a machine with a working CUDA set-up the frame runs on the GPU instead.
-    assert!(t.contains("(denoise-color-aux, cuda,") || t.contains("CUDA unavailable, running on CPU instead:"), "{t}");
+    assert!(
+        t.contains("(denoise-hdr-alb-nrm, cuda,") || t.contains("CUDA unavailable, running on CPU instead:"),
+        "{t}"
+    );
     assert!(out.is_file());
 }
 
@@ -142,7 +145,7 @@ fn full_hd_blender_exr_is_denoised() {
     let o = latentforge(&["denoise", p(&input), "-o", p(&out), "--max-memory", "256"]);
     let t = text(&o);
     assert!(o.status.success(), "{t}");
-    assert!(t.contains("denoise-color-aux") && t.contains(" tiles,"), "aux model, tiled: {t}");
+    assert!(t.contains("denoise-hdr-alb-nrm") && t.contains(" tiles,"), "aux model, tiled: {t}");
     let g = frame::read_frame(&out).unwrap();
     assert_eq!((g.width, g.height), (w, h));
     assert!(g.albedo.is_some() && g.normal.is_some());

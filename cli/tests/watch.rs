@@ -356,7 +356,7 @@ fn side_passes_that_arrive_late_are_waited_for_then_given_up_on() {
     side("normal", full.normal.as_ref().unwrap());
     svc.wait_for(is("done"), Duration::from_secs(60));
     let done = svc.seen.iter().find(|l| is("done")(l)).unwrap().clone();
-    assert!(done.contains("denoise-color-aux") && done.contains("shot_0001_dn.exr"), "{done}");
+    assert!(done.contains("denoise-hdr-alb-nrm") && done.contains("shot_0001_dn.exr"), "{done}");
     let (status, events) = svc.stop();
     assert!(status.success());
     assert!(!events.iter().any(|l| l.contains("shot_0001_albedo") && is("done")(l)), "passes are not frames");
@@ -368,7 +368,7 @@ fn side_passes_that_arrive_late_are_waited_for_then_given_up_on() {
     assert!(o.status.success(), "{t}");
     assert!(t.lines().any(|l| is("warning")(l) && l.contains("shot_0002.exr") && l.contains("colour alone")), "{t}");
     assert!(
-        t.lines().any(|l| is("done")(l) && l.contains("shot_0002.exr") && l.contains(r#""model":"denoise-color""#)),
+        t.lines().any(|l| is("done")(l) && l.contains("shot_0002.exr") && l.contains(r#""model":"denoise-hdr""#)),
         "{t}"
     );
 }

@@ -1,12 +1,15 @@
-//! Render denoising: picks the colour-only or colour+albedo+normal network, prepares its inputs
-//! (auto-exposure, HDR transfer function), runs it in tiles with context and blended seams so any
+//! Render denoising with Intel Open Image Denoise's networks (imported to ONNX, see
+//! `models/train/denoise/`): picks the network for the frame's range (HDR/LDR), its passes
+//! (colour, +albedo, +albedo+normal) and the quality asked for, prepares its inputs as OIDN does
+//! (auto-exposure, transfer function), runs it in tiles with context and blended seams so any
 //! frame size fits a memory budget, and writes the result without ever touching an input.
 //!
 //! `model` loads a network and its `[denoise]` table, `prepare` builds what the network sees,
-//! `tiles` runs it over the frame.
+//! `tiles` runs it over the frame, `metrics` compares a result with a reference.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::infer::{Device, ModelError, ModelStore, Runtime};
@@ -14,18 +17,16 @@ use crate::io::frame::{self, Encoding, Frame, FrameError};
 use crate::io::is_same_file;
 use crate::io::sequence::{side_file, ALBEDO_PATTERN, NORMAL_PATTERN};
 
+pub mod metrics;
 mod model;
 mod prepare;
 mod tiles;
 
 pub use model::DenoiseSpec;
 use model::{load_model, LoadedModel};
+pub use prepare::AuxPasses;
 use prepare::{autoexposure, from_transfer, linear_color, Planes};
 use tiles::{run_tiled, tile_core_size};
-
-/// The bundled model names.
-pub const COLOR_MODEL: &str = "denoise-color";
-pub const AUX_MODEL: &str = "denoise-color-aux";
 /// Default working-memory budget for one tile's inference.
 pub const DEFAULT_MAX_MEMORY: u64 = 2 << 30;
 /// Width of the cross-fade between neighbouring tiles, in pixels.
@@ -39,6 +40,31 @@ pub enum DenoiseError {
     Model(#[from] ModelError),
     #[error("{path}: inference failed: {reason}")]
     Inference { path: PathBuf, reason: String },
+    #[error("{path}: {reason}")]
+    Unsuitable { path: PathBuf, reason: String },
+}
+
+/// Speed against quality, mapped to networks as OIDN maps its quality levels: `Fast` runs OIDN's
+/// `small` networks; `Balanced` and `High` run its default ones (OIDN's balanced mode differs from
+/// high only by reduced-precision arithmetic on GPUs; ours computes in float32 everywhere).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Quality {
+    Fast,
+    Balanced,
+    #[default]
+    High,
+}
+
+/// The bundled network for a range, a set of passes and a quality:
+/// `denoise-{hdr|ldr}[-alb[-nrm]][-small]`.
+pub fn model_name(hdr: bool, aux: AuxPasses, quality: Quality) -> String {
+    format!(
+        "denoise-{}{}{}{}",
+        if hdr { "hdr" } else { "ldr" },
+        if aux.albedo { "-alb" } else { "" },
+        if aux.albedo && aux.normal { "-nrm" } else { "" },
+        if quality == Quality::Fast { "-small" } else { "" }
+    )
 }
 
 #[derive(Debug, Clone)]
@@ -53,6 +79,10 @@ pub struct DenoiseOptions {
     /// Side files for frames without embedded passes, e.g. `{stem}_albedo.{ext}`; see [`side_file`].
     pub albedo_pattern: Option<String>,
     pub normal_pattern: Option<String>,
+    pub quality: Quality,
+    /// Run this bundled network instead of the one `quality` picks (its passes and range must
+    /// fit the frame).
+    pub model: Option<String>,
 }
 
 impl Default for DenoiseOptions {
@@ -64,6 +94,8 @@ impl Default for DenoiseOptions {
             use_aux: true,
             albedo_pattern: Some(ALBEDO_PATTERN.into()),
             normal_pattern: Some(NORMAL_PATTERN.into()),
+            quality: Quality::default(),
+            model: None,
         }
     }
 }
@@ -92,49 +124,108 @@ pub struct Denoised {
 pub struct Denoiser {
     runtime: Arc<Runtime>,
     store: ModelStore,
-    color: OnceLock<Arc<LoadedModel>>,
-    aux: OnceLock<Arc<LoadedModel>>,
+    loaded: Mutex<HashMap<String, Arc<LoadedModel>>>,
 }
 
 impl Denoiser {
     pub fn new(runtime: Arc<Runtime>, store: ModelStore) -> Self {
-        Denoiser { runtime, store, color: Default::default(), aux: Default::default() }
+        Denoiser { runtime, store, loaded: Default::default() }
     }
 
-    fn model(&self, with_aux: bool) -> Result<Arc<LoadedModel>, DenoiseError> {
-        let (slot, name) = if with_aux { (&self.aux, AUX_MODEL) } else { (&self.color, COLOR_MODEL) };
-        if let Some(m) = slot.get() {
+    fn model(&self, name: &str) -> Result<Arc<LoadedModel>, DenoiseError> {
+        if let Some(m) = self.loaded.lock().unwrap_or_else(|p| p.into_inner()).get(name) {
             return Ok(m.clone());
         }
+        // Loaded outside the lock: another thread may load the same model meanwhile; the first
+        // one stored wins and both are equal.
         let loaded = Arc::new(load_model(&self.runtime, &self.store.get(name)?)?);
-        Ok(slot.get_or_init(|| loaded).clone())
+        Ok(self.loaded.lock().unwrap_or_else(|p| p.into_inner()).entry(name.to_string()).or_insert(loaded).clone())
     }
 
-    /// Loads the colour model and, with `with_aux`, the colour+albedo+normal one now rather than
-    /// at the first frame: a service fails at start-up, and its first frame is not slower.
-    pub fn preload(&self, with_aux: bool) -> Result<(), DenoiseError> {
-        self.model(false)?;
-        if with_aux {
-            self.model(true)?;
+    /// Loads now, rather than at the first frame, every network a frame denoised with `opts`
+    /// may need: a service fails at start-up, and its first frame is not slower.
+    pub fn preload(&self, opts: &DenoiseOptions) -> Result<(), DenoiseError> {
+        if let Some(name) = &opts.model {
+            self.model(name)?;
+            return Ok(());
+        }
+        let ranges: &[bool] = match opts.encoding {
+            Some(Encoding::Srgb) => &[false],
+            Some(_) => &[true],
+            None => &[true, false],
+        };
+        let mut sets = vec![AuxPasses { albedo: false, normal: false }];
+        if opts.use_aux {
+            sets.push(AuxPasses { albedo: true, normal: false });
+            sets.push(AuxPasses { albedo: true, normal: true });
+        }
+        for &hdr in ranges {
+            for &aux in &sets {
+                self.model(&model_name(hdr, aux, opts.quality))?;
+            }
         }
         Ok(())
+    }
+
+    /// The network for this frame and the passes it will be fed.
+    fn pick(
+        &self,
+        frame: &Frame,
+        opts: &DenoiseOptions,
+        hdr: bool,
+        path: &Path,
+    ) -> Result<(Arc<LoadedModel>, AuxPasses), DenoiseError> {
+        let available = AuxPasses {
+            albedo: opts.use_aux && frame.albedo.is_some(),
+            normal: opts.use_aux && frame.albedo.is_some() && frame.normal.is_some(),
+        };
+        if opts.use_aux && frame.normal.is_some() && frame.albedo.is_none() {
+            tracing::warn!(
+                "{}: a normal pass without albedo cannot be used; denoising from colour alone",
+                path.display()
+            );
+        }
+        let Some(name) = &opts.model else {
+            return Ok((self.model(&model_name(hdr, available, opts.quality))?, available));
+        };
+        let model = self.model(name)?;
+        let wants = model.aux;
+        if (wants.albedo && !available.albedo) || (wants.normal && !available.normal) {
+            return Err(DenoiseError::Unsuitable {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "model {name} needs {} passes, which this frame does not have",
+                    model.spec.aux.join(" + ")
+                ),
+            });
+        }
+        if model.hdr != hdr {
+            return Err(DenoiseError::Unsuitable {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "model {name} denoises {} frames and this one is {}; pick a {} model or set --range",
+                    model.spec.range,
+                    if hdr { "hdr" } else { "ldr" },
+                    if hdr { "hdr" } else { "ldr" }
+                ),
+            });
+        }
+        Ok((model, wants))
     }
 
     /// Denoises one frame in memory; `path` only names the frame in errors.
     pub fn denoise_frame(&self, frame: &Frame, opts: &DenoiseOptions, path: &Path) -> Result<Denoised, DenoiseError> {
         frame.check_finite(path)?;
-        let with_aux = opts.use_aux && frame.albedo.is_some() && frame.normal.is_some();
-        if opts.use_aux && frame.albedo.is_some() != frame.normal.is_some() {
-            tracing::warn!("{}: only one of albedo/normal is present; denoising from colour alone", path.display());
-        }
-        let model = self.model(with_aux)?;
         let encoding = opts.encoding.unwrap_or(frame.encoding);
+        let hdr = encoding != Encoding::Srgb;
+        let (model, aux) = self.pick(frame, opts, hdr, path)?;
         let linear = linear_color(frame, encoding);
-        let exposure = autoexposure(&linear, frame.width, frame.height);
-        let input = Planes::build(frame, &linear, exposure, with_aux);
+        // OIDN scales HDR input by its auto-exposure and LDR input not at all.
+        let scale = if hdr { autoexposure(&linear, frame.width, frame.height) } else { 1.0 };
+        let input = Planes::build(frame, &linear, model.transfer, scale, aux);
         let core = tile_core_size(frame.width, frame.height, &model.spec, opts);
         let (out, tiles) = run_tiled(&model, &input, core, path)?;
-        let color = out.iter().map(|&t| from_transfer(t, exposure, encoding)).collect();
+        let color = out.iter().map(|&t| from_transfer(t, model.transfer, scale, encoding)).collect();
         Ok(Denoised { color, model: model.name.clone(), device: model.device, tiles })
     }
 

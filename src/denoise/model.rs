@@ -1,13 +1,17 @@
 //! The denoising networks: the `[denoise]` table of their manifests, and loading one with the
 //! checks that the engine can feed it.
 
-use super::{AUX_MODEL, BLEND};
+use super::prepare::{AuxPasses, Transfer};
+use super::BLEND;
 use crate::infer::{Device, ModelEntry, ModelError, Runtime, SharedSession};
 
 /// The `[denoise]` table of a denoiser's `model.toml`.
 #[derive(Debug, Clone, serde::Deserialize, PartialEq)]
 pub struct DenoiseSpec {
-    /// Auxiliary passes the network takes after colour, in order: `albedo`, `normal`.
+    /// `hdr` (linear radiance, PU transfer) or `ldr` (display-referred 0..1, sRGB transfer).
+    pub range: String,
+    /// Auxiliary passes the network takes after colour, in order: none, `albedo`, or `albedo`
+    /// and `normal`.
     #[serde(default)]
     pub aux: Vec<String>,
     /// Spatial sizes must be a multiple of this (the U-Net's total downsampling).
@@ -22,25 +26,47 @@ pub struct DenoiseSpec {
 pub(super) struct LoadedModel {
     pub name: String,
     pub spec: DenoiseSpec,
+    pub transfer: Transfer,
+    pub hdr: bool,
+    pub aux: AuxPasses,
     pub session: SharedSession,
     pub device: Device,
 }
 
 pub(super) fn load_model(runtime: &Runtime, entry: &ModelEntry) -> Result<LoadedModel, ModelError> {
     let spec: DenoiseSpec = entry.task_table("denoise")?;
-    if entry.manifest.transfer != "log1p" {
-        return Err(
-            entry.invalid(format!("unknown transfer function `{}` (this build knows log1p)", entry.manifest.transfer))
-        );
-    }
+    let transfer = Transfer::parse(&entry.manifest.transfer).ok_or_else(|| {
+        entry.invalid(format!("unknown transfer function `{}` (this build knows pu, srgb)", entry.manifest.transfer))
+    })?;
+    let hdr = match (spec.range.as_str(), transfer) {
+        ("hdr", Transfer::Pu) => true,
+        ("ldr", Transfer::Srgb) => false,
+        (range, _) => {
+            return Err(entry.invalid(format!(
+                "[denoise] range `{range}` with transfer `{}` (expected hdr with pu or ldr with srgb)",
+                entry.manifest.transfer
+            )))
+        }
+    };
     if spec.spatial_multiple == 0 || BLEND / 2 > spec.context {
         return Err(entry.invalid("spatial_multiple must be > 0 and context at least 8"));
     }
     // The engine feeds colour, then albedo, then normal: the manifest must promise that order.
-    let expected: &[&str] = if entry.manifest.name == AUX_MODEL { &["albedo", "normal"] } else { &[] };
-    if spec.aux != expected {
-        return Err(entry.invalid(format!("[denoise] aux is {:?}, this engine feeds {:?}", spec.aux, expected)));
+    let aux = match spec.aux.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        [] => AuxPasses { albedo: false, normal: false },
+        ["albedo"] => AuxPasses { albedo: true, normal: false },
+        ["albedo", "normal"] => AuxPasses { albedo: true, normal: true },
+        _ => {
+            return Err(entry.invalid(format!(
+                "[denoise] aux is {:?}; this engine feeds [], [\"albedo\"] or [\"albedo\", \"normal\"]",
+                spec.aux
+            )))
+        }
+    };
+    let channels = entry.manifest.inputs.first().and_then(|i| i.shape.get(1)).copied();
+    if channels != Some(aux.channels() as i64) {
+        return Err(entry.invalid(format!("input has {channels:?} channels, [denoise] aux needs {}", aux.channels())));
     }
     let (session, device) = entry.open(runtime)?;
-    Ok(LoadedModel { name: entry.manifest.name.clone(), spec, session, device })
+    Ok(LoadedModel { name: entry.manifest.name.clone(), spec, transfer, hdr, aux, session, device })
 }

@@ -128,7 +128,13 @@ mod tests {
 
     #[test]
     fn tile_size_respects_the_budget() {
-        let spec = DenoiseSpec { aux: vec![], spatial_multiple: 16, context: 64, peak_bytes_per_pixel: 1000 };
+        let spec = DenoiseSpec {
+            range: "hdr".into(),
+            aux: vec![],
+            spatial_multiple: 16,
+            context: 64,
+            peak_bytes_per_pixel: 1000,
+        };
         let mut opts = DenoiseOptions { max_memory: 1 << 40, ..Default::default() };
         assert_eq!(tile_core_size(1920, 1080, &spec, &opts), 1920);
         opts.max_memory = 100_000_000; // 100k px: 316² incl. context

@@ -56,6 +56,32 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, FrameError> {
     Ok(out)
 }
 
+/// The trailing frame number of a file's stem (`beauty_0042.exr` -> 42).
+pub fn frame_number(path: &Path) -> Option<u64> {
+    let stem = path.file_stem()?.to_str()?;
+    let digits = stem.len() - stem.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    stem[stem.len() - digits..].parse().ok()
+}
+
+/// `pattern` with its `#` run replaced by `input`'s frame number, zero-padded to the run's width
+/// (`ref/beauty_####.exr` for `shot/beauty_0042.exr` -> `ref/beauty_0042.exr`); a pattern
+/// without `#` names one file for every input.
+pub fn frame_file(pattern: &Path, input: &Path) -> Option<PathBuf> {
+    if !pattern.file_name()?.to_str()?.contains('#') {
+        return Some(pattern.to_path_buf());
+    }
+    frame_path(pattern, frame_number(input)?)
+}
+
+/// `pattern` with its `#` run replaced by `frame`, zero-padded to the run's width
+/// (`beauty_####.exr`, 7 -> `beauty_0007.exr`); `None` when the file name has no `#`.
+pub fn frame_path(pattern: &Path, frame: u64) -> Option<PathBuf> {
+    let name = pattern.file_name()?.to_str()?;
+    let start = name.find('#')?;
+    let width = name[start..].len() - name[start..].trim_start_matches('#').len();
+    Some(pattern.with_file_name(format!("{}{frame:0width$}{}", &name[..start], &name[start + width..])))
+}
+
 /// Where outputs go.
 #[derive(Debug, Clone, PartialEq)]
 pub enum OutputNaming {
@@ -140,5 +166,16 @@ mod tests {
         assert_eq!(output_path(input, &OutputNaming::Dir("/o".into()), Some("png")), PathBuf::from("/o/shot_0001.png"));
         let beside = OutputNaming::Beside { suffix: OUTPUT_SUFFIX.into() };
         assert_eq!(output_path(input, &beside, None), PathBuf::from("/r/shot_0001_denoised.exr"));
+    }
+
+    #[test]
+    fn frame_files_follow_the_input_number() {
+        let input = Path::new("shot/beauty_0042.exr");
+        assert_eq!(frame_number(input), Some(42));
+        assert_eq!(frame_file(Path::new("ref/beauty_####.exr"), input), Some(PathBuf::from("ref/beauty_0042.exr")));
+        assert_eq!(frame_file(Path::new("ref/b.#.exr"), input), Some(PathBuf::from("ref/b.42.exr")));
+        assert_eq!(frame_file(Path::new("ref/one.exr"), input), Some(PathBuf::from("ref/one.exr")));
+        assert_eq!(frame_file(Path::new("ref/b_##.exr"), Path::new("x/nonumber.exr")), None);
+        assert_eq!(frame_path(Path::new("s/b_####.exr"), 12345), Some(PathBuf::from("s/b_12345.exr")));
     }
 }

@@ -11,6 +11,8 @@ use latentforge::infer::{LIBRARY_FILE, ORT_VERSION};
 use latentforge::io::atomic::write_atomic;
 use latentforge::io::digest::sha256_file;
 
+mod farm;
+
 /// A pinned PyPI wheel of ONNX Runtime (CPython 3.11 tag; the native library inside is the same
 /// for every tag).
 struct Wheel {
@@ -47,7 +49,9 @@ const HELP: &str = "cargo xtask <task>
                        into target/demo/
   test                 setup, lint (cargo fmt --check, clippy -D warnings, ruff on models/train),
                        bundle the plugin (release + allocation-checking debug build), install
-                       Debian ardour if missing, then every test of the workspace
+                       Debian ardour if missing, every test of the workspace, then the farm test
+  test farm            the Slurm test alone: installs slurm-wlm + munge if missing, runs a
+                       one-node cluster here, submits denoise and texture job arrays, checks them
   bench denoise [--device cpu|cuda] [--frames N]
                        our denoiser vs Intel OIDN (pyoidn) on the same 1920x1080 frames
   bench watch [--frames N]
@@ -69,6 +73,8 @@ const HELP: &str = "cargo xtask <task>
 
 /// The Python linter `cargo xtask test` runs on models/train (pinned: new rules are new failures).
 const RUFF: &str = "ruff==0.17.5";
+/// Intel Open Image Denoise for Python: the baseline our imported networks are checked against.
+const PYOIDN: &str = "pyoidn==2.5.1.0";
 
 const PLUGIN_PACKAGE: &str = "latent_groove";
 const PLUGIN_NAME: &str = "Latent Groove";
@@ -81,6 +87,7 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("setup") => setup(rest.iter().any(|a| a == "--gpu")).map(|_| ()),
         Some("demo") => demo(),
+        Some("test") if rest.first().is_some_and(|a| a == "farm") => setup(false).and_then(|lib| test_farm(&lib)),
         Some("test") => test(rest),
         Some("bench") => bench(rest),
         Some("train") => train(rest),
@@ -275,7 +282,14 @@ fn test(extra: &[String]) -> Result<()> {
         .env("LATENTFORGE_TOOLS_PYTHON", &tools_python)
         .args(["test", "--workspace"])
         .args(extra))?;
-    Ok(())
+    test_farm(&lib)
+}
+
+/// `cargo xtask test farm`: the Slurm test alone (see xtask/src/farm.rs), on the release CLI.
+fn test_farm(lib: &Path) -> Result<()> {
+    let root = root();
+    run(cargo().current_dir(&root).args(["build", "--release", "-p", "latentforge-cli"]))?;
+    farm::test(&root, &root.join("target/release/latentforge"), lib)
 }
 
 /// The habits CI keeps: formatted Rust, no clippy warnings, ruff-clean training code.
@@ -289,7 +303,8 @@ fn lint() -> Result<()> {
 }
 
 /// A virtual environment with the project's Python tools (ruff; numpy and Pillow for the texture
-/// metrics that tests and benchmarks run), in the git-ignored work folder.
+/// metrics; pyoidn, Intel OIDN, for the denoiser's equivalence test and benchmark), in the
+/// git-ignored work folder.
 fn tools_venv() -> Result<PathBuf> {
     let venv = root().join(".work/tools-venv");
     let py = venv.join("bin/python");
@@ -297,10 +312,10 @@ fn tools_venv() -> Result<PathBuf> {
         run(Command::new(python()).args(["-m", "venv"]).arg(&venv))?;
     }
     let ready = venv.join("bin/ruff").is_file()
-        && Command::new(&py).args(["-c", "import numpy, PIL"]).status().is_ok_and(|s| s.success());
+        && Command::new(&py).args(["-c", "import numpy, PIL, pyoidn"]).status().is_ok_and(|s| s.success());
     if !ready {
-        run(Command::new(&py).args(["-m", "pip", "install", "--quiet", RUFF, "numpy", "pillow"]))
-            .context("installing ruff, numpy and pillow from PyPI into .work/tools-venv")?;
+        run(Command::new(&py).args(["-m", "pip", "install", "--quiet", RUFF, PYOIDN, "numpy", "pillow"]))
+            .context("installing ruff, pyoidn, numpy and pillow from PyPI into .work/tools-venv")?;
     }
     Ok(venv)
 }
@@ -333,11 +348,11 @@ fn bench(args: &[String]) -> Result<()> {
     let gpu = args.windows(2).any(|w| w[0] == "--device" && w[1] == "cuda");
     let lib = setup(gpu)?;
     let root = root();
-    let venv = bench_venv()?;
+    let python = tools_venv()?.join("bin/python");
     run(cargo()
         .current_dir(&root)
         .env("LATENTFORGE_ORT", &lib)
-        .env("LATENTFORGE_BENCH_PYTHON", venv.join("bin/python"))
+        .env("LATENTFORGE_BENCH_PYTHON", &python)
         .args(["bench", "-p", "latentforge", "--bench", "denoise", "--"])
         .args(&args[1..]))
 }
@@ -370,20 +385,6 @@ fn bench_texture(extra: &[String]) -> Result<()> {
         .args(extra))
 }
 
-/// A virtual environment with pyoidn (the baseline) and numpy, in the git-ignored work folder.
-fn bench_venv() -> Result<PathBuf> {
-    let venv = root().join(".work/bench-venv");
-    let py = venv.join("bin/python");
-    if !py.is_file() {
-        run(Command::new(python()).args(["-m", "venv"]).arg(&venv))?;
-    }
-    let ok = Command::new(&py).args(["-c", "import pyoidn, numpy"]).status().is_ok_and(|s| s.success());
-    if !ok {
-        run(Command::new(&py).args(["-m", "pip", "install", "--quiet", "pyoidn==2.5.1.0", "numpy"]))?;
-    }
-    Ok(venv)
-}
-
 fn train(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some(what @ ("denoise" | "groove" | "drums" | "texture")) => {
@@ -395,23 +396,32 @@ fn train(args: &[String]) -> Result<()> {
 
 /// The VST3 test runs the plugin in Debian's Ardour 7, headless; install it when missing.
 fn ensure_ardour() -> Result<()> {
-    if Path::new("/usr/bin/ardour7-lua").is_file() {
+    apt_install(&["ardour"], Path::new("/usr/bin/ardour7-lua"), "the VST3 test (headless ardour7-lua)")
+}
+
+/// Installs Debian `packages` unless `marker` (a file one of them installs) exists.
+fn apt_install(packages: &[&str], marker: &Path, why: &str) -> Result<()> {
+    if marker.is_file() {
         return Ok(());
     }
-    eprintln!("installing Debian's ardour (headless ardour7-lua) for the VST3 test");
+    eprintln!("installing Debian's {} for {why}", packages.join(", "));
     let sudo = if Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false) {
         None
     } else {
         Some("sudo")
     };
     let install = |cmd: &mut Command| {
-        run(cmd.env("DEBIAN_FRONTEND", "noninteractive").args(["install", "-y", "--no-install-recommends", "ardour"]))
+        run(cmd
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args(["install", "-y", "--no-install-recommends"])
+            .args(packages))
     };
     if install(&mut apt(sudo)).is_err() {
         // A fresh machine may have no package lists yet.
         run(apt(sudo).arg("update"))?;
-        install(&mut apt(sudo))
-            .context("installing ardour (apt-get install ardour); install it yourself or run as root")?;
+        install(&mut apt(sudo)).with_context(|| {
+            format!("installing {} (apt-get install); install them yourself or run as root", packages.join(" "))
+        })?;
     }
     Ok(())
 }

@@ -5,9 +5,11 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use latentforge::denoise::{DenoiseError, DenoiseOptions, Denoiser};
+use latentforge::denoise::metrics::{self, Scores};
+use latentforge::denoise::{self as engine, DenoiseError, DenoiseOptions, Denoiser, Quality};
+use latentforge::farm::{Chunk, ChunkSpec, FrameRange};
 use latentforge::infer::ModelStore;
-use latentforge::io::frame::Encoding;
+use latentforge::io::frame::{self, Encoding};
 use latentforge::io::sequence::{self, OutputNaming, ALBEDO_PATTERN, NORMAL_PATTERN, OUTPUT_SUFFIX};
 
 use crate::{GlobalArgs, EXIT_PARTIAL, EXIT_SETUP};
@@ -15,7 +17,10 @@ use crate::{GlobalArgs, EXIT_PARTIAL, EXIT_SETUP};
 pub const EXAMPLES: &str = "Examples:\n  \
     latentforge denoise frame_0001.exr -o clean_0001.exr\n  \
     latentforge denoise 'shots/beauty_####.exr' --out-dir clean/\n  \
-    latentforge denoise render.png --albedo-pattern '{stem}.albedo.png' --normal-pattern '{stem}.normal.png'\n\n\
+    latentforge denoise render.png --albedo-pattern '{stem}.albedo.png' --normal-pattern '{stem}.normal.png'\n  \
+    latentforge denoise noisy.exr -o clean.exr --reference ref_4096spp.exr   # prints PSNR/SSIM before and after\n\n\
+    The networks are Intel Open Image Denoise's (Apache-2.0), run through ONNX Runtime; --quality picks\n\
+    OIDN's small networks (fast) or its default ones (balanced, high).\n\
     Multilayer EXRs from Blender (\"Denoising Albedo\"/\"Denoising Normal\" passes) are read as they are, and\n\
     the output EXR keeps every other pass. Outputs are written atomically and never over an input.";
 
@@ -51,6 +56,48 @@ pub struct DenoiseArgs {
     /// Write outputs in this format instead of the input's (with --out-dir).
     #[arg(long, value_enum)]
     format: Option<FormatArg>,
+    /// Speed against quality: fast runs OIDN's small networks, balanced and high its default ones.
+    #[arg(long, value_enum, default_value_t = QualityArg::High)]
+    quality: QualityArg,
+    /// Run this bundled network instead of the one --quality picks (see `latentforge models`).
+    #[arg(long, value_name = "NAME")]
+    model: Option<String>,
+    /// Compare input and output with this reference and print PSNR and SSIM; `#` runs take each
+    /// input's frame number (`ref/beauty_####.exr`).
+    #[arg(long, value_name = "FILE")]
+    reference: Option<PathBuf>,
+    /// One JSON object per frame on stdout (with --reference: the scores) instead of text; the
+    /// first line is the plan (`{"plan": [frames]}`).
+    #[arg(long)]
+    json: bool,
+    /// Only these frames of a `####` sequence: A-B or A-BxSTEP (e.g. 1-240, 1-240x2).
+    #[arg(long, value_name = "A-B[xS]")]
+    frames: Option<FrameRange>,
+    /// Only the I-th of N equal, disjoint slices of the frames (0 <= I < N); I may name an
+    /// environment variable set by a farm's scheduler: --chunk SLURM_ARRAY_TASK_ID/8.
+    #[arg(long, value_name = "I/N")]
+    chunk: Option<ChunkSpec>,
+    /// Skip frames whose output exists and decodes (a re-run after a node failure).
+    #[arg(long)]
+    skip_existing: bool,
+}
+
+/// `--quality`, shared with `latentforge watch`.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum QualityArg {
+    Fast,
+    Balanced,
+    High,
+}
+
+impl From<QualityArg> for Quality {
+    fn from(q: QualityArg) -> Self {
+        match q {
+            QualityArg::Fast => Quality::Fast,
+            QualityArg::Balanced => Quality::Balanced,
+            QualityArg::High => Quality::High,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -81,10 +128,15 @@ impl FormatArg {
 }
 
 pub fn run(g: &GlobalArgs, args: DenoiseArgs) -> Result<u8> {
-    let inputs = sequence::expand_inputs(&args.inputs)?;
+    let inputs = job_inputs(&args)?;
     if args.output.is_some() && inputs.len() != 1 {
         bail!("-o names one output but {} inputs were given; use --out-dir DIR for many", inputs.len());
     }
+    let chunk = match &args.chunk {
+        Some(spec) => spec.resolve(|var| std::env::var(var).ok())?,
+        None => Chunk::ALL,
+    };
+    let inputs = chunk.select(&inputs).to_vec();
     if let Some(t) = args.tile {
         if t < 32 {
             bail!("--tile {t} is too small; use at least 32 pixels");
@@ -108,6 +160,12 @@ pub fn run(g: &GlobalArgs, args: DenoiseArgs) -> Result<u8> {
         use_aux: !args.no_aux,
         albedo_pattern: Some(args.albedo_pattern.clone()),
         normal_pattern: Some(args.normal_pattern.clone()),
+        quality: args.quality.into(),
+        model: args.model.clone(),
+    };
+    let references = match &args.reference {
+        None => None,
+        Some(pattern) => Some(reference_files(pattern, &inputs)?),
     };
     let store = ModelStore::locate(g.models.as_deref())?;
     let denoiser = Denoiser::new(crate::runtime(g)?, store);
@@ -120,29 +178,39 @@ pub fn run(g: &GlobalArgs, args: DenoiseArgs) -> Result<u8> {
                 .expect("static template"),
         )
     };
+    if args.json {
+        println!("{}", serde_json::json!({"plan": inputs, "chunk": chunk.index, "of": chunk.count}));
+    }
     let mut failed = 0;
-    for (input, output) in &jobs {
+    for (k, (input, output)) in jobs.iter().enumerate() {
         bar.set_message(input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
-        match denoiser.denoise_file(input, output, &opts) {
-            Ok(r) => {
-                let tiles = if r.tiles == 1 { "1 tile".to_string() } else { format!("{} tiles", r.tiles) };
-                let line = format!(
-                    "{} -> {} ({}, {}, {tiles}, {} ms)",
-                    r.input.display(),
-                    r.output.display(),
-                    r.model,
-                    r.device,
-                    r.millis
-                );
-                if !g.quiet {
-                    bar.suspend(|| println!("{line}"));
+        if args.skip_existing && frame::read_frame(output).is_ok() {
+            if args.json {
+                bar.suspend(|| println!("{}", serde_json::json!({"item": input, "output": output, "skipped": true})));
+            } else if !g.quiet {
+                bar.suspend(|| println!("{} exists and decodes: skipped", output.display()));
+            }
+            bar.inc(1);
+            continue;
+        }
+        let reference = references.as_ref().map(|r| r[k].as_path());
+        match denoise_one(&denoiser, input, output, &opts, reference) {
+            Ok(line) => {
+                if args.json {
+                    bar.suspend(|| println!("{}", line.json()));
+                } else if !g.quiet {
+                    bar.suspend(|| println!("{}", line.text()));
                 }
             }
             Err(e) => {
                 failed += 1;
+                if args.json {
+                    let error = serde_json::json!({"item": input, "input": input, "error": e.to_string()});
+                    bar.suspend(|| println!("{error}"));
+                }
                 bar.suspend(|| eprintln!("error: {e}"));
                 // A missing runtime or model fails every frame the same way: stop at once.
-                if matches!(e, DenoiseError::Model(_)) {
+                if matches!(e.downcast_ref::<DenoiseError>(), Some(DenoiseError::Model(_))) {
                     return Ok(EXIT_SETUP);
                 }
             }
@@ -157,4 +225,127 @@ pub fn run(g: &GlobalArgs, args: DenoiseArgs) -> Result<u8> {
         return Ok(EXIT_PARTIAL);
     }
     Ok(0)
+}
+
+/// The frames of the whole job: the inputs, `####` patterns expanded; with --frames, the frames
+/// of that range (a pattern names them even before they exist, so every farm task computes the
+/// same list; a missing one fails as that frame's error).
+fn job_inputs(args: &DenoiseArgs) -> Result<Vec<PathBuf>> {
+    let Some(range) = args.frames else { return Ok(sequence::expand_inputs(&args.inputs)?) };
+    let mut out = Vec::new();
+    for input in &args.inputs {
+        match sequence::frame_path(input, 0) {
+            Some(_) => out.extend(
+                (range.first..=range.last).step_by(range.step as usize).filter_map(|n| sequence::frame_path(input, n)),
+            ),
+            None => {
+                let listed = sequence::expand_inputs(std::slice::from_ref(input))?;
+                out.extend(listed.into_iter().filter(|p| sequence::frame_number(p).is_some_and(|n| range.contains(n))));
+            }
+        }
+    }
+    if out.is_empty() {
+        bail!("--frames {}-{}: none of the inputs is in that range", range.first, range.last);
+    }
+    Ok(out)
+}
+
+/// The reference of every input: one file for a single input, or a `#` pattern per frame.
+fn reference_files(pattern: &std::path::Path, inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let has_runs = pattern.file_name().is_some_and(|n| n.to_string_lossy().contains('#'));
+    if !has_runs && inputs.len() > 1 {
+        bail!(
+            "--reference {} names one file but {} inputs were given; use a # pattern such as ref/beauty_####.exr",
+            pattern.display(),
+            inputs.len()
+        );
+    }
+    inputs
+        .iter()
+        .map(|i| {
+            sequence::frame_file(pattern, i).ok_or_else(|| {
+                anyhow::anyhow!("{}: no frame number to fill --reference {} with", i.display(), pattern.display())
+            })
+        })
+        .collect()
+}
+
+/// What one denoised frame reports.
+struct FrameLine {
+    report: engine::DenoiseReport,
+    /// Input and output against the reference.
+    scores: Option<(Scores, Scores)>,
+}
+
+impl FrameLine {
+    fn text(&self) -> String {
+        let r = &self.report;
+        let tiles = if r.tiles == 1 { "1 tile".to_string() } else { format!("{} tiles", r.tiles) };
+        let mut line = format!(
+            "{} -> {} ({}, {}, {tiles}, {} ms)",
+            r.input.display(),
+            r.output.display(),
+            r.model,
+            r.device,
+            r.millis
+        );
+        if let Some((i, o)) = self.scores {
+            line += &format!(
+                "\n  vs reference: input PSNR {:.2} dB SSIM {:.4} -> output PSNR {:.2} dB SSIM {:.4}",
+                i.psnr, i.ssim, o.psnr, o.ssim
+            );
+        }
+        line
+    }
+
+    fn json(&self) -> serde_json::Value {
+        let r = &self.report;
+        let mut v = serde_json::json!({
+            "item": r.input, "input": r.input, "output": r.output, "model": r.model, "device": r.device.to_string(),
+            "tiles": r.tiles, "ms": r.millis,
+        });
+        if let Some((i, o)) = self.scores {
+            v["input_psnr"] = i.psnr.into();
+            v["input_ssim"] = i.ssim.into();
+            v["output_psnr"] = o.psnr.into();
+            v["output_ssim"] = o.ssim.into();
+        }
+        v
+    }
+}
+
+/// Denoises one file; with a reference, scores the input and the written output against it.
+fn denoise_one(
+    denoiser: &Denoiser,
+    input: &std::path::Path,
+    output: &std::path::Path,
+    opts: &DenoiseOptions,
+    reference: Option<&std::path::Path>,
+) -> Result<FrameLine> {
+    // The reference is read first: a wrong path fails before minutes of denoising.
+    let reference = reference.map(frame::read_frame).transpose()?;
+    let report = denoiser.denoise_file(input, output, opts)?;
+    let Some(reference) = reference else { return Ok(FrameLine { report, scores: None }) };
+    let (noisy, clean) = (frame::read_frame(input)?, frame::read_frame(output)?);
+    if (reference.width, reference.height) != (noisy.width, noisy.height) {
+        bail!(
+            "{}: the reference is {}x{}, the frame {}x{}",
+            input.display(),
+            reference.width,
+            reference.height,
+            noisy.width,
+            noisy.height
+        );
+    }
+    if reference.encoding != noisy.encoding {
+        bail!(
+            "{}: the reference is {:?} and the frame {:?}; compare frames of one kind (EXR with EXR, PNG with PNG)",
+            input.display(),
+            reference.encoding,
+            noisy.encoding
+        );
+    }
+    let encoding = opts.encoding.unwrap_or(noisy.encoding);
+    let score = |f: &frame::Frame| metrics::compare(&f.color, &reference.color, f.width, f.height, encoding);
+    Ok(FrameLine { scores: Some((score(&noisy), score(&clean))), report })
 }

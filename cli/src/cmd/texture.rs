@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use latentforge::farm::{Chunk, ChunkSpec, FrameRange};
 use latentforge::infer::ModelStore;
+use latentforge::io::frame;
 use latentforge::presets::{self, Preset, TexturePreset};
 use latentforge::texture::{pbr, synth, NormalConvention, Style, Texture, TextureModel, TextureRequest};
 
@@ -72,6 +74,19 @@ pub struct TextureArgs {
     /// Replace existing files.
     #[arg(long)]
     force: bool,
+    /// Only the textures whose seed (walk step with --interpolate) is in A-B or A-BxSTEP.
+    #[arg(long, value_name = "A-B[xS]")]
+    frames: Option<FrameRange>,
+    /// Only the I-th of N equal, disjoint slices of the textures (0 <= I < N); I may name an
+    /// environment variable set by a farm's scheduler: --chunk SLURM_ARRAY_TASK_ID/8.
+    #[arg(long, value_name = "I/N")]
+    chunk: Option<ChunkSpec>,
+    /// Skip textures whose files all exist and decode (a re-run after a node failure).
+    #[arg(long)]
+    skip_existing: bool,
+    /// One JSON object per texture on stdout instead of text; the first line is the plan.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -116,8 +131,34 @@ fn parse_size(s: &str) -> Result<(usize, usize), String> {
 
 /// One file to write: its name stem and the style to synthesise.
 struct Job {
+    /// The seed, or the step of a latent walk: what --frames selects.
+    number: u64,
     stem: String,
     style: Style,
+}
+
+/// The textures of this run: --frames keeps those whose number is in the range, --chunk one slice.
+fn select(jobs: Vec<Job>, args: &TextureArgs) -> Result<Vec<Job>> {
+    let mut jobs = jobs;
+    if let Some(range) = args.frames {
+        jobs.retain(|j| range.contains(j.number));
+        if jobs.is_empty() {
+            bail!(
+                "--frames {}-{}: no texture of this command has its seed (or walk step) in that range",
+                range.first,
+                range.last
+            );
+        }
+    }
+    let chunk = match &args.chunk {
+        Some(spec) => spec.resolve(|var| std::env::var(var).ok())?,
+        None => Chunk::ALL,
+    };
+    if args.sheet && chunk.count > 1 {
+        bail!("--sheet with --chunk: every chunk would write its own sheet.png; make the sheet in a separate run");
+    }
+    let range = chunk.range(jobs.len());
+    Ok(jobs.into_iter().skip(range.start).take(range.len()).collect())
 }
 
 pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
@@ -161,6 +202,7 @@ pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
             let (a, b) = (Style::seeded(&model, ends[0], rows, cols), Style::seeded(&model, ends[1], rows, cols));
             (0..args.steps)
                 .map(|i| Job {
+                    number: i as u64,
                     stem: format!("{material}_walk_s{}_s{}_{i:02}", ends[0], ends[1]),
                     style: a.towards(&b, i as f32 / (args.steps - 1) as f32),
                 })
@@ -172,10 +214,11 @@ pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
                 let style = Style::seeded(&model, seed, rows, cols);
                 match args.mix {
                     Some(m) => Job {
+                        number: seed,
                         stem: format!("{material}_s{seed}_mix{m}"),
                         style: style.mixed(&Style::seeded(&model, m, rows, cols)),
                     },
-                    None => Job { stem: format!("{material}_s{seed}"), style },
+                    None => Job { number: seed, stem: format!("{material}_s{seed}"), style },
                 }
             })
             .collect(),
@@ -190,9 +233,26 @@ pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
         ConventionArg::Directx => NormalConvention::DirectX,
     };
     let maps = if with_pbr { &["", "_height", "_normal", "_roughness"][..] } else { &[""][..] };
+    let files =
+        |job: &Job| maps.iter().map(|m| args.out_dir.join(format!("{}{m}.{ext}", job.stem))).collect::<Vec<_>>();
+    let jobs = select(jobs, &args)?;
+    if args.json {
+        let stems: Vec<&str> = jobs.iter().map(|j| j.stem.as_str()).collect();
+        println!("{}", serde_json::json!({"plan": stems}));
+    }
+    // With --skip-existing, a texture whose files all decode is done; the rest must be free.
+    let (done, jobs): (Vec<Job>, Vec<Job>) =
+        jobs.into_iter().partition(|j| args.skip_existing && files(j).iter().all(|f| frame::read_frame(f).is_ok()));
+    for job in &done {
+        if args.json {
+            println!("{}", serde_json::json!({"item": job.stem, "skipped": true}));
+        } else if !g.quiet {
+            println!("{}: files exist and decode, skipped", job.stem);
+        }
+    }
     for job in &jobs {
-        for m in maps {
-            crate::check_free(&args.out_dir.join(format!("{}{m}.{ext}", job.stem)), args.force, None)?;
+        for f in files(job) {
+            crate::check_free(&f, args.force, None)?;
         }
     }
     let bar = if g.quiet || jobs.len() < 2 {
@@ -216,7 +276,9 @@ pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
             }
             line.push_str(" + height, normal, roughness");
         }
-        if !g.quiet {
+        if args.json {
+            bar.suspend(|| println!("{}", serde_json::json!({"item": job.stem, "output": path})));
+        } else if !g.quiet {
             bar.suspend(|| println!("{line} ({width}x{height}, {material})"));
         }
         if args.sheet {

@@ -17,6 +17,7 @@ use latentforge::presets::denoise::Range;
 use latentforge::presets::{self, DenoisePreset, Preset};
 use latentforge::watch::{self, Event, Journal, State, WatchOptions, WatchOutput, JOURNAL_FILE};
 
+use crate::cmd::denoise::QualityArg;
 use crate::{GlobalArgs, EXIT_PARTIAL};
 
 pub const EXAMPLES: &str = "Examples:\n  \
@@ -80,6 +81,9 @@ pub struct WatchArgs {
     /// Ignore albedo/normal passes.
     #[arg(long)]
     no_aux: bool,
+    /// Speed against quality: fast runs OIDN's small networks, balanced and high its default ones.
+    #[arg(long, value_enum, default_value_t = QualityArg::High)]
+    quality: QualityArg,
     /// Treat colour as linear HDR or display-referred LDR (default: the preset's, else the format's).
     #[arg(long, value_enum)]
     range: Option<RangeArg>,
@@ -112,7 +116,7 @@ pub fn run(g: &GlobalArgs, args: WatchArgs) -> Result<u8> {
     let preset = load_preset(&args, &store.dir)?;
     let opts = options(&args, &preset)?;
     let denoiser = Denoiser::new(crate::runtime(g)?, store);
-    denoiser.preload(opts.denoise.use_aux)?;
+    denoiser.preload(&opts.denoise)?;
 
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -176,6 +180,8 @@ fn options(args: &WatchArgs, preset: &DenoisePreset) -> Result<WatchOptions> {
             use_aux: !args.no_aux,
             albedo_pattern: preset.albedo_pattern.clone(),
             normal_pattern: preset.normal_pattern.clone(),
+            quality: args.quality.into(),
+            model: None,
         },
     })
 }

@@ -1,5 +1,8 @@
-"""Baseline half of `cargo xtask bench denoise`: Intel OIDN (pyoidn, quality "high") on the frames
-the Rust benchmark wrote. Prints one JSON line: ms per megapixel and peak resident memory."""
+"""Baseline half of `cargo xtask bench denoise`: Intel OIDN (pyoidn) on the frames the Rust
+benchmark wrote, at one quality. Prints one JSON line: ms per megapixel and peak resident memory.
+
+    python bench_oidn.py COLOR.pfm ALBEDO.pfm NORMAL.pfm RUNS cpu|cuda high|fast
+"""
 import json
 import sys
 import time
@@ -25,16 +28,16 @@ def peak_rss_mb():
 
 
 def main():
-    color, albedo, normal, runs, device = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+    color, albedo, normal, runs, device, quality = sys.argv[1:4] + [int(sys.argv[4]), sys.argv[5], sys.argv[6]]
     c, a, n = read_pfm(color), read_pfm(albedo), read_pfm(normal)
     if device == "cuda":
         import torch  # pyoidn runs on the GPU when given CUDA tensors
         c, a, n = (torch.from_numpy(x).cuda() for x in (c, a, n))
-    pyoidn.denoise(c, a, n, hdr=True, quality="high")  # warm-up: device and filter creation
+    pyoidn.denoise(c, a, n, hdr=True, quality=quality)  # warm-up: device and filter creation
     times = []
     for _ in range(runs):
         t = time.perf_counter()
-        out = pyoidn.denoise(c, a, n, hdr=True, quality="high")
+        out = pyoidn.denoise(c, a, n, hdr=True, quality=quality)
         if device == "cuda":
             torch.cuda.synchronize()
         times.append(time.perf_counter() - t)

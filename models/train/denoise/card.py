@@ -1,105 +1,165 @@
-"""Writes models/<name>/CARD.md from what was measured: training state (exported.json), the
-validation scores (eval.json) and, when present, `cargo xtask bench denoise` results."""
+"""Writes CARD.md for every denoiser in models/: what it is, where its weights come from (Intel
+OIDN, Apache-2.0), how it was checked against pyoidn, and what it measures on the held-out Cycles
+scenes (.work/denoise-ckpt/import.json and cycles-eval.json, written by import_oidn.py and
+evaluate.py).
+
+    python card.py
+"""
 import json
+import shutil
+
+import torch
 
 import config
+import train
+from export import FINETUNED, finetune_wins
+from import_oidn import IMPORT_RECORD, OIDN_VERSION
+from oidn_weights import PYOIDN_VERSION, WHEEL_SHA256
 
-SPPS = ("4", "16", "64")
+EVAL = config.CKPT / "cycles-eval.json"
+SAMPLES = config.CKPT / "cycles-samples.png"
+QUALITY_NOTE = {
+    "default": "`--quality high` (and `balanced`: OIDN's balanced mode differs from high only by "
+               "reduced-precision arithmetic on GPUs; ours computes in float32 everywhere)",
+    "small": "`--quality fast` (OIDN maps its fast quality to these small networks)",
+}
 
 
-def bench_section():
-    lines = []
-    for dev in ("cpu", "cuda"):
-        p = config.WORK / f"bench-denoise-{dev}.json"
-        if p.exists():
-            b = json.loads(p.read_text())
-            lines.append(f"| {dev} | {b['width']}x{b['height']} | {b['ours_ms_per_mp']:.1f} | {b['oidn_ms_per_mp']:.1f} "
-                         f"| {b['ours_ms_per_mp'] / b['oidn_ms_per_mp']:.2f}x | {b['ours_peak_rss_mb']:.0f} | {b['oidn_peak_rss_mb']:.0f} |")
-    if not lines:
-        return "Not measured yet: run `cargo xtask bench denoise`.\n"
-    note = ""
-    if not (config.WORK / "bench-denoise-cuda.json").exists():
-        note = ("\nCUDA: not measured yet (no GPU machine was available when this card was made); run "
-                "`cargo xtask setup --gpu` and `cargo xtask bench denoise --device cuda` on one.\n")
-    return ("Measured with `cargo xtask bench denoise` (median of runs, colour+albedo+normal, same frame for both; "
-            "peak RSS of each side's own process):\n\n"
-            "| device | frame | ours ms/MPix | OIDN ms/MPix | time ratio | ours peak MiB | OIDN peak MiB |\n"
-            "|---|---|---|---|---|---|---|\n" + "\n".join(lines) + "\n" + note)
+def licence(source, ours="OIDN's training data is Intel's; this project did not train this network."):
+    return f"""## Licence and attribution
+
+The weights are Intel Open Image Denoise {OIDN_VERSION}'s `{source}`, Copyright 2018 Intel
+Corporation, distributed under the Apache License 2.0 (copy:
+[`models/LICENSES/Apache-2.0.txt`](../LICENSES/Apache-2.0.txt)). They are read unchanged from the ELF symbol
+`oidn::blobs::weights::{source}` of `libOpenImageDenoise_core.so` in the pyoidn {PYOIDN_VERSION} wheel
+(sha256 `{WHEEL_SHA256}`) and converted to ONNX by `models/train/denoise/import_oidn.py`
+(float16 weights as shipped, computed in float32). {ours}
+"""
+
+
+def table(summary, columns):
+    """Mean PSNR / SSIM per sample count for the given (label, method) columns."""
+    head = "| spp | " + " | ".join(label for label, _ in columns) + " |"
+    rule = "|---|" + "---|" * len(columns)
+    rows = [f"| {spp} | " + " | ".join(f"{summary[spp][m][0]:.2f} dB / {summary[spp][m][1]:.4f}" for _, m in columns)
+            + " |" for spp in summary]
+    return "\n".join([head, rule, *rows])
+
+
+def heldout_section(ev, name, record):
+    passes = " + ".join(["colour", *record["aux"]])
+    columns = [("noisy", "noisy")]
+    if name == FINETUNED:
+        columns += [("imported (`denoise-hdr-alb-nrm`)", "denoise-hdr-alb-nrm"), ("fine-tuned", "finetuned")]
+    else:
+        columns.append((f"`{name}`", name))
+    if name == "denoise-hdr-alb-nrm" and "finetuned" in ev["methods"]:
+        columns.append(("fine-tuned on Cycles", "finetuned"))
+    columns += [("pyoidn high (colour + albedo + normal)", "pyoidn_high"),
+                ("pyoidn fast", "pyoidn_fast")]
+    return f"""## Measured on held-out Cycles renders
+
+{ev['scenes']} scenes rendered with Debian's Blender 3.4 (Cycles, CPU; `models/train/denoise/cycles_scene.py`:
+primitives and Suzanne, diffuse / glossy / metal / glass / textured materials, volumes, hair,
+sky or dark worlds with small bright lights, depth of field, motion blur; Blackman-Harris filter,
+no adaptive sampling) at {config.CYCLES_RES}x{config.CYCLES_RES}, references at {config.CYCLES_REF_SPP} spp; seeds
+disjoint from the fine-tuning scenes. PSNR / SSIM on display values (Reinhard x/(1+x), then sRGB),
+as `latentforge denoise --reference` prints them; mean over scenes. This network is fed {passes}.
+
+{table({int(k): v for k, v in ev['summary'].items()}, columns)}
+"""
+
+
+def write_card(name, record, ev, import_seconds):
+    folder = config.MODELS / name
+    size = record["size"]
+    rng = "HDR (linear radiance; auto-exposure, PU transfer function)" if record["hdr"] else \
+        "LDR (display-referred 0..1; sRGB transfer function)"
+    text = f"""# {name}: Intel Open Image Denoise RT network, {'HDR' if record['hdr'] else 'LDR'}, {' + '.join(['colour', *record['aux']])}
+
+OIDN's `{record['source']}` network ({size} size, {record['parameters'] / 1e6:.2f} M parameters), imported
+unchanged: a U-Net with four 2x2 max poolings, nearest upsampling, skip concatenations and 3x3
+convolutions with ReLU (`models/train/denoise/model.py`). Input: {rng}. Used by
+`latentforge denoise` for {QUALITY_NOTE[size]}.
+
+{licence(record['source'])}
+## Equivalence with OIDN
+
+The same frame (`tests/fixtures/noisy_8spp.exr`, a Cycles render at 8 spp with its Denoising
+passes) through this ONNX network and through pyoidn {PYOIDN_VERSION} (quality `{record['quality']}`,
+same passes, {'HDR' if record['hdr'] else 'LDR'}): {record['pyoidn_psnr_db']:.0f} dB PSNR apart at import; `cargo xtask test`
+checks ≥ 45 dB through the CLI (`cli/tests/oidn.rs`). Not trained here: 0 steps; the import of
+all twelve networks took {import_seconds:.0f} s.
+"""
+    if record["hdr"] and ev and name in ev["methods"]:
+        text += "\n" + heldout_section(ev, name, record)
+        if name == "denoise-hdr-alb-nrm":
+            text += finetune_note(ev)
+    (folder / "CARD.md").write_text(text)
+
+
+def finetune_note(ev):
+    s = {int(k): v for k, v in ev["summary"].items()}
+    if "finetuned" not in ev["methods"]:
+        return "\nNo Cycles fine-tune has been run yet (`cargo xtask train denoise`).\n"
+    gains = ", ".join(f"{s[spp]['finetuned'][0] - s[spp]['denoise-hdr-alb-nrm'][0]:+.2f} dB / "
+                      f"{s[spp]['finetuned'][1] - s[spp]['denoise-hdr-alb-nrm'][1]:+.4f} SSIM at {spp} spp" for spp in s)
+    if finetune_wins(s, 0) and finetune_wins(s, 1):
+        verdict = (f"It beats this network on PSNR and SSIM at every sample count ({gains}); it ships as an "
+                   f"option (`latentforge denoise --model {FINETUNED}`).")
+    elif finetune_wins(s, 0):
+        verdict = (f"Against this network (and pyoidn high, which gives the same pixels): {gains}. It is ahead on "
+                   "PSNR at every sample count but not on SSIM everywhere, so it ships as an option "
+                   f"(`latentforge denoise --model {FINETUNED}`) and this network stays the default.")
+    else:
+        verdict = f"It is not ahead of this network at every sample count ({gains}), so it is not shipped."
+    per_scene = "; ".join(
+        f"{spp} spp {min(d):+.2f} to {max(d):+.2f} dB" for spp in s
+        for d in [[r["finetuned"][0] - r["denoise-hdr-alb-nrm"][0] for r in ev["rows"] if r["spp"] == spp]])
+    verdict += f" Per held-out scene the PSNR change ranges: {per_scene}."
+    state = torch.load(train.CKPT, weights_only=False)["state"]
+    steps = f"{state['step']} steps, {state['seconds'] / 60:.0f} minutes on 2 CPU cores"
+    return f"""
+### Fine-tuning on Cycles
+
+`models/train/denoise/train.py` fine-tuned this network from OIDN's weights on {config.CYCLES_TRAIN}
+other Cycles scenes (the same generator, 1-64 spp inputs, {config.CYCLES_REF_SPP} spp references): OIDN's loss
+(0.16 L1 + 0.84 MS-SSIM in the PU-transferred space), Adam at 2e-5 with cosine decay, batches of
+6 crops of 128x128, {steps}. {verdict}
+
+![noisy / imported / fine-tuned / pyoidn high / reference, 16 spp](cycles_samples_16spp.png)
+"""
+
+
+def write_finetuned_card(ev):
+    """The card of the shipped Cycles fine-tune (only written when export.py shipped it)."""
+    state = torch.load(train.CKPT, weights_only=False)["state"]
+    record = {"aux": ["albedo", "normal"]}
+    text = f"""# {FINETUNED}: OIDN's HDR colour + albedo + normal network, fine-tuned on Cycles renders
+
+An option for HDR frames with albedo and normal (`latentforge denoise --model {FINETUNED}`); the
+default stays OIDN's network as imported (why: below). Same U-Net as `denoise-hdr-alb-nrm`,
+weights fine-tuned from OIDN's `rt_hdr_alb_nrm` by `models/train/denoise/train.py`:
+{state['step']} steps, {state['seconds'] / 60:.0f} minutes on 2 CPU cores, on {config.CYCLES_TRAIN} Cycles scenes.
+
+{licence("rt_hdr_alb_nrm", "OIDN's training data is Intel's; this project fine-tuned the network on its own renders.")}
+{heldout_section(ev, FINETUNED, record)}
+{finetune_note(ev)}"""
+    (config.MODELS / FINETUNED / "CARD.md").write_text(text)
 
 
 def main():
-    ev = json.loads((config.CKPT / "eval.json").read_text())
-    st = json.loads((config.CKPT / "exported.json").read_text())
-    n_train = len(list((config.DATA / "train").glob("scene_*.npz")))
-    for name, ours, oidn, aux_text in (
-        ("denoise-color", "ours_color", "oidn_color", "colour only"),
-        ("denoise-color-aux", "ours_aux", "oidn_aux", "colour + albedo + normal"),
-    ):
-        rows = "\n".join(
-            f"| {spp} | {ev[spp]['noisy']['psnr']:.2f} / {ev[spp]['noisy']['ssim']:.3f} "
-            f"| **{ev[spp][ours]['psnr']:.2f} / {ev[spp][ours]['ssim']:.3f}** "
-            f"| {ev[spp][oidn]['psnr']:.2f} / {ev[spp][oidn]['ssim']:.3f} |" for spp in SPPS)
-        card = f"""# {name}
-
-A U-Net that denoises path-traced renders ({aux_text}), in the style of Intel Open Image
-Denoise. HDR input is auto-exposed and log-transformed (`transfer = "log1p"` in `model.toml`);
-the engine runs it in tiles with {96} px of context and blended seams, so any frame size fits the
-`--max-memory` budget.
-
-## Data
-- **Renders**: {n_train} randomised training scenes and {ev['scenes']} validation scenes (never
-  trained on: disjoint seeds and a held-out eighth of the textures), rendered with Mitsuba 3
-  (`llvm_ad_rgb`, path tracer, box pixel filter) by `models/train/denoise/render.py`; 128x128,
-  noisy at 1, 2, 4, 8, 16, 32 and 64 spp with albedo and shading-normal AOVs at the same sample
-  count, reference at 1024 spp. Geometry: spheres, cubes, open cylinders, panels on a ground
-  plane. Materials: diffuse (flat and textured), rough and smooth conductors, plastics, smooth and
-  rough dielectrics, emitters. Lights: area, point, directional (sun-like), environment maps with
-  a sun disk, constant sky.
-- **Textures**: 0 A.D. terrain albedo maps from Debian's `0ad-data` 0.0.26-1
-  (CC-BY-SA-3.0, Wildfire Games), decoded by `textures.py`.
-
-## Training
-- `models/train/denoise/train.py`: Adam, lr 4e-4 with cosine decay over the run, L1 loss in the log1p domain, batches of 12
-  random 64x64 crops over all sample counts, flips, exposure jitter of 2^U(-1,1).
-- {st['step']} steps ({st['step'] * 12} crops), {st['seconds'] / 60:.0f} minutes on 2 CPU cores
-  (PyTorch {'2.15'}, both variants trained side by side on the same batches).
-- Exported with `export.py` to one ONNX file, opset 17, dynamic batch/height/width; ONNX Runtime
-  output checked against PyTorch (max abs difference < 1e-3).
-
-## Validation ({ev['scenes']} scenes, 128x128)
-PSNR (dB) / SSIM against the 1024 spp reference, on tone-mapped images (Reinhard, then sRGB),
-mean over scenes. Baseline: Intel Open Image Denoise 2.x through `pyoidn` 2.5.1.0, filter RT,
-quality high, HDR, with the same {'aux buffers' if 'aux' in name else 'colour input only'}.
-Computed by `models/train/denoise/evaluate.py`.
-
-| spp | noisy input | this model | Intel OIDN (high) |
-|---|---|---|---|
-{rows}
-
-Honest reading: OIDN's networks were trained far longer on far more data; this model is a
-small network trained for {st['seconds'] / 60:.0f} minutes on CPU. It removes most of the noise but does not
-reach OIDN's quality yet. More training time (`TRAIN_MINUTES` in `pipeline.sh`) and more scenes
-are the known levers.
-
-On the committed test fixture (`tests/fixtures/noisy_8spp.exr`, 8 spp, vs 1024 spp) the
-integration test requires a PSNR gain of at least 6 dB (colour + aux) and 4 dB (colour only);
-the shipped models measure 7.5 dB and 5.6 dB there.
-
-Sample pictures (16 spp; noisy, this model, OIDN, reference), from `evaluate.py`:
-![samples](../denoise-color-aux/samples_16spp.png)
-
-## Speed and memory
-{bench_section()}
-## Limits
-- Trained on Mitsuba renders only; Cycles frames (e.g. `../shared/data/blender-frames`) work but
-  differ in noise and AOV conventions (Cycles' denoising albedo/normal).
-- Normals are expected in [-1, 1] (world or camera space); albedo in [0, 1].
-
-## Reproduce
-`cargo xtask train denoise` (data, training, export, evaluation and this card; resumable).
-"""
-        (config.MODELS / name / "CARD.md").write_text(card)
-        print(f"wrote {config.MODELS / name / 'CARD.md'}")
+    imported = json.loads(IMPORT_RECORD.read_text())
+    ev = json.loads(EVAL.read_text()) if EVAL.exists() else None
+    for name, record in imported["models"].items():
+        write_card(name, record, ev, imported["seconds"])
+    if ev and (config.MODELS / FINETUNED).is_dir():
+        write_finetuned_card(ev)
+    if ev and SAMPLES.exists():
+        for name in ("denoise-hdr-alb-nrm", FINETUNED):
+            if (config.MODELS / name).is_dir():
+                shutil.copyfile(SAMPLES, config.MODELS / name / "cycles_samples_16spp.png")
+    print(f"cards written for {len(imported['models'])} networks")
 
 
 if __name__ == "__main__":

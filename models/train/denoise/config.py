@@ -1,4 +1,4 @@
-"""Paths and settings shared by the denoiser's data, training, export and evaluation scripts."""
+"""Paths and settings shared by the denoiser's import, renders, fine-tuning and evaluation."""
 import os
 import sys
 from pathlib import Path
@@ -9,21 +9,15 @@ ROOT = Path(__file__).resolve().parents[3]
 # Git-ignored: downloads, rendered data sets and checkpoints. Survives between sessions on the
 # same machine; everything in it can be rebuilt from scratch by the scripts.
 WORK = Path(os.environ.get("LATENTFORGE_WORK", ROOT / ".work"))
-DATA = WORK / "denoise-data"
 CKPT = WORK / "denoise-ckpt"
 MODELS = Path(os.environ.get("LATENTFORGE_MODELS", ROOT / "models"))
 
-# Rendering
-TRAIN_SCENES = int(os.environ.get("LF_TRAIN_SCENES", 128))   # the shipped models used 128 (one skipped)
-VAL_SCENES = int(os.environ.get("LF_VAL_SCENES", 16))
-VAL_SEED_OFFSET = 1_000_000       # validation scenes use disjoint seeds: never trained on
-RES = 128
-NOISY_SPP = (1, 2, 4, 8, 16, 32, 64)
-REF_SPP = 1024
-REF_PASS_SPP = 128                # big wavefronts are slow in LLVM mode; accumulate passes
-
-# Model variants: name -> input channel groups
-VARIANTS = {
-    "denoise-color": ("color",),
-    "denoise-color-aux": ("color", "albedo", "normal"),
-}
+# Cycles renders (Debian's Blender, cycles_scene.py): fine-tuning and the held-out evaluation.
+CYCLES = WORK / "denoise-cycles"
+CYCLES_RES = 160
+CYCLES_SPP = (1, 2, 4, 8, 16, 32, 64)
+CYCLES_REF_SPP = 1024
+CYCLES_TRAIN = int(os.environ.get("LF_CYCLES_TRAIN", 40))
+CYCLES_HELDOUT = int(os.environ.get("LF_CYCLES_HELDOUT", 8))
+CYCLES_EVAL_SPP = (4, 16, 64)
+HELDOUT_SEED_OFFSET = 1_000_000   # held-out scenes use disjoint seeds: never trained on

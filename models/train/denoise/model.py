@@ -1,61 +1,55 @@
-"""A small U-Net in the spirit of Intel OIDN's: four 2x poolings (sizes must be multiples of 16),
-3x3 convolutions with ReLU, nearest upsampling and skip connections by concatenation.
+"""Intel Open Image Denoise's U-Net ("RT" filter), as its training code and C++ graph build it:
+3x3 convolutions with ReLU (the last one too), 2x2 max pooling after enc_conv1..4, nearest 2x
+upsampling, skip connections by channel concatenation (upsampled first, then the encoder's
+pooled features; the last one takes the network input). Four poolings: sizes are multiples of 16.
 
-Narrower than OIDN's default network so it trains on two CPU cores in hours, not days.
+Channel counts come from the weights, so OIDN's default and `small` networks (same layer names,
+different widths) are the same class.
 """
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+from torch import nn
 
-# channels per level: encoder, bottleneck, decoder
-EC = (24, 32, 48, 64)
-BOTTLENECK = 80
-DC = (96, 64, 48)
-DC1 = (32, 24)
+LAYERS = ["enc_conv0", "enc_conv1", "enc_conv2", "enc_conv3", "enc_conv4", "enc_conv5a", "enc_conv5b",
+          "dec_conv4a", "dec_conv4b", "dec_conv3a", "dec_conv3b", "dec_conv2a", "dec_conv2b",
+          "dec_conv1a", "dec_conv1b", "dec_conv0"]
 SPATIAL_MULTIPLE = 16
 
 
-def conv(cin, cout):
-    return nn.Conv2d(cin, cout, 3, padding=1)
-
-
 class UNet(nn.Module):
-    def __init__(self, in_channels: int, out_channels: int = 3):
+    def __init__(self, shapes):
+        """shapes: {layer: (out_channels, in_channels)} for every name in LAYERS."""
         super().__init__()
-        self.enc_conv0 = conv(in_channels, EC[0])
-        self.enc_conv1 = conv(EC[0], EC[0])      # -> pool1 (1/2)
-        self.enc_conv2 = conv(EC[0], EC[1])      # -> pool2 (1/4)
-        self.enc_conv3 = conv(EC[1], EC[2])      # -> pool3 (1/8)
-        self.enc_conv4 = conv(EC[2], EC[3])      # -> pool4 (1/16)
-        self.enc_conv5a = conv(EC[3], BOTTLENECK)
-        self.enc_conv5b = conv(BOTTLENECK, BOTTLENECK)
-        self.dec_conv4a = conv(BOTTLENECK + EC[2], DC[0])
-        self.dec_conv4b = conv(DC[0], DC[0])
-        self.dec_conv3a = conv(DC[0] + EC[1], DC[1])
-        self.dec_conv3b = conv(DC[1], DC[1])
-        self.dec_conv2a = conv(DC[1] + EC[0], DC[2])
-        self.dec_conv2b = conv(DC[2], DC[2])
-        self.dec_conv1a = conv(DC[2] + in_channels, DC1[0])
-        self.dec_conv1b = conv(DC1[0], DC1[1])
-        self.dec_conv0 = conv(DC1[1], out_channels)
+        for name in LAYERS:
+            cout, cin = shapes[name]
+            setattr(self, name, nn.Conv2d(cin, cout, 3, padding=1))
 
-    def forward(self, x):
-        r = F.relu
-        pool = lambda t: F.max_pool2d(t, 2)
-        up = lambda t: F.interpolate(t, scale_factor=2.0, mode="nearest")
-        inp = x
-        x = r(self.enc_conv0(x))
-        x = pool1 = pool(r(self.enc_conv1(x)))
-        x = pool2 = pool(r(self.enc_conv2(x)))
-        x = pool3 = pool(r(self.enc_conv3(x)))
-        x = pool(r(self.enc_conv4(x)))
-        x = r(self.enc_conv5b(r(self.enc_conv5a(x))))
-        x = torch.cat([up(x), pool3], 1)
-        x = r(self.dec_conv4b(r(self.dec_conv4a(x))))
-        x = torch.cat([up(x), pool2], 1)
-        x = r(self.dec_conv3b(r(self.dec_conv3a(x))))
-        x = torch.cat([up(x), pool1], 1)
-        x = r(self.dec_conv2b(r(self.dec_conv2a(x))))
-        x = torch.cat([up(x), inp], 1)
-        x = r(self.dec_conv1b(r(self.dec_conv1a(x))))
-        return self.dec_conv0(x)
+    @classmethod
+    def from_oidn(cls, tensors):
+        """A network holding OIDN's weights (a TZA's {name: array}), in float32."""
+        net = cls({n: tensors[f"{n}.weight"].shape[:2] for n in LAYERS})
+        state = {k: torch.from_numpy(v.astype("float32")) for k, v in tensors.items()}
+        net.load_state_dict(state, strict=True)
+        return net
+
+    def forward(self, inp):
+        def conv(name, x):
+            return F.relu(getattr(self, name)(x))
+
+        def pool(x):
+            return F.max_pool2d(x, 2, 2)
+
+        def up(x):
+            return F.interpolate(x, scale_factor=2.0, mode="nearest")
+
+        x = conv("enc_conv0", inp)
+        pool1 = pool(conv("enc_conv1", x))
+        pool2 = pool(conv("enc_conv2", pool1))
+        pool3 = pool(conv("enc_conv3", pool2))
+        x = pool(conv("enc_conv4", pool3))
+        x = conv("enc_conv5b", conv("enc_conv5a", x))
+        x = conv("dec_conv4b", conv("dec_conv4a", torch.cat([up(x), pool3], 1)))
+        x = conv("dec_conv3b", conv("dec_conv3a", torch.cat([up(x), pool2], 1)))
+        x = conv("dec_conv2b", conv("dec_conv2a", torch.cat([up(x), pool1], 1)))
+        x = conv("dec_conv1b", conv("dec_conv1a", torch.cat([up(x), inp], 1)))
+        return conv("dec_conv0", x)

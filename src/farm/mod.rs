@@ -1,0 +1,21 @@
+//! Render farms: Latentforge schedules nothing itself. It makes every job cleanly divisible
+//! (`chunk`: frame ranges and the I-th of N equal, disjoint slices, the index possibly taken from
+//! a scheduler's environment variable) and speaks to one real scheduler, Slurm (`slurm`: a job
+//! array script with one task per chunk, per-task records, and the status of a job).
+
+pub mod chunk;
+pub mod slurm;
+
+pub use chunk::{Chunk, ChunkSpec, FrameRange};
+
+#[derive(Debug, thiserror::Error)]
+pub enum FarmError {
+    #[error("--frames {spec:?}: {reason} (expected A-B or A-BxSTEP, e.g. 1-240 or 1-240x2)")]
+    Frames { spec: String, reason: String },
+    #[error("--chunk {spec:?}: {reason} (expected I/N with 0 <= I < N, or VAR/N naming an environment variable such as SLURM_ARRAY_TASK_ID/8)")]
+    Chunk { spec: String, reason: String },
+    #[error("{path}: {reason}")]
+    Job { path: std::path::PathBuf, reason: String },
+    #[error("{command}: {reason}")]
+    Scheduler { command: String, reason: String },
+}
