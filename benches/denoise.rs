@@ -77,9 +77,9 @@ fn main() {
     }
 
     println!("denoise benchmark: {WIDTH}x{HEIGHT} with albedo+normal, median of {runs} runs, device {device}");
-    println!("{:<44} {:>12} {:>16}", "", "ms / MPix", "peak RSS (MiB)");
+    println!("{:<64} {:>12} {:>16}", "", "ms / MPix", "peak RSS (MiB)");
     for f in ours.iter().chain(&oidn) {
-        println!("{:<44} {:>12.1} {:>16.0}", f.label, f.ms_per_mp, f.peak_mb);
+        println!("{:<64} {:>12.1} {:>16.0}", f.label, f.ms_per_mp, f.peak_mb);
     }
     let (high, fast) = (&ours[2], &ours[0]);
     println!(
