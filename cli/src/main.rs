@@ -15,6 +15,7 @@ mod cmd {
     pub mod denoise;
     pub mod farm;
     pub mod groove;
+    pub mod kit;
     pub mod models;
     pub mod texture;
     pub mod watch;
@@ -80,6 +81,9 @@ enum Command {
     /// Generate drum grooves as MIDI files plus WAV renders with a generated drum kit.
     #[command(after_help = cmd::groove::EXAMPLES)]
     Groove(cmd::groove::GrooveArgs),
+    /// Write a generated drum kit as WAV one-shots plus an SFZ file mapping them to GM drum notes.
+    #[command(after_help = cmd::kit::EXAMPLES)]
+    Kit(cmd::kit::KitArgs),
     /// Watch render output folders and denoise every frame as it lands (a service; `--once` for a batch).
     #[command(after_help = cmd::watch::EXAMPLES, args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Watch(cmd::watch::WatchArgs),
@@ -100,6 +104,7 @@ fn main() -> ExitCode {
         Command::Models => cmd::models::run(&cli.global),
         Command::Denoise(args) => cmd::denoise::run(&cli.global, args),
         Command::Groove(args) => cmd::groove::run(&cli.global, args),
+        Command::Kit(args) => cmd::kit::run(&cli.global, args),
         Command::Watch(args) => cmd::watch::run(&cli.global, args),
         Command::Texture(args) => cmd::texture::run(&cli.global, args),
         Command::Farm(args) => cmd::farm::run(&cli.global, args),

@@ -158,3 +158,27 @@ fn presets_by_name_and_clear_errors() {
     assert_ne!(o.status.code(), Some(0));
     assert!(text(&o).contains("density"), "{}", text(&o));
 }
+
+#[test]
+fn kit_is_written_as_samples_with_an_sfz_map_same_bytes_each_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    for out in [&a, &b] {
+        let o = latentforge(&["kit", "--seed", "7", "--timbre", "0.25", "--out-dir", p(out)]);
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let sfz = fs::read_to_string(a.join("kit_s7_t250.sfz")).unwrap();
+    for (lane, note) in
+        ["kick", "snare", "closed_hat", "open_hat", "crash", "ride"].iter().zip([36, 38, 42, 46, 49, 51])
+    {
+        assert!(sfz.contains(&format!("sample={lane}.wav key={note}")), "{sfz}");
+        let wav = a.join("kit_s7_t250").join(format!("{lane}.wav"));
+        let r = hound::WavReader::open(&wav).unwrap();
+        assert!(r.duration() > 1000, "{lane}: {} samples", r.duration());
+        assert_eq!(fs::read(&wav).unwrap(), fs::read(b.join("kit_s7_t250").join(format!("{lane}.wav"))).unwrap());
+    }
+    let o = latentforge(&["kit", "--seed", "7", "--timbre", "0.25", "--out-dir", p(&a)]);
+    assert!(!o.status.success() && text(&o).contains("--force"), "{}", text(&o));
+    let o = latentforge(&["kit", "--timbre", "2", "--out-dir", p(&a)]);
+    assert!(text(&o).contains("--timbre 2 is outside 0..1"), "{}", text(&o));
+}

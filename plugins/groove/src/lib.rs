@@ -141,12 +141,25 @@ impl GrooveParams {
             .with_unit(" dB")
             .with_value_to_string(formatters::v2s_f32_gain_to_db(1))
             .with_string_to_value(formatters::s2v_f32_gain_to_db()),
-            preset: IntParam::new("Preset", 0, IntRange::Linear { min: 0, max: PRESET_SLOTS }).with_value_to_string(
-                Arc::new(move |v| match v {
-                    0 => "None".to_string(),
-                    v => preset_names.get(v as usize - 1).cloned().unwrap_or_else(|| format!("{v} (empty)")),
-                }),
-            ),
+            preset: IntParam::new("Preset", 0, IntRange::Linear { min: 0, max: PRESET_SLOTS })
+                .with_value_to_string({
+                    let names = preset_names.clone();
+                    Arc::new(move |v| match v {
+                        0 => "None".to_string(),
+                        v => names.get(v as usize - 1).cloned().unwrap_or_else(|| format!("{v} (empty)")),
+                    })
+                })
+                // A host shows the name and must accept it typed back (also any case, or the slot number).
+                .with_string_to_value(Arc::new(move |text| {
+                    let text = text.trim();
+                    if text.eq_ignore_ascii_case("none") {
+                        return Some(0);
+                    }
+                    if let Some(i) = preset_names.iter().position(|n| n.eq_ignore_ascii_case(text)) {
+                        return Some(i as i32 + 1);
+                    }
+                    text.trim_end_matches("(empty)").trim().parse().ok()
+                })),
             state: RwLock::new(SavedState::default()),
             variation: Arc::new(AtomicU32::new(0)),
         }
@@ -711,3 +724,38 @@ impl Vst3Plugin for LatentGroove {
 
 nice_export_clap!(LatentGroove);
 nice_export_vst3!(LatentGroove);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every parameter accepts the text a host shows for it, at its ends and between: typing
+    /// the shown text back gives the same value (shown the same way).
+    #[test]
+    fn every_parameter_round_trips_its_display_text() {
+        let params = GrooveParams::new(Arc::new(vec!["Boom Bap".into(), "Four on the Floor".into()]));
+        let map = params.param_map();
+        assert!(map.len() >= 20, "{} parameters", map.len());
+        for (id, ptr, _) in &map {
+            // SAFETY: the pointers point into `params`, which outlives this loop.
+            let (name, steps) = unsafe { (ptr.name().to_string(), ptr.step_count()) };
+            let points: Vec<f32> = match steps {
+                Some(n) => (0..=n.min(40)).map(|k| k as f32 / n.min(40) as f32).collect(),
+                None => vec![0.0, 0.1, 0.25, 0.5, 0.77, 1.0],
+            };
+            for n in points {
+                for unit in [true, false] {
+                    let shown = unsafe { ptr.normalized_value_to_string(n, unit) };
+                    let back = unsafe { ptr.string_to_normalized_value(&shown) }
+                        .unwrap_or_else(|| panic!("{name} ({id}) shows {shown:?} but does not accept it"));
+                    let again = unsafe { ptr.normalized_value_to_string(back, unit) };
+                    assert_eq!(shown, again, "{name} ({id}) at {n}: {shown:?} -> {back} -> {again:?}");
+                }
+            }
+        }
+        let preset = &params.preset;
+        assert_eq!(preset.string_to_normalized_value("boom bap"), Some(preset.preview_normalized(1)));
+        assert_eq!(preset.string_to_normalized_value("Four on the Floor"), Some(preset.preview_normalized(2)));
+        assert_eq!(preset.string_to_normalized_value("None"), Some(0.0));
+    }
+}
