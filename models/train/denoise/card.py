@@ -25,7 +25,8 @@ QUALITY_NOTE = {
 }
 
 
-def licence(source, ours="OIDN's training data is Intel's; this project did not train this network."):
+def licence(source, ours="OIDN's training data is Intel's; this project did not train this network.",
+            storage="float16 weights as shipped, computed in float32"):
     return f"""## Licence and attribution
 
 The weights are Intel Open Image Denoise {OIDN_VERSION}'s `{source}`, Copyright 2018 Intel
@@ -33,7 +34,7 @@ Corporation, distributed under the Apache License 2.0 (copy:
 [`models/LICENSES/Apache-2.0.txt`](../LICENSES/Apache-2.0.txt)). They are read unchanged from the ELF symbol
 `oidn::blobs::weights::{source}` of `libOpenImageDenoise_core.so` in the pyoidn {PYOIDN_VERSION} wheel
 (sha256 `{WHEEL_SHA256}`) and converted to ONNX by `models/train/denoise/import_oidn.py`
-(float16 weights as shipped, computed in float32). {ours}
+({storage}). {ours}
 """
 
 
@@ -110,7 +111,10 @@ def finetune_note(ev):
     elif finetune_wins(s, 0):
         verdict = (f"Against this network (and pyoidn high, which gives the same pixels): {gains}. It is ahead on "
                    "PSNR at every sample count but not on SSIM everywhere, so it ships as an option "
-                   f"(`latentforge denoise --model {FINETUNED}`) and this network stays the default.")
+                   f"(`latentforge denoise --model {FINETUNED}`) and this network stays the default. Why not "
+                   "further ahead: a short fine-tune (minutes on 2 CPU cores, 40 small scenes, a low learning rate "
+                   "to stay close to OIDN) adapts the network only a little; at 64 spp, where OIDN is already near "
+                   "the reference, the gains are smallest and single scenes can lose.")
     else:
         verdict = f"It is not ahead of this network at every sample count ({gains}), so it is not shipped."
     per_scene = "; ".join(
@@ -142,7 +146,8 @@ default stays OIDN's network as imported (why: below). Same U-Net as `denoise-hd
 weights fine-tuned from OIDN's `rt_hdr_alb_nrm` by `models/train/denoise/train.py`:
 {state['step']} steps, {state['seconds'] / 60:.0f} minutes on 2 CPU cores, on {config.CYCLES_TRAIN} Cycles scenes.
 
-{licence("rt_hdr_alb_nrm", "OIDN's training data is Intel's; this project fine-tuned the network on its own renders.")}
+{licence("rt_hdr_alb_nrm", "OIDN's training data is Intel's; this project fine-tuned the network on its own renders.",
+         "the fine-tuned weights are stored in float32")}
 {heldout_section(ev, FINETUNED, record)}
 {finetune_note(ev)}"""
     (config.MODELS / FINETUNED / "CARD.md").write_text(text)
