@@ -150,21 +150,7 @@ fn parse(label: &str, line: &str) -> Figures {
 
 /// The 320x180 sample repeated 6x6 times: a Full HD frame with real render noise and passes.
 fn full_hd_frame(sample: &Path) -> Frame {
-    let s = frame::read_frame(sample).expect("models/samples frame");
-    let tile = |src: &[f32]| -> Vec<f32> {
-        let mut out = Vec::with_capacity(WIDTH * HEIGHT * 3);
-        for y in 0..HEIGHT {
-            for x in 0..WIDTH {
-                let i = ((y % s.height) * s.width + x % s.width) * 3;
-                out.extend_from_slice(&src[i..i + 3]);
-            }
-        }
-        out
-    };
-    let mut f = Frame::new_rgb(WIDTH, HEIGHT, tile(&s.color), Encoding::Linear, FileFormat::Exr);
-    f.albedo = s.albedo.as_deref().map(tile);
-    f.normal = s.normal.as_deref().map(tile);
-    f
+    frame::read_frame(sample).expect("models/samples frame").repeated(WIDTH, HEIGHT)
 }
 
 fn peak_rss_mb() -> f64 {

@@ -98,22 +98,14 @@ fn skip_existing_keeps_outputs_that_decode_and_redoes_the_rest() {
 fn texture_chunks_split_the_seeds() {
     let dir = tempfile::tempdir().unwrap();
     let out = p(dir.path()).to_string();
-    let args = |chunk: &str| {
-        latentforge(&[
-            "texture",
-            "--material",
-            "rock",
-            "--count",
-            "5",
-            "--size",
-            "32",
-            "--chunk",
-            chunk,
-            "--json",
-            "--out-dir",
-            &out,
-        ])
+    // Five 32-pixel rock textures (seeds 1-5), with the slice flags given.
+    let texture = |slice: &[&str]| {
+        let mut args =
+            vec!["texture", "--material", "rock", "--count", "5", "--size", "32", "--json", "--out-dir", &out];
+        args.extend_from_slice(slice);
+        latentforge(&args)
     };
+    let args = |chunk: &str| texture(&["--chunk", chunk]);
     let (plan0, _) = items(&args("0/2").stdout);
     let o = args("1/2");
     assert!(o.status.success(), "{}", text(&o));
@@ -121,21 +113,7 @@ fn texture_chunks_split_the_seeds() {
     assert_eq!(plan0, ["rock_s1", "rock_s2"]);
     assert_eq!(plan1, ["rock_s3", "rock_s4", "rock_s5"]);
     assert_eq!(done1.len(), 3);
-    let o = latentforge(&[
-        "texture",
-        "--material",
-        "rock",
-        "--count",
-        "5",
-        "--size",
-        "32",
-        "--frames",
-        "4-9",
-        "--json",
-        "--skip-existing",
-        "--out-dir",
-        &out,
-    ]);
+    let o = texture(&["--frames", "4-9", "--skip-existing"]);
     let (plan, done) = items(&o.stdout);
     assert_eq!((plan, done.len()), (vec!["rock_s4".to_string(), "rock_s5".into()], 2), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stdout).matches("\"skipped\":true").count() == 2);

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
 use latentforge::farm::slurm::ArrayJob;
-use latentforge::io::frame::{self, Frame};
+use latentforge::io::frame;
 
 const FRAMES: usize = 24;
 const WAIT: Duration = Duration::from_secs(300);
@@ -36,7 +36,8 @@ pub fn test(root: &Path, exe: &Path, ort_lib: &Path) -> Result<()> {
     // 24 frames of 512x384 with Blender's passes: the committed fixture tiled 4x4.
     let shot = dir.join("shot");
     fs::create_dir_all(&shot)?;
-    let frame = tiled(&frame::read_frame(&root.join("tests/fixtures/noisy_8spp.exr"))?, 4);
+    let fixture = frame::read_frame(&root.join("tests/fixtures/noisy_8spp.exr"))?;
+    let frame = fixture.repeated(fixture.width * 4, fixture.height * 4);
     for n in 1..=FRAMES {
         frame::write_frame_atomic(&frame, &shot.join(format!("beauty_{n:04}.exr")))?;
     }
@@ -291,23 +292,4 @@ fn same_files(a: &Path, b: &Path) -> Result<()> {
         ensure!(&y[name] == bytes, "{name} differs between {} and {}", a.display(), b.display());
     }
     Ok(())
-}
-
-/// `f` repeated n x n times, passes included.
-fn tiled(f: &Frame, n: usize) -> Frame {
-    let (w, h) = (f.width * n, f.height * n);
-    let tile = |src: &[f32]| -> Vec<f32> {
-        let mut out = Vec::with_capacity(w * h * 3);
-        for y in 0..h {
-            for x in 0..w {
-                let i = ((y % f.height) * f.width + x % f.width) * 3;
-                out.extend_from_slice(&src[i..i + 3]);
-            }
-        }
-        out
-    };
-    let mut t = Frame::new_rgb(w, h, tile(&f.color), f.encoding, f.format);
-    t.albedo = f.albedo.as_deref().map(tile);
-    t.normal = f.normal.as_deref().map(tile);
-    t
 }

@@ -7,11 +7,11 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use latentforge::denoise::metrics::{self, Scores};
 use latentforge::denoise::{self as engine, DenoiseError, DenoiseOptions, Denoiser, Quality};
-use latentforge::farm::{Chunk, ChunkSpec, FrameRange};
 use latentforge::infer::ModelStore;
 use latentforge::io::frame::{self, Encoding};
 use latentforge::io::sequence::{self, OutputNaming, ALBEDO_PATTERN, NORMAL_PATTERN, OUTPUT_SUFFIX};
 
+use crate::cmd::farm::SliceArgs;
 use crate::{GlobalArgs, EXIT_PARTIAL, EXIT_SETUP};
 
 pub const EXAMPLES: &str = "Examples:\n  \
@@ -70,16 +70,8 @@ pub struct DenoiseArgs {
     /// first line is the plan (`{"plan": [frames]}`).
     #[arg(long)]
     json: bool,
-    /// Only these frames of a `####` sequence: A-B or A-BxSTEP (e.g. 1-240, 1-240x2).
-    #[arg(long, value_name = "A-B[xS]")]
-    frames: Option<FrameRange>,
-    /// Only the I-th of N equal, disjoint slices of the frames (0 <= I < N); I may name an
-    /// environment variable set by a farm's scheduler: --chunk SLURM_ARRAY_TASK_ID/8.
-    #[arg(long, value_name = "I/N")]
-    chunk: Option<ChunkSpec>,
-    /// Skip frames whose output exists and decodes (a re-run after a node failure).
-    #[arg(long)]
-    skip_existing: bool,
+    #[command(flatten)]
+    slice: SliceArgs,
 }
 
 /// `--quality`, shared with `latentforge watch`.
@@ -132,10 +124,7 @@ pub fn run(g: &GlobalArgs, args: DenoiseArgs) -> Result<u8> {
     if args.output.is_some() && inputs.len() != 1 {
         bail!("-o names one output but {} inputs were given; use --out-dir DIR for many", inputs.len());
     }
-    let chunk = match &args.chunk {
-        Some(spec) => spec.resolve(|var| std::env::var(var).ok())?,
-        None => Chunk::ALL,
-    };
+    let chunk = args.slice.chunk()?;
     let inputs = chunk.select(&inputs).to_vec();
     if let Some(t) = args.tile {
         if t < 32 {
@@ -184,7 +173,7 @@ pub fn run(g: &GlobalArgs, args: DenoiseArgs) -> Result<u8> {
     let mut failed = 0;
     for (k, (input, output)) in jobs.iter().enumerate() {
         bar.set_message(input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
-        if args.skip_existing && frame::read_frame(output).is_ok() {
+        if args.slice.skip_existing && frame::read_frame(output).is_ok() {
             if args.json {
                 bar.suspend(|| println!("{}", serde_json::json!({"item": input, "output": output, "skipped": true})));
             } else if !g.quiet {
@@ -231,7 +220,7 @@ pub fn run(g: &GlobalArgs, args: DenoiseArgs) -> Result<u8> {
 /// of that range (a pattern names them even before they exist, so every farm task computes the
 /// same list; a missing one fails as that frame's error).
 fn job_inputs(args: &DenoiseArgs) -> Result<Vec<PathBuf>> {
-    let Some(range) = args.frames else { return Ok(sequence::expand_inputs(&args.inputs)?) };
+    let Some(range) = args.slice.frames else { return Ok(sequence::expand_inputs(&args.inputs)?) };
     let mut out = Vec::new();
     for input in &args.inputs {
         match sequence::frame_path(input, 0) {

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use latentforge::farm::slurm::{self, ArrayJob, TaskState, SCRIPT_FILE};
+use latentforge::farm::{Chunk, ChunkSpec, FrameRange};
 
 use crate::{GlobalArgs, EXIT_PARTIAL};
 
@@ -19,6 +20,32 @@ pub const EXAMPLES: &str = "Examples:\n  \
     chunks are disjoint and together the whole job; a re-run keeps finished outputs. Paths in the job\n\
     (the latentforge binary, models, inputs, outputs) must be visible on the farm's nodes (a shared\n\
     file system). --dry-run writes the job folder and prints the script without submitting it.";
+
+/// The flags that make a `denoise` or `texture` job divisible; both commands flatten them in.
+#[derive(Args)]
+pub struct SliceArgs {
+    /// Only these frames of a `####` sequence (textures: these seeds, or walk steps with
+    /// --interpolate): A-B or A-BxSTEP (e.g. 1-240, 1-240x2).
+    #[arg(long, value_name = "A-B[xS]")]
+    pub frames: Option<FrameRange>,
+    /// Only the I-th of N equal, disjoint slices of the job (0 <= I < N); I may name an
+    /// environment variable set by a farm's scheduler: --chunk SLURM_ARRAY_TASK_ID/8.
+    #[arg(long, value_name = "I/N")]
+    pub chunk: Option<ChunkSpec>,
+    /// Skip what is done already: outputs that exist and decode (a re-run after a node failure).
+    #[arg(long)]
+    pub skip_existing: bool,
+}
+
+impl SliceArgs {
+    /// The chunk this process runs, its index read from the environment when --chunk names a variable.
+    pub fn chunk(&self) -> Result<Chunk> {
+        Ok(match &self.chunk {
+            Some(spec) => spec.resolve(|var| std::env::var(var).ok())?,
+            None => Chunk::ALL,
+        })
+    }
+}
 
 #[derive(Args)]
 pub struct FarmArgs {

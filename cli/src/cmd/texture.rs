@@ -5,12 +5,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use latentforge::farm::{Chunk, ChunkSpec, FrameRange};
 use latentforge::infer::ModelStore;
 use latentforge::io::frame;
 use latentforge::presets::{self, Preset, TexturePreset};
 use latentforge::texture::{pbr, synth, NormalConvention, Style, Texture, TextureModel, TextureRequest};
 
+use crate::cmd::farm::SliceArgs;
 use crate::GlobalArgs;
 
 pub const EXAMPLES: &str = "Examples:\n  \
@@ -74,16 +74,8 @@ pub struct TextureArgs {
     /// Replace existing files.
     #[arg(long)]
     force: bool,
-    /// Only the textures whose seed (walk step with --interpolate) is in A-B or A-BxSTEP.
-    #[arg(long, value_name = "A-B[xS]")]
-    frames: Option<FrameRange>,
-    /// Only the I-th of N equal, disjoint slices of the textures (0 <= I < N); I may name an
-    /// environment variable set by a farm's scheduler: --chunk SLURM_ARRAY_TASK_ID/8.
-    #[arg(long, value_name = "I/N")]
-    chunk: Option<ChunkSpec>,
-    /// Skip textures whose files all exist and decode (a re-run after a node failure).
-    #[arg(long)]
-    skip_existing: bool,
+    #[command(flatten)]
+    slice: SliceArgs,
     /// One JSON object per texture on stdout instead of text; the first line is the plan.
     #[arg(long)]
     json: bool,
@@ -140,7 +132,7 @@ struct Job {
 /// The textures of this run: --frames keeps those whose number is in the range, --chunk one slice.
 fn select(jobs: Vec<Job>, args: &TextureArgs) -> Result<Vec<Job>> {
     let mut jobs = jobs;
-    if let Some(range) = args.frames {
+    if let Some(range) = args.slice.frames {
         jobs.retain(|j| range.contains(j.number));
         if jobs.is_empty() {
             bail!(
@@ -150,10 +142,7 @@ fn select(jobs: Vec<Job>, args: &TextureArgs) -> Result<Vec<Job>> {
             );
         }
     }
-    let chunk = match &args.chunk {
-        Some(spec) => spec.resolve(|var| std::env::var(var).ok())?,
-        None => Chunk::ALL,
-    };
+    let chunk = args.slice.chunk()?;
     if args.sheet && chunk.count > 1 {
         bail!("--sheet with --chunk: every chunk would write its own sheet.png; make the sheet in a separate run");
     }
@@ -241,8 +230,9 @@ pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
         println!("{}", serde_json::json!({"plan": stems}));
     }
     // With --skip-existing, a texture whose files all decode is done; the rest must be free.
-    let (done, jobs): (Vec<Job>, Vec<Job>) =
-        jobs.into_iter().partition(|j| args.skip_existing && files(j).iter().all(|f| frame::read_frame(f).is_ok()));
+    let (done, jobs): (Vec<Job>, Vec<Job>) = jobs
+        .into_iter()
+        .partition(|j| args.slice.skip_existing && files(j).iter().all(|f| frame::read_frame(f).is_ok()));
     for job in &done {
         if args.json {
             println!("{}", serde_json::json!({"item": job.stem, "skipped": true}));

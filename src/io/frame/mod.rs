@@ -117,6 +117,25 @@ impl Frame {
         self.width * self.height
     }
 
+    /// This frame's colour, albedo and normal repeated side by side to fill `width`×`height`
+    /// (larger test and benchmark frames with real render noise and passes).
+    pub fn repeated(&self, width: usize, height: usize) -> Frame {
+        let tile = |src: &[f32]| -> Vec<f32> {
+            let mut out = Vec::with_capacity(width * height * 3);
+            for y in 0..height {
+                for x in 0..width {
+                    let i = ((y % self.height) * self.width + x % self.width) * 3;
+                    out.extend_from_slice(&src[i..i + 3]);
+                }
+            }
+            out
+        };
+        let mut f = Frame::new_rgb(width, height, tile(&self.color), self.encoding, self.format);
+        f.albedo = self.albedo.as_deref().map(tile);
+        f.normal = self.normal.as_deref().map(tile);
+        f
+    }
+
     /// Colour as linear values, for the float formats (EXR, PFM).
     fn linear_color(&self) -> Cow<'_, [f32]> {
         match self.encoding {
@@ -220,6 +239,17 @@ mod tests {
         f.color[3 * (4 * 2 + 1)] = f32::NAN;
         let err = f.check_finite(Path::new("x.exr")).unwrap_err().to_string();
         assert!(err.contains("x=1, y=2") && err.contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn repeated_frames_tile_colour_and_passes() {
+        let mut f = Frame::new_rgb(2, 1, vec![1.0, 1.0, 1.0, 2.0, 2.0, 2.0], Encoding::Linear, FileFormat::Exr);
+        f.albedo = Some(vec![0.1, 0.1, 0.1, 0.2, 0.2, 0.2]);
+        let r = f.repeated(3, 2);
+        assert_eq!((r.width, r.height), (3, 2));
+        assert_eq!(r.color.iter().step_by(3).copied().collect::<Vec<_>>(), [1.0, 2.0, 1.0, 1.0, 2.0, 1.0]);
+        assert_eq!(r.albedo.unwrap()[3], 0.2);
+        assert!(r.normal.is_none());
     }
 
     #[test]
