@@ -29,14 +29,14 @@ impl Transfer {
 
     fn forward(self, v: f32) -> f32 {
         match self {
-            Transfer::Pu => pu::forward(v.clamp(0.0, HDR_MAX)) * pu::norm(),
+            Transfer::Pu => pu::forward(v.clamp(0.0, HDR_MAX)) * *pu::NORM,
             Transfer::Srgb => linear_to_srgb(v.clamp(0.0, 1.0)),
         }
     }
 
     fn inverse(self, t: f32) -> f32 {
         match self {
-            Transfer::Pu => pu::inverse(t.max(0.0) / pu::norm()).max(0.0),
+            Transfer::Pu => pu::inverse(t.max(0.0) / *pu::NORM).max(0.0),
             Transfer::Srgb => srgb_to_linear(t.clamp(0.0, 1.0)),
         }
     }
@@ -78,10 +78,8 @@ mod pu {
         }) as f32
     }
 
-    /// 1 / forward(65504).
-    pub fn norm() -> f32 {
-        1.0 / forward(super::HDR_MAX)
-    }
+    /// 1 / forward(65504), computed once: it scales every pixel.
+    pub static NORM: std::sync::LazyLock<f32> = std::sync::LazyLock::new(|| 1.0 / forward(super::HDR_MAX));
 }
 
 /// The frame's colour as linear, non-negative radiance (NaN becomes 0).
