@@ -182,3 +182,158 @@ fn kit_is_written_as_samples_with_an_sfz_map_same_bytes_each_time() {
     let o = latentforge(&["kit", "--timbre", "2", "--out-dir", p(&a)]);
     assert!(text(&o).contains("--timbre 2 is outside 0..1"), "{}", text(&o));
 }
+
+/// A WAV's samples as floats (the kit writes 24-bit integers).
+fn wav_samples(path: &Path) -> Vec<f32> {
+    let mut r = hound::WavReader::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    r.samples::<i32>().map(|s| s.unwrap() as f32 / 8_388_608.0).collect()
+}
+
+/// RMS per `hop`-sample frame, in dB.
+fn envelope_db(x: &[f32], hop: usize) -> Vec<f32> {
+    x.chunks_exact(hop)
+        .map(|c| 10.0 * (c.iter().map(|v| (*v as f64).powi(2)).sum::<f64>() / hop as f64 + 1e-20).log10() as f32)
+        .collect()
+}
+
+/// Seconds from the loudest 10 ms frame to the last frame within 40 dB of it.
+fn time_to_minus_40_db(x: &[f32], rate: f32) -> f32 {
+    let e = envelope_db(x, (rate * 0.01) as usize);
+    let (peak_at, peak) = e.iter().enumerate().fold((0, f32::MIN), |m, (i, v)| if *v > m.1 { (i, *v) } else { m });
+    let last = e.iter().rposition(|v| *v > peak - 40.0).unwrap();
+    (last - peak_at + 1) as f32 * 0.01
+}
+
+/// How far (dB) a 50 ms envelope climbs back above its lowest point so far after the peak,
+/// while within 60 dB of the peak: 0 for a monotonic decay.
+fn largest_rise_db(x: &[f32], rate: f32) -> f32 {
+    let e = envelope_db(x, (rate * 0.05) as usize);
+    let peak_at = e.iter().enumerate().fold(0, |m, (i, v)| if *v > e[m] { i } else { m });
+    let mut lowest = e[peak_at];
+    let mut rise = 0.0f32;
+    for v in e[peak_at..].iter().take_while(|v| **v > e[peak_at] - 60.0) {
+        lowest = lowest.min(*v);
+        rise = rise.max(v - lowest);
+    }
+    rise
+}
+
+/// dB RMS of the `window` samples from the onset (first sample within 40 dB of the peak), as
+/// the drum model's manifest measures the real kits' balance.
+fn onset_rms_db(x: &[f32], window: usize) -> f32 {
+    let peak = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    let start = x.iter().position(|v| v.abs() > 0.01 * peak).unwrap();
+    envelope_db(&x[start..(start + window).min(x.len())], window.min(x.len() - start))[0]
+}
+
+#[test]
+fn generated_kits_decay_like_drums_and_sit_at_the_real_kits_balance() {
+    let manifest: toml::Value = toml::from_str(
+        &fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/drums/model.toml")).unwrap(),
+    )
+    .unwrap();
+    let drums = &manifest["drums"];
+    let lanes: Vec<&str> = drums["lanes"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let loudness: Vec<f32> =
+        drums["loudness_db"].as_array().unwrap().iter().map(|v| v.as_float().unwrap() as f32).collect();
+    let window_s = drums["loudness_window_s"].as_float().unwrap() as f32;
+    let dir = tempfile::tempdir().unwrap();
+    for seed in 1..=6 {
+        for timbre in ["0", "0.6"] {
+            let o = latentforge(&["kit", "--seed", &seed.to_string(), "--timbre", timbre, "--out-dir", p(dir.path())]);
+            assert!(o.status.success(), "{}", text(&o));
+        }
+    }
+    let mut kits = 0;
+    for kit in fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()) {
+        kits += 1;
+        let mut level = Vec::new();
+        for lane in &lanes {
+            let path = kit.join(format!("{lane}.wav"));
+            let rate = hound::WavReader::open(&path).unwrap().spec().sample_rate as f32;
+            let x = wav_samples(&path);
+            let t40 = time_to_minus_40_db(&x, rate);
+            let limit = match *lane {
+                "closed_hat" => Some(0.15),
+                "kick" | "snare" => Some(0.6),
+                _ => None,
+            };
+            if let Some(limit) = limit {
+                assert!(t40 <= limit, "{}: {lane} takes {t40} s to fall 40 dB (at most {limit} s)", kit.display());
+            }
+            if matches!(*lane, "open_hat" | "crash" | "ride") {
+                // A decaying noise's 50 ms RMS still wobbles a little (the real open hats and
+                // cymbals rise by up to 4-17 dB on this measure); a swell is more than 3 dB.
+                let rise = largest_rise_db(&x, rate);
+                assert!(rise <= 3.0, "{}: {lane} swells by {rise} dB while it decays", kit.display());
+            }
+            level.push(onset_rms_db(&x, (window_s * rate) as usize));
+        }
+        // The lanes' balance is the real kits' (relative to each kit's median lane).
+        let median = |v: &[f32]| {
+            let mut s = v.to_vec();
+            s.sort_by(f32::total_cmp);
+            s[s.len() / 2]
+        };
+        let (ours, theirs) = (median(&level), median(&loudness));
+        for (i, lane) in lanes.iter().enumerate() {
+            let got = level[i] - ours;
+            let want = loudness[i] - theirs;
+            assert!(
+                (got - want).abs() < 0.5,
+                "{}: {lane} sits at {got:.1} dB, the real kits at {want:.1} dB",
+                kit.display()
+            );
+        }
+    }
+    assert_eq!(kits, 12);
+}
+
+/// (sample, GM note) of every note-on of a .mid written at `bpm` with 480 PPQ, at 48 kHz.
+fn onsets(path: &Path, bpm: f64) -> Vec<(usize, u8)> {
+    let bytes = fs::read(path).unwrap();
+    let smf = midly::Smf::parse(&bytes).unwrap();
+    let samples_per_tick = 48_000.0 * 60.0 / bpm / 480.0;
+    let mut out = Vec::new();
+    for track in &smf.tracks {
+        let mut tick = 0u64;
+        for ev in track {
+            tick += ev.delta.as_int() as u64;
+            if let midly::TrackEventKind::Midi { message: midly::MidiMessage::NoteOn { key, vel }, .. } = ev.kind {
+                if vel.as_int() > 0 {
+                    out.push(((tick as f64 * samples_per_tick).round() as usize, key.as_int()));
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn the_demo_groove_falls_quiet_between_hat_hits() {
+    // The demo's groove (funk-pocket, 4 bars) at 120 BPM. Between two closed-hat hits at least
+    // 100 ms apart, with no crash or ride ringing (struck within the last second), the 10 ms RMS
+    // envelope falls 30 dB below its level at the first hat: drums that decay, not a wash.
+    let dir = tempfile::tempdir().unwrap();
+    let o =
+        latentforge(&["groove", "--preset", "funk-pocket", "--bars", "4", "--bpm", "120", "--out-dir", p(dir.path())]);
+    assert!(o.status.success(), "{}", text(&o));
+    let hits = onsets(&dir.path().join("groove_s21_00.mid"), 120.0);
+    let audio = wav_samples(&dir.path().join("groove_s21_00.wav"));
+    let hats: Vec<usize> = hits.iter().filter(|h| h.1 == GM_NOTES[2]).map(|h| h.0).collect();
+    let cymbals: Vec<usize> = hits.iter().filter(|h| h.1 == GM_NOTES[7] || h.1 == GM_NOTES[8]).map(|h| h.0).collect();
+    let mut gaps = 0;
+    for pair in hats.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        if b - a < 4_800 || cymbals.iter().any(|&c| c + 48_000 > a && c < b) {
+            continue;
+        }
+        let env = envelope_db(&audio[a..b], 480);
+        let top = env[..3].iter().cloned().fold(f32::MIN, f32::max);
+        let low = env.iter().cloned().fold(f32::MAX, f32::min);
+        assert!(top - low >= 30.0, "between the hats at samples {a} and {b} the envelope falls only {} dB", top - low);
+        gaps += 1;
+    }
+    assert!(gaps >= 4, "only {gaps} hat gaps without a ringing cymbal");
+}

@@ -16,14 +16,16 @@ pub mod sfz;
 
 pub use model::{DrumModel, DrumSpec, Kit, KitKnobs};
 pub use render::{render_patterns, write_wav};
-pub use sampler::{BlockStart, Player, Sampler};
+pub use sampler::{BlockStart, Mix, Outputs, Player, Sampler};
 pub use sfz::{kit_files, write_kit};
 
 pub const DRUM_MODEL: &str = "drums";
 /// Voices that can sound at once; the oldest is reused beyond that.
 pub const VOICES: usize = 32;
-/// Peak level of every generated one-shot: -6 dBFS, headroom for hits that overlap.
+/// Highest peak of a generated kit: -6 dBFS, headroom for hits that overlap.
 const KIT_PEAK: f32 = 0.5;
+/// Loudness of a kit's median lane (onset RMS, see `DrumSpec::loudness_db`), dBFS.
+const KIT_MEDIAN_LANE_DBFS: f32 = -24.0;
 /// Open hat voices fade out over this long when a closed hat chokes them.
 const CHOKE_SECONDS: f32 = 0.004;
 

@@ -4,7 +4,7 @@
 use rubato::audioadapter_buffers::direct::SequentialSlice;
 use rubato::{Fft, FixedSync, Resampler};
 
-use super::{DrumError, DRUM_MODEL, KIT_PEAK};
+use super::{DrumError, DRUM_MODEL, KIT_MEDIAN_LANE_DBFS, KIT_PEAK};
 use crate::groove::{LANES, LANE_NAMES};
 use crate::infer::{latent, ModelStore, Runtime, SharedSession};
 
@@ -17,6 +17,10 @@ pub struct DrumSpec {
     pub length: usize,
     /// Drum lanes, in the order of the one-hot `lane` input.
     pub lanes: Vec<String>,
+    /// Each lane's loudness in the real kits, dB relative to a kit's median lane: the RMS of
+    /// the first `loudness_window_s` after the onset (models/train/drums/loudness.py).
+    pub loudness_db: Vec<f32>,
+    pub loudness_window_s: f32,
 }
 
 /// The knobs that pick a kit: the seed chooses two points per lane, timbre walks between them.
@@ -100,9 +104,15 @@ impl DrumModel {
     pub fn load(runtime: &Runtime, store: &ModelStore) -> Result<Self, DrumError> {
         let entry = store.get(DRUM_MODEL)?;
         let spec: DrumSpec = entry.task_table("drums")?;
-        if spec.lanes != LANE_NAMES || spec.sample_rate == 0 || spec.length == 0 {
+        let loudness_ok = spec.loudness_db.len() == LANES
+            && spec.loudness_db.iter().all(|db| db.is_finite() && db.abs() < 60.0)
+            && spec.loudness_window_s > 0.0;
+        if spec.lanes != LANE_NAMES || spec.sample_rate == 0 || spec.length == 0 || !loudness_ok {
             return Err(entry
-                .invalid(format!("[drums] must list the lanes {LANE_NAMES:?} with a sample rate and length"))
+                .invalid(format!(
+                    "[drums] must list the lanes {LANE_NAMES:?} with a sample rate, a length, \
+                     a loudness_db per lane and a loudness_window_s"
+                ))
                 .into());
         }
         let (session, _) = entry.open(runtime)?;
@@ -133,21 +143,31 @@ impl DrumModel {
             return Err(DrumError::Inference { reason: format!("output shape {shape:?}") });
         }
         let n = self.spec.length;
-        let lanes = std::array::from_fn(|l| {
-            let mut s: Vec<f32> = audio[l * n..(l + 1) * n]
-                .iter()
-                .map(|v| if v.is_finite() { v.clamp(-1.0, 1.0) } else { 0.0 })
-                .collect();
-            // Generated one-shots come out at uneven levels; each is brought to the same peak
-            // (velocity and the output gain do the rest).
-            let peak = s.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-            if peak > 1e-4 {
-                let g = KIT_PEAK / peak;
-                s.iter_mut().for_each(|v| *v *= g);
-            }
-            s
+        let mut lanes: [Vec<f32>; LANES] = std::array::from_fn(|l| {
+            // Not clamped: the model may overshoot 1.0, and `balance` scales every lane anyway.
+            audio[l * n..(l + 1) * n].iter().map(|v| if v.is_finite() { *v } else { 0.0 }).collect()
         });
+        self.balance(&mut lanes);
         Ok(Kit { sample_rate: self.spec.sample_rate, lanes })
+    }
+
+    /// Generated one-shots come out at uneven levels: each is brought to its lane's loudness in
+    /// the real kits (the median lane at [`KIT_MEDIAN_LANE_DBFS`]), then the whole kit is turned
+    /// down if a peak would pass [`KIT_PEAK`]. Velocity, the lane levels and the output gain do
+    /// the rest.
+    fn balance(&self, lanes: &mut [Vec<f32>; LANES]) {
+        let window = (self.spec.loudness_window_s * self.spec.sample_rate as f32).max(1.0) as usize;
+        for (samples, target_db) in lanes.iter_mut().zip(&self.spec.loudness_db) {
+            if let Some(db) = onset_rms_db(samples, window) {
+                let g = 10f32.powf((KIT_MEDIAN_LANE_DBFS + target_db - db) / 20.0);
+                samples.iter_mut().for_each(|v| *v *= g);
+            }
+        }
+        let peak = lanes.iter().flatten().fold(0.0f32, |m, v| m.max(v.abs()));
+        if peak > KIT_PEAK {
+            let g = KIT_PEAK / peak;
+            lanes.iter_mut().flatten().for_each(|v| *v *= g);
+        }
     }
 
     pub fn kit(&self, knobs: &KitKnobs) -> Result<Kit, DrumError> {
@@ -156,9 +176,32 @@ impl DrumModel {
     }
 }
 
+/// dB RMS of `window` samples from the onset (the first sample within 40 dB of the peak), as
+/// loudness.py measures the real kits; `None` for silence.
+fn onset_rms_db(samples: &[f32], window: usize) -> Option<f32> {
+    let peak = samples.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    if peak < 1e-4 {
+        return None;
+    }
+    let start = samples.iter().position(|v| v.abs() > 0.01 * peak)?;
+    let w = &samples[start..(start + window).min(samples.len())];
+    let mean_square = w.iter().map(|v| (*v as f64).powi(2)).sum::<f64>() / w.len() as f64;
+    Some(10.0 * mean_square.max(1e-20).log10() as f32)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn onset_loudness_starts_at_the_onset() {
+        let mut x = vec![0.0f32; 1000];
+        x[100..200].fill(0.5);
+        // 100 samples at 0.5 in a 200-sample window from the onset: mean square 0.125.
+        let db = onset_rms_db(&x, 200).unwrap();
+        assert!((db - 10.0 * 0.125f32.log10()).abs() < 1e-4, "{db}");
+        assert_eq!(onset_rms_db(&[0.0; 10], 5), None);
+    }
 
     #[test]
     fn resampling_keeps_duration() {

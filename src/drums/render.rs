@@ -5,7 +5,7 @@ use std::io;
 use std::path::Path;
 
 use super::model::Kit;
-use super::sampler::{BlockStart, Player};
+use super::sampler::{BlockStart, Outputs, Player};
 use super::DrumError;
 use crate::groove::{self, Feel, Pattern};
 use crate::io::atomic::write_atomic;
@@ -32,13 +32,13 @@ pub fn render_patterns(patterns: &[Pattern], feel: &Feel, bpm: f64, kit: &Kit) -
                 feel,
                 pattern_for_bar,
                 Some(kit),
-                &mut out[start..end],
+                Outputs::mix(&mut out[start..end]),
                 |_, _| {},
             );
             start = end;
         } else {
             let end = (start + block).min(out.len());
-            player.sampler.render(Some(kit), &mut out[start..end]);
+            player.sampler.render(Some(kit), Outputs::mix(&mut out[start..end]));
             start = end;
         }
     }

@@ -58,8 +58,24 @@ pub const MACRO_REACH: f32 = 2.0;
 /// How far a numbered variation strays from the seed's groove, in prior standard deviations.
 pub const VARIATION_SPREAD: f32 = 0.45;
 
-/// Lanes that lock together in the plugin (kick, snare, hats, toms, cymbals).
-pub const LOCK_GROUPS: [&[usize]; 5] = [&[0], &[1], &[2, 3], &[4, 5, 6], &[7, 8]];
+/// Lane groups: they lock together in the plugin, and each has its own output.
+pub const LANE_GROUPS: [&[usize]; GROUPS] = [&[0], &[1], &[2, 3], &[4, 5, 6], &[7, 8]];
+pub const GROUPS: usize = 5;
+pub const GROUP_NAMES: [&str; GROUPS] = ["Kick", "Snare", "Hats", "Toms", "Cymbals"];
+/// The group of each lane (the inverse of [`LANE_GROUPS`]).
+pub const GROUP_OF_LANE: [usize; LANES] = {
+    let mut out = [0; LANES];
+    let mut g = 0;
+    while g < GROUPS {
+        let mut i = 0;
+        while i < LANE_GROUPS[g].len() {
+            out[LANE_GROUPS[g][i]] = g;
+            i += 1;
+        }
+        g += 1;
+    }
+    out
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GrooveError {
@@ -85,6 +101,18 @@ mod tests {
         name: String,
         gm_note: u8,
         notes: Vec<u8>,
+    }
+
+    #[test]
+    fn every_lane_is_in_exactly_one_group() {
+        let mut seen = [0; LANES];
+        for (g, lanes) in LANE_GROUPS.iter().enumerate() {
+            for &l in lanes.iter() {
+                seen[l] += 1;
+                assert_eq!(GROUP_OF_LANE[l], g);
+            }
+        }
+        assert_eq!(seen, [1; LANES]);
     }
 
     #[test]

@@ -67,7 +67,12 @@ def train(model, opt, ckpt, step, *, lr, minutes, until_minutes, log_every, clip
             continue
         loss.backward()
         if clip is not None:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+            norm = torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+            if not torch.isfinite(norm):
+                # An inf or NaN gradient would poison every weight (clipping scales it by 0).
+                opt.zero_grad()
+                state["skipped"] = state.get("skipped", 0) + 1
+                continue
         opt.step()
         state["step"] += 1
         state["seconds"] += time.time() - t0

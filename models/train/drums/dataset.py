@@ -50,15 +50,23 @@ def ensure_kits():
     subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(config.WORK / "hydrogen")], check=True)
 
 
-def instruments(kit_dir):
+def instruments(kit_dir, with_gain=False):
+    """(instrument name, sample file) for every layer of a Hydrogen kit; with `with_gain`, also the
+    gain Hydrogen plays that layer at (instrument volume x instrument gain x layer gain)."""
     root = ET.parse(kit_dir / "drumkit.xml").getroot()
     ns = re.match(r"\{.*\}", root.tag)
     ns = ns.group(0) if ns else ""
+    number = lambda el, tag: float(el.findtext(ns + tag) or 1.0)
     for ins in root.iter(ns + "instrument"):
         name = ins.findtext(ns + "name") or ""
-        for f in ins.iter(ns + "filename"):
-            if f.text:
-                yield name, kit_dir / f.text
+        ins_gain = number(ins, "volume") * number(ins, "gain")
+        # Hydrogen 0.9.3 kits name one file per instrument; later ones a <layer> per velocity.
+        layers = list(ins.iter(ns + "layer")) or [ins]
+        for layer in layers:
+            f = layer.findtext(ns + "filename")
+            if f:
+                gain = ins_gain * (number(layer, "gain") if layer is not ins else 1.0)
+                yield (name, kit_dir / f, gain) if with_gain else (name, kit_dir / f)
 
 
 def load_one_shot(path):
@@ -114,11 +122,17 @@ def build():
 
 
 def load(part):
+    """One part's one-shots and lanes; the training part keeps only the kits of config.KIT_SET."""
     path = config.DATA / f"{part}.npz"
     if not path.exists():
         build()
     d = np.load(path)
-    return d["audio"], d["lane"]
+    audio, lane = d["audio"], d["lane"]
+    if part == "train" and config.KIT_SET == "permissive":
+        index = json.loads((config.DATA / "index.json").read_text())[part]
+        keep = np.array([config.KITS[it["kit"]][0] in config.PERMISSIVE_LICENSES for it in index])
+        audio, lane = audio[keep], lane[keep]
+    return audio, lane
 
 
 if __name__ == "__main__":

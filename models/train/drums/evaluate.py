@@ -1,8 +1,10 @@
 """Measures the exported drum model through ONNX Runtime: Fréchet distance between Gaussian fits of
 log-mel frames (40 bands, 10 ms hop, frames within 60 dB of each sound's loudest frame) of
 generated one-shots (peak-normalised like the data) and of the held-out real one-shots, against the real-vs-real floor (training
-one-shots vs held-out) and a naive baseline (exponentially decaying white-noise bursts).
-Writes .work/drums-ckpt/eval.json for card.py."""
+one-shots vs held-out) and a naive baseline (exponentially decaying white-noise bursts); the time
+each lane takes to fall 40 dB below its peak, generated and real, and the largest rise of a
+decaying lane's envelope after its peak. Writes eval.json and spectrograms.png into the
+checkpoint folder for card.py."""
 import json
 
 import numpy as np
@@ -11,6 +13,7 @@ from scipy import linalg
 
 import config
 import dataset
+import spectrograms
 
 N_FFT, HOP, MELS = 1024, 480, 40
 
@@ -37,6 +40,28 @@ def frames(x):
     logmel = np.log10(spec @ FB.T + 1e-10) * 10
     energy = logmel.max(1)
     return logmel[energy > energy.max() - 60]
+
+
+def t40(x, hop=480):
+    """Seconds from the loudest 10 ms frame to the last frame within 40 dB of it."""
+    e = np.sqrt((x[:len(x) // hop * hop].reshape(-1, hop) ** 2).mean(1)) + 1e-12
+    db = 20 * np.log10(e / e.max())
+    return float((np.nonzero(db > -40)[0].max() - db.argmax() + 1) * hop / config.SR)
+
+
+def largest_rise_db(x, hop=2400):
+    """How far (dB) a 50 ms RMS envelope climbs back above its lowest point so far, after the
+    peak, while it is within 60 dB of the peak: 0 for a sound that decays monotonically."""
+    e = 20 * np.log10(np.sqrt((x[:len(x) // hop * hop].reshape(-1, hop) ** 2).mean(1)) + 1e-12)
+    e = e[e.argmax():]
+    e = e[e > e[0] - 60]
+    return float((e - np.minimum.accumulate(e)).max())
+
+
+def decay_stats(sounds):
+    t = np.array([t40(s) for s in sounds])
+    return dict(min=round(float(t.min()), 3), median=round(float(np.median(t)), 3), max=round(float(t.max()), 3),
+                rise_db=round(max(largest_rise_db(s) for s in sounds), 2))
 
 
 def features(sounds):
@@ -84,13 +109,24 @@ def main():
         generated_peak_max=round(raw_peak, 3),
         generated_finite=finite,
     )
+    real = np.concatenate([train, held])
+    real_lane = np.concatenate([train_lane, held_lane])
     for k, lane in enumerate(config.LANES):
         h, tr, g = held[held_lane == k], train[train_lane == k], gen[gen_lanes == k]
         result["per_lane"][lane] = dict(
             generated=round(frechet(features(g), features(h)), 1),
             floor=round(frechet(features(tr), features(h)), 1),
+            decay_generated=decay_stats(g),
+            decay_real=decay_stats(real[real_lane == k]),
         )
+    config.CKPT.mkdir(parents=True, exist_ok=True)
     (config.CKPT / "eval.json").write_text(json.dumps(result, indent=1))
+    # One generated kit (one prior sample per lane) above one real kit's worth of held-out sounds.
+    kit = sess.run(None, {"z": rng.standard_normal((len(config.LANES), config.LATENT)).astype(np.float32),
+                          "lane": eye})[0]
+    real_kit = [held[held_lane == k][0] for k in range(len(config.LANES))]
+    spectrograms.sheet([norm(kit), real_kit], config.LANES, ["generated", "real (held-out)"],
+                       config.CKPT / "spectrograms.png")
     print(json.dumps(result, indent=1))
 
 

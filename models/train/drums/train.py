@@ -13,6 +13,7 @@ from model import DrumVAE
 
 BATCH = 12
 LR = 5e-4
+LANE_LR = 2e-2          # the per-lane synthesis parameters (model.Decoder.lane_params)
 BETA = 0.02
 FREE_BITS = 0.1
 
@@ -32,7 +33,9 @@ def main():
     audio, lanes = dataset.load("train")
     onehot = np.eye(len(config.LANES), dtype=np.float32)[lanes]
     model = DrumVAE()
-    opt = torch.optim.Adam(model.parameters(), lr=LR)
+    lane_params = [model.decoder.lane_params]
+    rest = [p for p in model.parameters() if p is not model.decoder.lane_params]
+    opt = torch.optim.Adam([dict(params=lane_params, lr=LANE_LR, base_lr=LANE_LR), dict(params=rest)], lr=LR)
 
     def step(rng, state):
         beta = BETA * min(1.0, state["step"] / 500)

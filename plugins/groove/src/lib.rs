@@ -12,9 +12,11 @@ use std::sync::{Arc, OnceLock, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use latentforge::drums::{BlockStart, DrumModel, Kit, KitKnobs, Player};
+use latentforge::drums::{BlockStart, DrumModel, Kit, KitKnobs, Mix, Outputs, Player};
 use latentforge::groove::schedule::{Block, Clock, PatternSchedule};
-use latentforge::groove::{GrooveKnobs, GrooveModel, Pattern, GM_NOTES, LOCK_GROUPS, MACROS};
+use latentforge::groove::{
+    GrooveKnobs, GrooveModel, Pattern, GM_NOTES, GROUPS, GROUP_NAMES, LANES, LANE_GROUPS, LANE_NAMES, MACROS,
+};
 use latentforge::infer::{Device, ModelStore, Runtime, RuntimeOptions, LIBRARY_FILE};
 use latentforge::presets::{self, GroovePreset, GrooveSettings, MAX_SEED};
 use nice_plug::midi::{Channel, Key, VoiceID};
@@ -61,6 +63,10 @@ pub struct GrooveParams {
     pub kit_seed: IntParam,
     #[id = "kit_timbre"]
     pub kit_timbre: FloatParam,
+    #[nested(array, group = "Mix")]
+    pub levels: [LaneLevel; LANES],
+    #[id = "decay"]
+    pub decay: FloatParam,
     #[id = "gain"]
     pub gain: FloatParam,
     #[id = "preset"]
@@ -80,6 +86,13 @@ pub struct MacroParam {
     pub value: FloatParam,
 }
 
+/// One lane's level in the mix, on top of the kit's own balance (the real kits' loudness).
+#[derive(Params)]
+pub struct LaneLevel {
+    #[id = "level"]
+    pub value: FloatParam,
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SavedState {
     pub version: u32,
@@ -93,6 +106,30 @@ impl Default for SavedState {
     fn default() -> Self {
         SavedState { version: STATE_VERSION, latent: Vec::new() }
     }
+}
+
+/// A level knob from -36 to +6 dB, shown and typed in dB.
+fn gain_param(name: &str) -> FloatParam {
+    FloatParam::new(
+        name,
+        util::db_to_gain(0.0),
+        FloatRange::Skewed {
+            min: util::db_to_gain(-36.0),
+            max: util::db_to_gain(6.0),
+            factor: FloatRange::gain_skew_factor(-36.0, 6.0),
+        },
+    )
+    .with_smoother(SmoothingStyle::Logarithmic(20.0))
+    .with_unit(" dB")
+    .with_value_to_string(formatters::v2s_f32_gain_to_db(1))
+    .with_string_to_value(formatters::s2v_f32_gain_to_db())
+}
+
+/// "closed_hat" -> "Closed hat".
+fn lane_title(lane: &str) -> String {
+    let words = lane.replace('_', " ");
+    let mut chars = words.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 fn unit_param(name: &str, default: f32) -> FloatParam {
@@ -128,19 +165,11 @@ impl GrooveParams {
             lock_cymbals: lock("Lock cymbals"),
             kit_seed: IntParam::new("Kit", 1, IntRange::Linear { min: 0, max: MAX_SEED as i32 }),
             kit_timbre: unit_param("Kit timbre", 0.0),
-            gain: FloatParam::new(
-                "Output gain",
-                util::db_to_gain(0.0),
-                FloatRange::Skewed {
-                    min: util::db_to_gain(-36.0),
-                    max: util::db_to_gain(6.0),
-                    factor: FloatRange::gain_skew_factor(-36.0, 6.0),
-                },
-            )
-            .with_smoother(SmoothingStyle::Logarithmic(20.0))
-            .with_unit(" dB")
-            .with_value_to_string(formatters::v2s_f32_gain_to_db(1))
-            .with_string_to_value(formatters::s2v_f32_gain_to_db()),
+            levels: std::array::from_fn(|l| LaneLevel {
+                value: gain_param(&format!("{} level", lane_title(LANE_NAMES[l]))),
+            }),
+            decay: unit_param("Decay", 1.0),
+            gain: gain_param("Output gain"),
             preset: IntParam::new("Preset", 0, IntRange::Linear { min: 0, max: PRESET_SLOTS })
                 .with_value_to_string({
                     let names = preset_names.clone();
@@ -183,7 +212,12 @@ impl GrooveParams {
         }
     }
 
-    fn locks(&self) -> [bool; 5] {
+    /// The mixer knobs, as the sampler takes them.
+    fn mix(&self) -> Mix {
+        Mix { lane_gain: std::array::from_fn(|l| self.levels[l].value.value()), decay: self.decay.value() }
+    }
+
+    fn locks(&self) -> [bool; GROUPS] {
         [
             self.lock_kick.value(),
             self.lock_snare.value(),
@@ -374,7 +408,11 @@ pub struct LatentGroove {
     worker: Option<WorkerLink>,
     sample_rate: f32,
     player: Player,
+    /// The block's full mix and each lane group's share of it (mono), and the output gain per
+    /// sample: preallocated in `activate()`.
     mono: Vec<f32>,
+    group_mono: [Vec<f32>; GROUPS],
+    gains: Vec<f32>,
     clock: Clock,
     patterns: PatternSchedule,
     kit: Option<Box<Kit>>,
@@ -410,6 +448,8 @@ impl Default for LatentGroove {
             sample_rate: 48_000.0,
             player: Player::new(48_000.0),
             mono: Vec::new(),
+            group_mono: Default::default(),
+            gains: Vec::new(),
             clock: Clock::default(),
             patterns: PatternSchedule::default(),
             kit: None,
@@ -482,7 +522,7 @@ impl LatentGroove {
         if let Some(mut p) = newest {
             // Locked lanes keep what the playing pattern plays.
             let locks = self.params.locks();
-            for (group, locked) in LOCK_GROUPS.iter().zip(locks) {
+            for (group, locked) in LANE_GROUPS.iter().zip(locks) {
                 if locked {
                     p.keep_lanes(self.patterns.current(), group);
                 }
@@ -529,6 +569,9 @@ impl Plugin for LatentGroove {
     const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[AudioIOLayout {
         main_input_channels: None,
         main_output_channels: NonZeroU32::new(2),
+        // One stereo output per lane group beside the full mix, for mixing in the host.
+        aux_output_ports: &[new_nonzero_u32(2); GROUPS],
+        names: PortNames { aux_outputs: &GROUP_NAMES, ..PortNames::const_default() },
         ..AudioIOLayout::const_default()
     }];
     const MIDI_INPUT: MidiConfig = MidiConfig::None;
@@ -563,7 +606,10 @@ impl Plugin for LatentGroove {
         self.sample_rate = config.sample_rate;
         self.process_mode = config.process_mode;
         self.player = Player::new(config.sample_rate);
-        self.mono = vec![0.0; config.max_buffer_size as usize];
+        let max = config.max_buffer_size as usize;
+        self.mono = vec![0.0; max];
+        self.group_mono = std::array::from_fn(|_| vec![0.0; max]);
+        self.gains = vec![0.0; max];
         if self.worker.is_none() {
             self.worker = Some(spawn_worker(self.params.clone()));
         }
@@ -592,7 +638,7 @@ impl Plugin for LatentGroove {
     fn process(
         &mut self,
         buffer: &mut Buffer,
-        _aux: &mut AuxiliaryBuffers,
+        aux: &mut AuxiliaryBuffers,
         context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         let n = buffer.samples();
@@ -639,16 +685,22 @@ impl Plugin for LatentGroove {
         let len = n.min(self.mono.len());
         let mono = &mut self.mono[..len];
         mono.fill(0.0);
+        let mut groups = self.group_mono.each_mut().map(|g| {
+            let g = &mut g[..len];
+            g.fill(0.0);
+            g
+        });
         let patterns = &self.patterns;
         let events = &mut self.events;
         let note_offs = &mut self.note_offs;
         let pattern_for_bar = |bar: i64| patterns.pattern_for_bar(bar);
+        self.player.sampler.set_mix(self.params.mix());
         self.player.render_block(
             BlockStart { beat: start_beat, bpm: block.tempo },
             &feel,
             pattern_for_bar,
             self.kit.as_deref(),
-            mono,
+            Outputs { mix: mono, groups: Some(&mut groups) },
             |hit, offset| {
                 let key = GM_NOTES[hit.lane];
                 Self::push_event(
@@ -694,17 +746,26 @@ impl Plugin for LatentGroove {
 
         self.patterns.finish_block(end_beat);
 
-        let gain = &self.params.gain.smoothed;
-        for (i, mut frame) in buffer.iter_samples().enumerate() {
-            let g = gain.next();
-            let s = self.mono.get(i).copied().unwrap_or(0.0) * g;
-            // Finite, bounded, and no denormals reach the host.
-            let s = if s.is_finite() && s.abs() > 1e-30 { s.clamp(-4.0, 4.0) } else { 0.0 };
-            for out in frame.iter_mut() {
-                *out = s;
-            }
+        let gains = &mut self.gains[..len];
+        gains.iter_mut().for_each(|g| *g = self.params.gain.smoothed.next());
+        write_output(buffer, &self.mono[..len], gains);
+        for (out, group) in aux.outputs.iter_mut().zip(&self.group_mono) {
+            write_output(out, &group[..len], gains);
         }
         ProcessStatus::Normal
+    }
+}
+
+/// Writes a mono signal times the output gain to every channel of `buffer`: finite, bounded,
+/// and no denormals reach the host. Samples past `mono` (a host block longer than announced)
+/// are silent.
+fn write_output(buffer: &mut Buffer, mono: &[f32], gains: &[f32]) {
+    for (i, mut frame) in buffer.iter_samples().enumerate() {
+        let s = mono.get(i).zip(gains.get(i)).map_or(0.0, |(s, g)| s * g);
+        let s = if s.is_finite() && s.abs() > 1e-30 { s.clamp(-4.0, 4.0) } else { 0.0 };
+        for out in frame.iter_mut() {
+            *out = s;
+        }
     }
 }
 

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use host::*;
-use latentforge::groove::GM_NOTES;
+use latentforge::groove::{GM_NOTES, GROUP_NAMES, LANE_GROUPS};
 
 /// CLAP reports plain values through a normalised round trip: equal within 1e-4.
 fn assert_close(got: f64, want: f64) {
@@ -140,6 +140,70 @@ fn debug_bundle_never_allocates_in_process() {
     // nice-plug's assert_process_allocs aborts the whole test process on an allocation inside
     // process(), so passing this test means the audio thread stayed allocation-free.
     play_session(&bundled_clap("LATENT_GROOVE_ALLOC_CHECK_CLAP"));
+}
+
+fn rms(x: &[f32]) -> f32 {
+    (x.iter().map(|v| v * v).sum::<f32>() / x.len().max(1) as f32).sqrt()
+}
+
+#[test]
+fn lane_groups_play_on_their_own_outputs_with_levels_and_decay() {
+    let mut s = Session::open(&bundled_clap("LATENT_GROOVE_CLAP"));
+    let ports = s.output_ports();
+    let mut want = vec![("Output".to_string(), 2)];
+    want.extend(GROUP_NAMES.iter().map(|n| (n.to_string(), 2)));
+    assert_eq!(ports, want, "a stereo mix and one stereo output per lane group");
+    s.set("Humanize timing", 0.0);
+    s.set("Humanize velocity", 0.0);
+    s.set("Density", 0.7);
+    s.set("Seed", 5.0);
+    s.warm_up();
+    s.play_from_start();
+    s.play_bars(4);
+
+    // The mix is the sum of the group outputs, sample by sample.
+    for (i, m) in s.audio.iter().enumerate() {
+        let sum: f32 = s.groups.iter().map(|g| g[i]).sum();
+        assert!((sum - m).abs() < 1e-5, "sample {i}: mix {m}, groups sum to {sum}");
+    }
+    // A group sounds in the second loop exactly when the groove plays one of its lanes.
+    for (g, lanes) in LANE_GROUPS.iter().enumerate() {
+        let played = s.ons(2 * BAR, 4 * BAR).iter().any(|(_, key)| lanes.iter().any(|&l| GM_NOTES[l] == *key));
+        let heard = s.groups[g][2 * BAR..4 * BAR].iter().any(|v| *v != 0.0);
+        assert_eq!(played, heard, "{}: played {played}, heard {heard}", GROUP_NAMES[g]);
+    }
+    let snare = 1;
+    assert!(s.ons(0, 2 * BAR).iter().any(|(_, k)| *k == GM_NOTES[1]), "the groove has a snare");
+
+    // A lane level scales that lane only, ringing voices included: -12 dB on the snare.
+    let loop_at = |s: &Session, g: usize, from: usize| rms(&s.groups[g][from..from + 2 * BAR]);
+    let before: Vec<f32> = (0..GROUP_NAMES.len()).map(|g| loop_at(&s, g, 2 * BAR)).collect();
+    // CLAP carries continuous parameters normalised: ask the plugin what 0.7 shows, in dB.
+    let shown = s.text("Snare level", 0.7);
+    let db: f32 = shown.trim_end_matches("dB").trim().parse().unwrap_or_else(|_| panic!("{shown:?}"));
+    assert!(db < -3.0, "0.7 of the Snare level range is {shown}");
+    s.set("Snare level", 0.7);
+    s.settle();
+    let from = s.pos.div_ceil(2 * BAR) * 2 * BAR;
+    s.play_bars(4);
+    for (g, b) in before.iter().enumerate() {
+        let ratio = loop_at(&s, g, from) / b.max(1e-9);
+        // The shown text is rounded to 0.1 dB (1.2 %).
+        let want = if g == snare { 10f32.powf(db / 20.0) } else { 1.0 };
+        if *b > 0.0 {
+            assert!((ratio - want).abs() < 0.015 * want, "{}: level ratio {ratio}, expected {want}", GROUP_NAMES[g]);
+        }
+    }
+
+    // The decay knob shortens every voice: at 0 the tails are gone and the mix is quieter.
+    let full = rms(&s.audio[from..from + 2 * BAR]);
+    s.set("Decay", 0.0);
+    s.settle();
+    let from = s.pos.div_ceil(2 * BAR) * 2 * BAR;
+    s.play_bars(4);
+    let short = rms(&s.audio[from..from + 2 * BAR]);
+    assert!(short < 0.7 * full, "decay 0% leaves rms {short} of {full}");
+    s.close();
 }
 
 #[test]

@@ -9,6 +9,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
 use clack_extensions::latency::PluginLatency;
 use clack_extensions::params::{ParamInfoBuffer, PluginParams};
 use clack_extensions::render::{PluginRender, RenderMode};
@@ -17,6 +18,7 @@ use clack_host::events::event_types::{NoteOffEvent, NoteOnEvent, ParamValueEvent
 use clack_host::events::{EventFlags, EventHeader, Pckn};
 use clack_host::prelude::*;
 use clack_host::utils::BeatTime;
+use latentforge::groove::GROUPS;
 
 pub const RATE: f64 = 48_000.0;
 pub const BLOCK: usize = 512;
@@ -33,6 +35,7 @@ pub struct Shared {
     pub state: OnceLock<Option<PluginState>>,
     pub latency: OnceLock<Option<PluginLatency>>,
     pub render: OnceLock<Option<PluginRender>>,
+    pub audio_ports: OnceLock<Option<PluginAudioPorts>>,
 }
 
 impl<'a> SharedHandler<'a> for Shared {
@@ -41,6 +44,7 @@ impl<'a> SharedHandler<'a> for Shared {
         let _ = self.state.set(instance.get_extension());
         let _ = self.latency.set(instance.get_extension());
         let _ = self.render.set(instance.get_extension());
+        let _ = self.audio_ports.set(instance.get_extension());
     }
     fn request_restart(&self) {}
     fn request_process(&self) {}
@@ -110,7 +114,10 @@ pub struct Session {
     pub playing: bool,
     pending_params: Vec<ParamValueEvent>,
     pub notes: Vec<Note>,
+    /// The main output (the full mix), left channel.
     pub audio: Vec<f32>,
+    /// Each auxiliary output (one per lane group), left channel.
+    pub groups: [Vec<f32>; GROUPS],
 }
 
 impl Session {
@@ -165,7 +172,22 @@ impl Session {
             pending_params: Vec::new(),
             notes: Vec::new(),
             audio: Vec::new(),
+            groups: Default::default(),
         }
+    }
+
+    /// The output ports the plugin declares: (name, channels), main first.
+    pub fn output_ports(&mut self) -> Vec<(String, u32)> {
+        let ports =
+            self.instance.access_shared_handler(|s| *s.audio_ports.get().unwrap()).expect("audio-ports extension");
+        let handle = self.instance.plugin_handle();
+        let mut buf = AudioPortInfoBuffer::new();
+        (0..ports.count(&handle, false))
+            .map(|i| {
+                let info = ports.get(&handle, i, false, &mut buf).expect("port info");
+                (String::from_utf8_lossy(info.name).into_owned(), info.channel_count)
+            })
+            .collect()
     }
 
     pub fn set(&mut self, name: &str, value: f64) {
@@ -215,18 +237,20 @@ impl Session {
         }
         let mut out_events = EventBuffer::new();
         let n = self.frames.min(BLOCK);
-        let mut left_buf = [0.0f32; BLOCK];
-        let mut right_buf = [0.0f32; BLOCK];
-        let (left, right) = (&mut left_buf[..n], &mut right_buf[..n]);
+        // A stereo buffer pair per output port: the mix, then one per lane group.
+        let mut bufs = [[0.0f32; BLOCK]; 2 * (1 + GROUPS)];
         let mut in_ports = AudioPorts::with_capacity(0, 0);
-        let mut out_ports = AudioPorts::with_capacity(2, 1);
+        let mut out_ports = AudioPorts::with_capacity(2 * (1 + GROUPS), 1 + GROUPS);
         let input = in_ports.with_input_buffers(std::iter::empty::<
             AudioPortBuffer<std::iter::Empty<InputChannel<f32>>, std::iter::Empty<InputChannel<f64>>>,
         >());
-        let mut output = out_ports.with_output_buffers([AudioPortBuffer {
-            latency: 0,
-            channels: AudioPortBufferType::f32_output_only([&mut *left, &mut *right].into_iter()),
-        }]);
+        let mut output = out_ports.with_output_buffers(bufs.chunks_mut(2).map(|pair| {
+            let (left, right) = pair.split_at_mut(1);
+            AudioPortBuffer {
+                latency: 0,
+                channels: AudioPortBufferType::f32_output_only([&mut left[0][..n], &mut right[0][..n]].into_iter()),
+            }
+        }));
         let proc = self.processor.as_mut().unwrap();
         let start = Instant::now();
         proc.process(&input, &mut output, &in_events.as_input(), &mut out_events.as_output(), None, Some(&transport))
@@ -251,8 +275,13 @@ impl Session {
                 });
             }
         }
-        assert_eq!(left, right, "mono kit on both channels");
-        self.audio.extend_from_slice(left);
+        for (port, pair) in bufs.chunks(2).enumerate() {
+            assert_eq!(pair[0][..n], pair[1][..n], "mono kit on both channels of output {port}");
+        }
+        self.audio.extend_from_slice(&bufs[0][..n]);
+        for (g, samples) in self.groups.iter_mut().enumerate() {
+            samples.extend_from_slice(&bufs[2 * (g + 1)][..n]);
+        }
         self.pos += n;
     }
 
@@ -277,6 +306,7 @@ impl Session {
         self.pos = 0;
         self.notes.clear();
         self.audio.clear();
+        self.groups.iter_mut().for_each(Vec::clear);
     }
 
     pub fn play_bars(&mut self, bars: usize) {
