@@ -5,6 +5,7 @@ import json
 import torch
 
 import config
+import train
 
 TEMPLATE = """# {name}
 
@@ -32,15 +33,18 @@ ride); windows with < 4 hits dropped. Train split: {n_train} windows; validation
 windows (never trained on).
 
 ## Training
-{steps} steps of batch 128, Adam 1e-3 with cosine decay, KL weight 0.2 (warm-up over 2000 steps,
-free bits 0.05 nats/dim), {minutes:.1f} minutes on 2 CPU cores, shared with Rust builds for part of
-the run (`cargo xtask train groove`; TRAIN_MINUTES=60 resumes it for longer).
+{steps} steps of batch 128 on the training split, Adam 1e-3 with cosine decay, KL weight {beta}
+(warm-up over 2000 steps, free bits {free_bits} nats/dim), {minutes:.1f} minutes on 2 CPU cores
+(`cargo xtask train groove`; TRAIN_MINUTES=N resumes it for longer). Every {every} steps the whole
+validation split was scored (reconstruction + {beta} x KL); the exported weights are the best
+scoring, from step {best_step}.
 
 ## Measured (evaluate.py, through ONNX Runtime, validation split)
 Reconstruction (encode to the posterior mean, decode, hits at p > 0.5):
 
 | metric | value |
 |---|---|
+| step accuracy (all 9 lanes right at a 16th step) | {r[step_accuracy]} |
 | cell accuracy (step x lane) | {r[cell_accuracy]} (all-silence baseline {r[silence_baseline_accuracy]}) |
 | hit precision / recall / F1 | {r[hit_precision]} / {r[hit_recall]} / {r[hit_f1]} |
 | velocity MAE on matched hits | {r[velocity_mae]} |
@@ -68,14 +72,32 @@ Kernel MMD² (Gaussian kernel, bandwidth {m[bandwidth]} = median pairwise distan
 | train split (data vs data floor) | {m[train_vs_validation]} |
 | independent cells at the training hit rates (naive baseline) | {m[independent_cells_vs_validation]} |
 
+Prior samples at the plugin's Temperature knob (30 samples each, z ~ N(0, T² I), plugin
+decoding; 30 samples make the MMD noisy):
+
+| Temperature | hits per bar | syncopation | velocity std | offset std | MMD² |
+|---|---|---|---|---|---|
+{temperature}
+| validation data | {data[hits_per_bar]} | {data[syncopation]} | {data[velocity_std]} | {data[offset_std]} | |
+
 ## Limits
 Trained for {minutes:.0f} minutes on a CPU, not the hours GrooVAE used. Per-lane densities match the
-data (by the calibration above), but the grooves are simpler than human playing: syncopation is
-about a third of the data's, velocity and micro-timing spreads are about half, and on kernel MMD
-the prior is further from the validation data ({m[prior_vs_validation]}) than even independent
-cells at the training hit rates ({m[independent_cells_vs_validation]}); the data-vs-data floor is
-{m[train_vs_validation]}. Reconstruction is useful for `--from` variations (F1 {r[hit_f1]}). 4/4 only.
+data (by the calibration above), but the grooves are simpler than human playing: against the
+validation data the prior's syncopation is {sync_ratio:.0%}, its velocity spread {vel_ratio:.0%} and
+its micro-timing spread {off_ratio:.0%}; on kernel MMD the prior ({m[prior_vs_validation]}) is
+{mmd_ratio:.1f}x the data-vs-data floor ({m[train_vs_validation]}; independent cells at the training
+hit rates: {m[independent_cells_vs_validation]}). Reconstruction for `--from`: step accuracy
+{r[step_accuracy]} (hit F1 {r[hit_f1]}). 4/4 only.
 """
+
+
+def temperature_table(ev):
+    rows = []
+    for t, v in ev["temperature"].items():
+        st = v["stats"]
+        rows.append(f"| {t} | {st['hits_per_bar']} | {st['syncopation']} | {st['velocity_std']} | "
+                    f"{st['offset_std']} | {v['mmd2']} |")
+    return "\n".join(rows)
 
 
 def main():
@@ -90,10 +112,17 @@ def main():
                        ("velocity_mean", "velocity mean"), ("velocity_std", "velocity std"),
                        ("offset_mean", "offset mean"), ("offset_std", "offset std")):
         rows.append(f"| {label} | " + " | ".join(str(ev[s][key]) for s in sets) + " |")
-    common = dict(hidden=config.HIDDEN, latent=config.LATENT, version=f"0.1.{ck['state']['step']}",
+    prior, data = ev["prior"], ev["data"]
+    common = dict(hidden=config.HIDDEN, latent=config.LATENT, version=f"0.1.{ex.get('best_step', ex['step'])}", data=data,
+                  sync_ratio=prior["syncopation"] / data["syncopation"],
+                  vel_ratio=prior["velocity_std"] / data["velocity_std"],
+                  off_ratio=prior["offset_std"] / data["offset_std"],
+                  mmd_ratio=ev["mmd2"]["prior_vs_validation"] / ev["mmd2"]["train_vs_validation"],
                   macros=ex["macro_dims"], bias=", ".join(f"{c} {b:+.2f}" for c, b in zip(config.CLASSES, ex["hit_bias"], strict=True)),
                   n_train=ev["windows"]["train"], n_val=ev["windows"]["validation"], steps=ck["state"]["step"],
-                  minutes=ck["state"]["seconds"] / 60, r=ev["reconstruction"], m=ev["mmd2"], rows="\n".join(rows))
+                  minutes=ck["state"]["seconds"] / 60, r=ev["reconstruction"], m=ev["mmd2"], rows="\n".join(rows),
+                  beta=train.BETA, free_bits=train.FREE_BITS, every=train.VALIDATE_EVERY,
+                  best_step=ex.get("best_step", ck["state"]["step"]), temperature=temperature_table(ev))
     for name, role in (("groove-decoder", "Latent -> 2-bar drum pattern. Used by the Latent Groove plugin and `latentforge groove`."),
                        ("groove-encoder", "2-bar drum pattern -> latent posterior. Used by `latentforge groove --from clip.mid`; "
                                           "trained jointly with groove-decoder (same card).")):

@@ -36,12 +36,14 @@ def calibrate(model, train):
 
 
 def main():
-    ck = torch.load(config.CKPT / "last.pt", weights_only=False)
+    # The weights that scored best on the validation split (train.py), else the last ones.
+    best = config.CKPT / "best.pt"
+    ck = torch.load(best if best.exists() else config.CKPT / "last.pt", weights_only=False)
     model = GrooveVAE()
     model.load_state_dict(ck["model"], strict=False)
     model.eval()
     model.decoder.hit_bias.copy_(calibrate(model, dataset.load("train")))
-    version = f"0.1.{ck['state']['step']}"
+    version = f"0.1.{ck['state'].get('best_step', ck['state']['step'])}"
     x = torch.from_numpy(dataset.load("train"))
     with torch.no_grad():
         mu, _ = model.encoder(x)
