@@ -22,8 +22,7 @@ fn vst3_bundle() -> PathBuf {
 /// Onsets: 2 ms frames whose energy is 3x the loudest of the previous 10 ms, at least a 32nd
 /// apart, measured on the signal's first difference (a gentle high-pass): drum attacks are
 /// broadband, while the low partials of a ringing kick or tom beat against each other, real kits'
-/// as much as generated ones, and would look like new hits. Reported at the frame start, so they
-/// are within one frame (96 samples) of the truth.
+/// as much as generated ones, and would look like new hits. Reported at the frame start.
 fn onsets(x: &[f32]) -> Vec<usize> {
     let hop = 96;
     let diff: Vec<f32> = std::iter::once(0.0).chain(x.windows(2).map(|w| w[1] - w[0])).collect();
@@ -121,8 +120,9 @@ fn vst3_in_headless_ardour_exports_grooves_on_the_grid() {
     assert!(found.len() >= 8, "too few onsets: {found:?}");
     let off: Vec<(usize, i64)> =
         found.iter().map(|&o| (o, o as i64 - ((o as f64 / STEP as f64).round() as i64 * STEP as i64))).collect();
-    // Within one detector frame (2 ms) of a 16th line.
-    let bad: Vec<_> = off.iter().filter(|(_, d)| d.abs() > 96).collect();
+    // Within two detector frames (4 ms) of a 16th line: a hit whose attack takes a few ms crosses
+    // the 3x threshold a frame after it starts; a timing fault is a 32nd (3000 samples) or more.
+    let bad: Vec<_> = off.iter().filter(|(_, d)| d.abs() > 192).collect();
     assert!(bad.is_empty(), "onsets off the grid (sample, distance): {bad:?} of {off:?}");
 }
 
