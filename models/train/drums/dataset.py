@@ -50,9 +50,9 @@ def ensure_kits():
     subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(config.WORK / "hydrogen")], check=True)
 
 
-def instruments(kit_dir, with_gain=False):
-    """(instrument name, sample file) for every layer of a Hydrogen kit; with `with_gain`, also the
-    gain Hydrogen plays that layer at (instrument volume x instrument gain x layer gain)."""
+def instruments(kit_dir):
+    """(instrument name, sample file, gain) for every layer of a Hydrogen kit; the gain is what
+    Hydrogen plays that layer at (instrument volume x instrument gain x layer gain)."""
     root = ET.parse(kit_dir / "drumkit.xml").getroot()
     ns = re.match(r"\{.*\}", root.tag)
     ns = ns.group(0) if ns else ""
@@ -65,8 +65,7 @@ def instruments(kit_dir, with_gain=False):
         for layer in layers:
             f = layer.findtext(ns + "filename")
             if f:
-                gain = ins_gain * (number(layer, "gain") if layer is not ins else 1.0)
-                yield (name, kit_dir / f, gain) if with_gain else (name, kit_dir / f)
+                yield name, kit_dir / f, ins_gain * (number(layer, "gain") if layer is not ins else 1.0)
 
 
 def load_one_shot(path):
@@ -95,7 +94,7 @@ def build():
     for kit, (_license, _author, use) in config.KITS.items():
         if not use:
             continue
-        for name, path in instruments(config.KITS_DIR / kit):
+        for name, path, _gain in instruments(config.KITS_DIR / kit):
             lane = lane_of(name)
             if lane is None or not path.exists():
                 continue

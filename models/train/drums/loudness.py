@@ -27,7 +27,7 @@ def lane_levels_db():
         if not use:
             continue
         loudest = {}
-        for name, path, gain in dataset.instruments(config.KITS_DIR / kit, with_gain=True):
+        for name, path, gain in dataset.instruments(config.KITS_DIR / kit):
             lane = dataset.lane_of(name)
             if lane is None or not path.exists():
                 continue
