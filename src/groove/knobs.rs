@@ -2,6 +2,7 @@
 //! the macro directions, temperature, and the phrase plans of longer grooves and clip variations.
 
 use super::model::GrooveSpec;
+use super::take::Take;
 use super::{MACROS, MACRO_REACH, VARIATION_SPREAD};
 use crate::infer::latent;
 
@@ -44,6 +45,12 @@ impl GrooveKnobs {
             }
         }
         z
+    }
+
+    /// The drummer who plays these knobs' grooves: one per seed and variation, so the macro and
+    /// Temperature knobs morph a groove without changing who plays it.
+    pub fn take(&self) -> Take {
+        Take::Seeded { seed: self.seed, stream: self.variation as u64 }
     }
 }
 
@@ -89,6 +96,8 @@ mod tests {
             steps: 32,
             lanes: LANE_NAMES.map(String::from).to_vec(),
             macro_dims: (0..8).collect(),
+            velocity_spread: vec![0.2; 9],
+            offset_spread: vec![0.2; 9],
         };
         let k = GrooveKnobs { seed: 7, ..Default::default() };
         assert_eq!(k.latent(&spec), k.latent(&spec));

@@ -1,10 +1,10 @@
 //! Drum grooves from the groove VAE: latent points from knobs ([`knobs`]), decoding to 2-bar
-//! patterns and encoding clips ([`model`]), playing patterns as timed hits with swing and humanize
-//! ([`pattern`]), switching patterns at bar lines in time with a host ([`schedule`]), and MIDI
-//! files in and out ([`midi`]).
+//! patterns and encoding clips ([`model`]), one drummer's way of playing them ([`take`]), playing
+//! patterns as timed hits with swing and humanize ([`pattern`]), switching patterns at bar lines
+//! in time with a host ([`schedule`]), and MIDI files in and out ([`midi`]).
 //!
-//! A [`Pattern`] keeps the decoder's raw output (hit probability, velocity, micro-timing offset per
-//! 16th step and drum lane); density, swing and humanize are applied when hits are read out, so
+//! A [`Pattern`] keeps the decoder's output (hit probability, velocity, micro-timing offset per
+//! 16th step and drum lane) as a take played it; density, swing and humanize are applied when hits are read out, so
 //! those knobs act instantly without another inference. Everything used while playing
 //! ([`Pattern`], [`Feel`], [`hits_between`], [`schedule`]) is plain data and never allocates.
 
@@ -18,11 +18,13 @@ pub mod midi;
 pub mod model;
 pub mod pattern;
 pub mod schedule;
+pub mod take;
 
 pub use knobs::{clip_variation, neighbour, phrase_plan, GrooveKnobs};
 pub use midi::{lane_of_note, midi_file, patterns_from_midi};
 pub use model::{GrooveModel, GrooveSpec, SharedGrooveModel};
 pub use pattern::{hits_between, Cell, Feel, Hit, Pattern};
+pub use take::Take;
 
 pub const ENCODER_MODEL: &str = "groove-encoder";
 pub const DECODER_MODEL: &str = "groove-decoder";

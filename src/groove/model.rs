@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::pattern::{Cell, Pattern};
+use super::take::Take;
 use super::{GrooveError, DECODER_MODEL, ENCODER_MODEL, LANES, LANE_NAMES, MACROS, PATTERN_STEPS};
 use crate::infer::{ModelEntry, ModelError, ModelStore, Runtime, SharedSession};
 
@@ -21,6 +22,11 @@ pub struct GrooveSpec {
     pub lanes: Vec<String>,
     /// Latent dimensions the 8 macro knobs move, most used first (measured at export).
     pub macro_dims: Vec<usize>,
+    /// Per lane, the standard deviation of played velocities around the decoder's mean on the
+    /// training split (measured at export); a seeded [`Take`] varies hits by it.
+    pub velocity_spread: Vec<f32>,
+    /// The same for micro-timing offsets, in 16ths.
+    pub offset_spread: Vec<f32>,
 }
 
 /// The groove encoder and decoder, loaded and verified.
@@ -56,8 +62,9 @@ impl GrooveModel {
         &self.spec
     }
 
-    /// Decodes latents (each `spec.latent` long) into patterns.
-    pub fn decode(&self, latents: &[Vec<f32>]) -> Result<Vec<Pattern>, GrooveError> {
+    /// Decodes latents (each `spec.latent` long: the phrases of one groove, in order) into
+    /// patterns played by `take`.
+    pub fn decode(&self, latents: &[Vec<f32>], take: Take) -> Result<Vec<Pattern>, GrooveError> {
         let n = latents.len();
         let d = self.spec.latent;
         let mut flat = Vec::with_capacity(n * d);
@@ -89,6 +96,7 @@ impl GrooveModel {
                 }
             }
         }
+        take.apply(&self.spec, &mut patterns);
         Ok(patterns)
     }
 
@@ -133,6 +141,11 @@ fn groove_spec(entry: &ModelEntry) -> Result<GrooveSpec, ModelError> {
         return Err(
             entry.invalid(format!("[groove] macro_dims must name {MACROS} dimensions below latent = {}", spec.latent))
         );
+    }
+    for (key, spread) in [("velocity_spread", &spec.velocity_spread), ("offset_spread", &spec.offset_spread)] {
+        if spread.len() != LANES || !spread.iter().all(|s| s.is_finite() && (0.0..=1.0).contains(s)) {
+            return Err(entry.invalid(format!("[groove] {key} must give {LANES} spreads in 0..1, one per lane")));
+        }
     }
     Ok(spec)
 }

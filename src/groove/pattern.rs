@@ -7,7 +7,8 @@ use super::{LANES, PATTERN_STEPS, STEPS_PER_BAR};
 /// One step of one lane, as the decoder produced it.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Cell {
-    /// Probability that this lane is hit on this step.
+    /// Probability that this lane is hit on this step, as the decoder gave it and a seeded
+    /// take ([`super::Take`]) moved it.
     pub prob: f32,
     /// Velocity in (0, 1].
     pub velocity: f32,
@@ -18,11 +19,15 @@ pub struct Cell {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Pattern {
     pub cells: [[Cell; LANES]; PATTERN_STEPS],
+    /// Per lane, the logit a cell's hit probability must exceed at density 0.5: 0 plays the
+    /// decoder's most likely hits; a take drawn by [`super::Take`] plays some lanes busier
+    /// (below 0) and others sparser (above 0), as one drummer would.
+    pub lane_threshold: [f32; LANES],
 }
 
 impl Default for Pattern {
     fn default() -> Self {
-        Pattern { cells: [[Cell::default(); LANES]; PATTERN_STEPS] }
+        Pattern { cells: [[Cell::default(); LANES]; PATTERN_STEPS], lane_threshold: [0.0; LANES] }
     }
 }
 
@@ -34,18 +39,30 @@ impl Pattern {
                 mine[lane] = theirs[lane];
             }
         }
+        for &lane in lanes {
+            self.lane_threshold[lane] = other.lane_threshold[lane];
+        }
     }
 
     /// Number of hits per lane at this density.
     pub fn hit_counts(&self, density: f32) -> [usize; LANES] {
-        let t = Feel { density, ..Feel::default() }.threshold();
+        let t = self.thresholds(&Feel { density, ..Feel::default() }.sanitized());
         let mut n = [0; LANES];
         for step in &self.cells {
             for (lane, c) in step.iter().enumerate() {
-                n[lane] += (c.prob > t) as usize;
+                n[lane] += (c.prob > t[lane]) as usize;
             }
         }
         n
+    }
+
+    /// The probability each lane's cells must exceed to play at this feel's density.
+    fn thresholds(&self, feel: &Feel) -> [f32; LANES] {
+        let shift = feel.logit_shift();
+        self.lane_threshold.map(|t| {
+            let t = if t.is_finite() { t.clamp(-LANE_THRESHOLD_LIMIT, LANE_THRESHOLD_LIMIT) } else { 0.0 };
+            1.0 / (1.0 + (-(t + shift)).exp())
+        })
     }
 
     /// Pattern from a grid of (hit, velocity, offset) per step and lane, e.g. an encoded clip.
@@ -60,10 +77,13 @@ impl Pattern {
     }
 }
 
+/// How far a lane's threshold may move from the decoder's most likely hits, in logits.
+pub const LANE_THRESHOLD_LIMIT: f32 = 6.0;
+
 /// How a pattern is played: knobs applied at read-out time.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Feel {
-    /// 0..1; 0.5 plays the decoder's own hits, lower thins them out, higher adds likely ones.
+    /// 0..1; 0.5 plays the pattern's own hits, lower thins them out, higher adds likely ones.
     pub density: f32,
     /// 0..1; delays every second 16th by up to a third of a step (a triplet shuffle at 1).
     pub swing: f32,
@@ -83,10 +103,9 @@ impl Default for Feel {
 const FLAT_VELOCITY: f32 = 0.8;
 
 impl Feel {
-    /// Probability threshold: density shifts the decision boundary in logit space.
-    pub fn threshold(&self) -> f32 {
-        let shift = (0.5 - self.density.clamp(0.0, 1.0)) * 8.0;
-        1.0 / (1.0 + (-shift).exp())
+    /// Density shifts every lane's decision boundary in logit space, by up to ±4.
+    fn logit_shift(&self) -> f32 {
+        (0.5 - self.density.clamp(0.0, 1.0)) * 8.0
     }
 
     fn sanitized(&self) -> Feel {
@@ -126,17 +145,17 @@ pub fn hits_between<'a>(
         return;
     }
     let feel = feel.sanitized();
-    let threshold = feel.threshold();
     let first = (start_beat * 4.0).floor() as i64 - 1;
     let last = (end_beat * 4.0).ceil() as i64 + 1;
     for step in first..=last {
         let bar = step.div_euclid(STEPS_PER_BAR as i64);
         let pattern = pattern_for_bar(bar);
+        let threshold = pattern.thresholds(&feel);
         let index = step.rem_euclid(PATTERN_STEPS as i64) as usize;
         let swing = if step.rem_euclid(2) == 1 { feel.swing / 3.0 } else { 0.0 };
         for (lane, cell) in pattern.cells[index].iter().enumerate() {
             // A NaN probability is no hit.
-            if cell.prob.is_nan() || cell.prob <= threshold {
+            if cell.prob.is_nan() || cell.prob <= threshold[lane] {
                 continue;
             }
             let offset = if cell.offset.is_finite() { cell.offset.clamp(-0.5, 0.5) } else { 0.0 };
@@ -219,6 +238,31 @@ mod tests {
         let mut v = Vec::new();
         hits_between(0.0, 1.0, &flat, |_| &p, |h| v.push(h.velocity));
         assert_eq!(v, vec![FLAT_VELOCITY, FLAT_VELOCITY]);
+    }
+
+    #[test]
+    fn a_lane_threshold_makes_its_lane_busier_or_sparser_and_density_still_works() {
+        let mut p = Pattern::default();
+        for s in 0..4 {
+            p.cells[s][0] = Cell { prob: 0.2 + 0.2 * s as f32, velocity: 0.5, offset: 0.0 };
+            p.cells[s][1] = p.cells[s][0];
+            p.cells[s][2] = p.cells[s][0];
+        }
+        assert_eq!(&p.hit_counts(0.5)[..3], &[2, 2, 2], "threshold 0: p > 0.5");
+        p.lane_threshold[0] = -1.0; // p > 0.27: busier
+        p.lane_threshold[1] = 1.0; // p > 0.73: sparser
+        assert_eq!(&p.hit_counts(0.5)[..2], &[3, 1]);
+        assert_eq!(&p.hit_counts(1.0)[..2], &[4, 4], "density 1 lowers every lane's bar");
+        assert_eq!(&p.hit_counts(0.0)[..2], &[0, 0]);
+        let mut hits = Vec::new();
+        hits_between(0.0, 1.0, &Feel::default(), |_| &p, |h| hits.push((h.step, h.lane)));
+        assert_eq!(hits, vec![(1, 0), (2, 0), (2, 2), (3, 0), (3, 1), (3, 2)], "play-out agrees with the counts");
+
+        let mut locked = Pattern::default();
+        locked.keep_lanes(&p, &[1]);
+        assert_eq!(locked.lane_threshold[..2], [0.0, 1.0], "a locked lane keeps its threshold");
+        p.lane_threshold[2] = f32::NAN;
+        assert_eq!(p.hit_counts(0.5)[2], 2, "a NaN threshold counts as 0");
     }
 
     #[test]

@@ -1,19 +1,23 @@
 //! Seeded points in a latent space: the same seed gives the same groove or kit on every machine,
 //! so a project saved with a seed reopens with the same sounds.
 
-/// `n` standard-normal values for (`seed`, `stream`), from SplitMix64 and Box–Muller: no
-/// dependence on a random crate's version or the platform.
-pub fn normals(seed: u64, stream: u64, n: usize) -> Vec<f32> {
+/// SplitMix64 over (`seed`, `stream`): 53 random bits per call, in (0, 1] (never 0, so a
+/// logarithm of it is finite). No dependence on a random crate's version or the platform.
+fn unit_stream(seed: u64, stream: u64) -> impl FnMut() -> f64 {
     let mut state = seed ^ stream.wrapping_mul(0xD1B5_4A32_D192_ED03) ^ 0x9E37_79B9_7F4A_7C15;
-    let mut next_unit = || {
+    move || {
         state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = state;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^= z >> 31;
-        // 53 random bits in (0, 1]: never 0, so the logarithm is finite.
         ((z >> 11) as f64 + 1.0) / (1u64 << 53) as f64
-    };
+    }
+}
+
+/// `n` standard-normal values for (`seed`, `stream`), by Box–Muller.
+pub fn normals(seed: u64, stream: u64, n: usize) -> Vec<f32> {
+    let mut next_unit = unit_stream(seed, stream);
     let mut out = Vec::with_capacity(n + 1);
     while out.len() < n {
         let (u1, u2) = (next_unit(), next_unit());
@@ -24,6 +28,13 @@ pub fn normals(seed: u64, stream: u64, n: usize) -> Vec<f32> {
     }
     out.truncate(n);
     out
+}
+
+/// `n` values uniform in (0, 1) for (`seed`, `stream`).
+pub fn uniforms(seed: u64, stream: u64, n: usize) -> Vec<f64> {
+    let mut next_unit = unit_stream(seed, stream);
+    // (0, 1]: 1 itself (one draw in 2^53) is folded to the largest value below it.
+    (0..n).map(|_| next_unit().min(1.0 - f64::EPSILON)).collect()
 }
 
 /// The point at angle `turn` × 90° on the great circle through `a` and `b` (both roughly on the
@@ -47,6 +58,16 @@ mod tests {
         let var = a.iter().map(|x| (x - mean).powi(2)).sum::<f32>() / a.len() as f32;
         assert!(mean.abs() < 0.03 && (var - 1.0).abs() < 0.05, "mean {mean} var {var}");
         assert!(a.iter().all(|x| x.is_finite()));
+    }
+
+    #[test]
+    fn uniforms_are_reproducible_and_inside_the_unit_interval() {
+        let u = uniforms(7, 1, 10_000);
+        assert_eq!(u, uniforms(7, 1, 10_000));
+        assert_ne!(u[..8], uniforms(7, 2, 8)[..]);
+        assert!(u.iter().all(|&x| x > 0.0 && x < 1.0));
+        let mean = u.iter().sum::<f64>() / u.len() as f64;
+        assert!((mean - 0.5).abs() < 0.02, "mean {mean}");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use latentforge::drums::{self, DrumModel};
-use latentforge::groove::{self, GrooveModel, BPM_RANGE, PATTERN_BARS};
+use latentforge::groove::{self, GrooveModel, Take, BPM_RANGE, PATTERN_BARS};
 use latentforge::infer::ModelStore;
 use latentforge::io::atomic::write_bytes_atomic;
 use latentforge::presets::{self, GroovePreset, GrooveSettings, MAX_SEED};
@@ -46,7 +46,8 @@ pub struct GrooveArgs {
     /// Encode this drum clip and write variations around it instead of sampling new grooves.
     #[arg(long, value_name = "CLIP.mid")]
     from: Option<PathBuf>,
-    /// How far --from variations stray from the clip, in latent standard deviations.
+    /// How far --from variations stray from the clip, in latent standard deviations (0 gives the
+    /// clip back as the model heard it). Variations of a clip play its most likely hits.
     #[arg(long, default_value_t = 0.5)]
     spread: f32,
     /// 0..2: how adventurous sampled grooves are (1 = as the training data).
@@ -116,7 +117,7 @@ pub fn run(g: &GlobalArgs, args: GrooveArgs) -> Result<u8> {
 
     // One list of 2-bar latents per output file.
     let phrases = bars / PATTERN_BARS;
-    let (stem, latents): (String, Vec<Vec<Vec<f32>>>) = match &args.from {
+    let (stem, latents, takes): (String, Vec<Vec<Vec<f32>>>, Vec<Take>) = match &args.from {
         Some(clip) => {
             let patterns = groove::patterns_from_midi(clip)?;
             let encoded = model.encode(&patterns)?;
@@ -125,17 +126,18 @@ pub fn run(g: &GlobalArgs, args: GrooveArgs) -> Result<u8> {
             let outs = (0..args.count)
                 .map(|k| groove::clip_variation(&means, settings.seed as u64, k, phrases, args.spread))
                 .collect();
-            (format!("{stem}_var"), outs)
+            // A clip's variations keep its lanes as the encoder heard them: they vary in the latent.
+            (format!("{stem}_var"), outs, vec![Take::MostLikely; args.count as usize])
         }
         None => {
-            let outs = (0..args.count)
+            let (outs, takes) = (0..args.count)
                 .map(|k| {
                     let mut knobs = settings.groove_knobs();
                     knobs.variation = settings.variation + k;
-                    groove::phrase_plan(&knobs.latent(model.spec()), knobs.seed, k, phrases)
+                    (groove::phrase_plan(&knobs.latent(model.spec()), knobs.seed, k, phrases), knobs.take())
                 })
-                .collect();
-            (format!("groove_s{}_", settings.seed), outs)
+                .unzip();
+            (format!("groove_s{}_", settings.seed), outs, takes)
         }
     };
 
@@ -149,8 +151,8 @@ pub fn run(g: &GlobalArgs, args: GrooveArgs) -> Result<u8> {
         )
     };
     let feel = settings.feel();
-    for (k, phrase) in latents.iter().enumerate() {
-        let patterns = model.decode(phrase)?;
+    for (k, (phrase, take)) in latents.iter().zip(takes).enumerate() {
+        let patterns = model.decode(phrase, take)?;
         let base = args.out_dir.join(format!("{stem}{k:02}"));
         let mid = base.with_extension("mid");
         crate::check_free(&mid, args.force, args.from.as_deref())?;

@@ -1,10 +1,12 @@
 """Writes models/groove-decoder/CARD.md and models/groove-encoder/CARD.md from the checkpoint's
 training record and evaluate.py's measurements."""
 import json
+import tomllib
 
 import torch
 
 import config
+import evaluate
 import train
 
 TEMPLATE = """# {name}
@@ -18,9 +20,16 @@ GrooVAE-shaped VAE (models/train/groove/model.py): bidirectional GRU encoder (hi
 (0..1) and micro-timing offset (-0.5..0.5 of a 16th). One ONNX call decodes a 2-bar pattern.
 Exported with opset 17, dynamic batch, single file. Version {version}.
 
-The decoder's hit probabilities carry a per-lane logit offset fitted at export on the training
-split, so that prior samples read at p > 0.5 (the plugin's density 50 %) hit each lane as often as
-the training data does: {bias}.
+How a decoded pattern is played (`src/groove/take.rs`): the decoder's most likely hits (p > 0.5)
+at their mean velocity and timing sound like an average drummer (the "most likely" column below:
+MMD and velocity and timing spreads far from the data). The plugin and `latentforge groove` play
+a seeded take instead: per groove, one uniform draw per lane read as a logit threshold, so each
+lane is busier or sparser as a whole; per hit, a draw of its own at {cell_weight} of that weight
+moves its logit (the lane draws alone play too few syncopations: "lane draws" below); a hit plays
+when its moved logit beats its lane's threshold, so over many takes each cell plays about as often
+as the decoder says. Each hit's velocity and offset vary by the spread the decoder leaves
+unexplained on the training split (per lane, velocity {vel_spread}; offset in 16ths {off_spread}). The same seed and variation always play the same take; `--from`
+plays the most likely hits, to give the clip back.
 Macro knobs 1-8 move latent dimensions {macros} (largest posterior-mean variance over the training
 windows first), each by up to ±2 prior standard deviations.
 
@@ -50,13 +59,15 @@ Reconstruction (encode to the posterior mean, decode, hits at p > 0.5):
 | velocity MAE on matched hits | {r[velocity_mae]} |
 | offset MAE on matched hits (16ths) | {r[offset_mae]} |
 
-{n_val} samples from the prior, z ~ N(0, I), against the {n_val} validation windows. "prior" is
-what the plugin plays (hits at p > 0.5 after calibration); "prior, sampled" draws each hit from
-its probability (GrooVAE's decoding); "train split" is the same number of training windows, the
+{n_prior} samples from the prior, z ~ N(0, I), against the {n_val} validation windows. "prior" is
+what the plugin plays (a seeded take per pattern, density 50 %); "lane draws" is the same
+without the per-hit draw; "most likely" reads hits at
+p > 0.5 at their mean velocity and timing; "independent" draws each hit from its probability on
+its own (GrooVAE's decoding); "train split" is the same number of training windows, the
 data-vs-data reference.
 
-| statistic | validation data | prior | prior, sampled | train split |
-|---|---|---|---|---|
+| statistic | validation data | prior | prior, lane draws | prior, most likely | prior, independent | train split |
+|---|---|---|---|---|---|---|
 {rows}
 
 Onset density is hits per bar per lane. Syncopation is the mean Longuet-Higgins & Lee score per
@@ -68,8 +79,10 @@ Kernel MMD² (Gaussian kernel, bandwidth {m[bandwidth]} = median pairwise distan
 | set | MMD² |
 |---|---|
 | prior (plugin decoding) | {m[prior_vs_validation]} |
-| prior, sampled hits | {m[prior_sampled_vs_validation]} |
-| train split (data vs data floor) | {m[train_vs_validation]} |
+| prior, lane draws only | {m[prior_lane_only_vs_validation]} |
+| prior, most likely hits | {m[prior_likely_vs_validation]} |
+| prior, independent draws | {m[prior_sampled_vs_validation]} |
+| train split (data vs data floor; mean of {floor_subsets} subsets of {n_val}, range {floor_range}) | {m[train_vs_validation]} |
 | independent cells at the training hit rates (naive baseline) | {m[independent_cells_vs_validation]} |
 
 Prior samples at the plugin's Temperature knob (30 samples each, z ~ N(0, T² I), plugin
@@ -81,14 +94,26 @@ decoding; 30 samples make the MMD noisy):
 | validation data | {data[hits_per_bar]} | {data[syncopation]} | {data[velocity_std]} | {data[offset_std]} | |
 
 ## Limits
-Trained for {minutes:.0f} minutes on a CPU, not the hours GrooVAE used. Per-lane densities match the
-data (by the calibration above), but the grooves are simpler than human playing: against the
-validation data the prior's syncopation is {sync_ratio:.0%}, its velocity spread {vel_ratio:.0%} and
-its micro-timing spread {off_ratio:.0%}; on kernel MMD the prior ({m[prior_vs_validation]}) is
-{mmd_ratio:.1f}x the data-vs-data floor ({m[train_vs_validation]}; independent cells at the training
-hit rates: {m[independent_cells_vs_validation]}). Reconstruction for `--from`: step accuracy
-{r[step_accuracy]} (hit F1 {r[hit_f1]}). 4/4 only.
+Trained for {minutes:.0f} minutes on a CPU, not the hours GrooVAE used. Against the validation
+data the plugin's prior plays {sync_ratio:.0%} of its syncopation, {vel_ratio:.0%} of its velocity
+spread and {off_ratio:.0%} of its micro-timing spread; on kernel MMD it is {mmd_ratio:.2f}x the
+data-vs-data floor ({m[prior_vs_validation]} vs {m[train_vs_validation]}; independent cells at the
+training hit rates: {m[independent_cells_vs_validation]}). Lanes whose density is more than 25 %
+off the validation data's: {density_off} (the training split's own: {train_density_off}; the
+model learned the training split). Reconstruction for `--from`: step
+accuracy {r[step_accuracy]} (hit F1 {r[hit_f1]}); the non-autoregressive decoder cannot model
+how the hits of one pattern depend on each other beyond what the {latent}-d latent carries.
+4/4 only.
 """
+
+
+def manifest_version():
+    with open(config.MODELS / "groove-decoder" / "model.toml", "rb") as f:
+        return tomllib.load(f)["version"]
+
+
+def spread_list(values):
+    return ", ".join(f"{c} {v:.2f}" for c, v in zip(config.CLASSES, values, strict=True))
 
 
 def temperature_table(ev):
@@ -104,7 +129,7 @@ def main():
     ck = torch.load(config.CKPT / "last.pt", weights_only=False)
     ex = json.loads((config.CKPT / "exported.json").read_text())
     ev = json.loads((config.CKPT / "eval.json").read_text())
-    sets = ("data", "prior", "prior_sampled", "train_split")
+    sets = ("data", "prior", "prior_lane_only", "prior_likely", "prior_sampled", "train_split")
     rows = []
     for i, c in enumerate(config.CLASSES):
         rows.append(f"| density {c} | " + " | ".join(f"{ev[s]['density'][i]:.2f}" for s in sets) + " |")
@@ -113,13 +138,21 @@ def main():
                        ("offset_mean", "offset mean"), ("offset_std", "offset std")):
         rows.append(f"| {label} | " + " | ".join(str(ev[s][key]) for s in sets) + " |")
     prior, data = ev["prior"], ev["data"]
-    common = dict(hidden=config.HIDDEN, latent=config.LATENT, version=f"0.1.{ex.get('best_step', ex['step'])}", data=data,
+    def density_off(density):
+        return ", ".join(f"{c} {p / d:.0%}" for c, p, d in zip(config.CLASSES, density, data["density"], strict=True)
+                         if abs(p / d - 1) > 0.25) or "none"
+    common = dict(hidden=config.HIDDEN, latent=config.LATENT, data=data,
                   sync_ratio=prior["syncopation"] / data["syncopation"],
                   vel_ratio=prior["velocity_std"] / data["velocity_std"],
                   off_ratio=prior["offset_std"] / data["offset_std"],
                   mmd_ratio=ev["mmd2"]["prior_vs_validation"] / ev["mmd2"]["train_vs_validation"],
-                  macros=ex["macro_dims"], bias=", ".join(f"{c} {b:+.2f}" for c, b in zip(config.CLASSES, ex["hit_bias"], strict=True)),
-                  n_train=ev["windows"]["train"], n_val=ev["windows"]["validation"], steps=ck["state"]["step"],
+                  density_off=density_off(prior["density"]), train_density_off=density_off(ev["train_split"]["density"]),
+                  cell_weight=evaluate.CELL_DRAW_WEIGHT, version=manifest_version(),
+                  macros=ex["macro_dims"], vel_spread=spread_list(ex["velocity_spread"]),
+                  off_spread=spread_list(ex["offset_spread"]),
+                  n_train=ev["windows"]["train"], n_val=ev["windows"]["validation"], n_prior=ev["windows"]["prior"],
+                  floor_subsets=evaluate.FLOOR_SUBSETS,
+                  floor_range="{:.5f}..{:.5f}".format(*ev["mmd2"]["train_vs_validation_range"]), steps=ck["state"]["step"],
                   minutes=ck["state"]["seconds"] / 60, r=ev["reconstruction"], m=ev["mmd2"], rows="\n".join(rows),
                   beta=train.BETA, free_bits=train.FREE_BITS, every=train.VALIDATE_EVERY,
                   best_step=ex.get("best_step", ck["state"]["step"]), temperature=temperature_table(ev))

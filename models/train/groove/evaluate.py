@@ -3,13 +3,17 @@ validation split of the Groove MIDI Dataset; writes .work/groove-ckpt/eval.json 
 
 - Reconstruction: encode (posterior mean) -> decode -> hits at p > 0.5, against the input: step
   accuracy (all 9 lanes right at a 16th step, MusicVAE's per-step accuracy), cell accuracy, hit F1.
-- Prior samples: z ~ N(0, I), hits at p > 0.5 (what the plugin plays at density 0.5); and 30
-  samples at each Temperature 0.5 / 1 / 1.5 (z scaled as the plugin's knob scales it). Compared
-  with the validation windows on per-class onset density, syncopation, velocity and offset
-  statistics, and a Gaussian-kernel MMD^2 on the hit grids. Baselines: the training split against
-  validation (data vs data: the floor), and independent per-cell hits at the training frequencies.
+- Prior samples: z ~ N(0, I), played as the plugin plays them at density 0.5 (a seeded take per
+  pattern: `play` below restates src/groove/take.rs), and for comparison the decoder's most likely
+  hits (p > 0.5, mean velocity and timing) and hits drawn independently from their probabilities
+  (GrooVAE's decoding); and 30 samples at each Temperature 0.5 / 1 / 1.5 (z scaled as the plugin's
+  knob scales it). Compared with the validation windows on per-class onset density, syncopation,
+  velocity and offset statistics, and a Gaussian-kernel MMD^2 on the hit grids. Baselines: the
+  training split against validation (data vs data: the floor), and independent per-cell hits at
+  the training frequencies.
 """
 import json
+import tomllib
 
 import numpy as np
 import onnxruntime as ort
@@ -60,8 +64,33 @@ def mmd2(a, b, bandwidth):
 
 
 def decode(sess, z):
+    """The decoder's most likely hits at their mean velocity and timing, and the probabilities."""
     p, v, o = sess.run(None, {"z": z.astype(np.float32)})
     return np.concatenate([(p > 0.5).astype(np.float32), v, o], axis=-1), p
+
+
+LANE_THRESHOLD_LIMIT = 6.0   # src/groove/pattern.rs
+CELL_DRAW_WEIGHT = 0.5       # src/groove/take.rs
+PRIOR_PER_WINDOW = 3
+FLOOR_SUBSETS = 5
+
+
+def logit(x):
+    return np.log(x / (1 - x))
+
+
+def play(sess, z, spread, rng, cell_weight=CELL_DRAW_WEIGHT):
+    """What the plugin plays at density 0.5 (src/groove/take.rs): per pattern, one uniform draw per
+    lane read as a logit threshold, plus a smaller draw per cell (`cell_weight`): a hit plays when
+    its logit minus its cell draw beats its lane's threshold; each hit's velocity and offset varied
+    by the lane's measured spread (the decoder manifest's [groove] table)."""
+    p, v, o = sess.run(None, {"z": z.astype(np.float32)})
+    threshold = np.clip(logit(rng.random((len(z), 1, C))), -LANE_THRESHOLD_LIMIT, LANE_THRESHOLD_LIMIT)
+    moved = logit(np.clip(p, 1e-6, 1 - 1e-6)) - cell_weight * logit(rng.random(p.shape))
+    hit = (moved > threshold).astype(np.float32)
+    v = np.clip(v + np.array(spread["velocity_spread"]) * rng.standard_normal(v.shape), 1 / 127, 1)
+    o = np.clip(o + np.array(spread["offset_spread"]) * rng.standard_normal(o.shape), -0.5, 0.5)
+    return np.concatenate([hit, v, o], axis=-1).astype(np.float32)
 
 
 def main():
@@ -69,6 +98,8 @@ def main():
     train, val = dataset.load("train"), dataset.load("validation")
     enc = ort.InferenceSession(str(config.MODELS / "groove-encoder" / "groove-encoder.onnx"), providers=["CPUExecutionProvider"])
     dec = ort.InferenceSession(str(config.MODELS / "groove-decoder" / "groove-decoder.onnx"), providers=["CPUExecutionProvider"])
+    with open(config.MODELS / "groove-decoder" / "model.toml", "rb") as f:
+        spread = tomllib.load(f)["groove"]
 
     mu, _ = enc.run(None, {"pattern": val})
     rec, _ = decode(dec, mu)
@@ -85,11 +116,18 @@ def main():
     )
 
     n = len(val)
-    prior, p_prior = decode(dec, rng.standard_normal((n, config.LATENT)))
-    # GrooVAE-style decoding for comparison: hits drawn from the probabilities.
-    sampled = prior.copy()
+    # Three prior samples per validation window: syncopation and MMD of one draw of n vary by
+    # about +-0.05 and +-10 % between draws.
+    z = rng.standard_normal((PRIOR_PER_WINDOW * n, config.LATENT))
+    prior = play(dec, z, spread, rng)
+    lane_only = play(dec, z, spread, rng, cell_weight=0.0)
+    likely, p_prior = decode(dec, z)
+    # GrooVAE-style decoding for comparison: each hit drawn independently from its probability.
+    sampled = likely.copy()
     sampled[..., :C] = (rng.random(p_prior.shape) < p_prior).astype(np.float32)
-    train_sub = train[rng.choice(len(train), n, replace=False)]
+    # The floor: training windows against validation ones, the mean over a few subsets of n.
+    train_subs = [train[rng.choice(len(train), n, replace=False)] for _ in range(FLOOR_SUBSETS)]
+    train_sub = train_subs[0]
     freq = train[..., :C].mean(0)
     marginal = np.zeros_like(val)
     marginal[..., :C] = rng.random(val[..., :C].shape) < freq
@@ -98,20 +136,26 @@ def main():
     sample = pooled[rng.choice(len(pooled), 1000, replace=False)]
     dist = np.sqrt(((sample[:, None] - sample[None]) ** 2).sum(-1))
     bw = float(np.median(dist[dist > 0]))
+    floors = [mmd2(feats(t), feats(val), bw) for t in train_subs]
     result = dict(
-        windows=dict(train=len(train), validation=n),
+        windows=dict(train=len(train), validation=n, prior=len(z)),
         reconstruction=recon,
-        data=stats(val), prior=stats(prior), prior_sampled=stats(sampled), train_split=stats(train_sub),
+        data=stats(val), prior=stats(prior), prior_lane_only=stats(lane_only), prior_likely=stats(likely),
+        prior_sampled=stats(sampled),
+        train_split=stats(train_sub),
         mmd2=dict(bandwidth=round(bw, 3),
                   prior_vs_validation=round(mmd2(feats(prior), feats(val), bw), 5),
+                  prior_lane_only_vs_validation=round(mmd2(feats(lane_only), feats(val), bw), 5),
+                  prior_likely_vs_validation=round(mmd2(feats(likely), feats(val), bw), 5),
                   prior_sampled_vs_validation=round(mmd2(feats(sampled), feats(val), bw), 5),
-                  train_vs_validation=round(mmd2(feats(train_sub), feats(val), bw), 5),
+                  train_vs_validation=round(float(np.mean(floors)), 5),
+                  train_vs_validation_range=[round(min(floors), 5), round(max(floors), 5)],
                   independent_cells_vs_validation=round(mmd2(feats(marginal), feats(val), bw), 5)),
         classes=config.CLASSES,
         temperature={},
     )
     for temp in (0.5, 1.0, 1.5):
-        few, _ = decode(dec, temp * rng.standard_normal((30, config.LATENT)))
+        few = play(dec, temp * rng.standard_normal((30, config.LATENT)), spread, rng)
         result["temperature"][str(temp)] = dict(stats=stats(few), mmd2=round(mmd2(feats(few), feats(val), bw), 5))
     (config.CKPT / "eval.json").write_text(json.dumps(result, indent=1))
     print(json.dumps(result, indent=1))

@@ -33,8 +33,6 @@ class Decoder(nn.Module):
         self.step = nn.Parameter(torch.randn(config.STEPS, config.HIDDEN) * 0.1)
         self.rnn = nn.GRU(config.HIDDEN, config.HIDDEN, num_layers=2, batch_first=True, bidirectional=True)
         self.head = nn.Linear(2 * config.HIDDEN, 3 * C)
-        # Per-lane logit offset set at export (see export.calibrate); zero while training.
-        self.register_buffer("hit_bias", torch.zeros(C))
 
     def logits(self, z):
         x = torch.tanh(self.z_in(z)).unsqueeze(1) + self.step.unsqueeze(0)
@@ -44,7 +42,7 @@ class Decoder(nn.Module):
 
     def forward(self, z):
         hit, vel, off = self.logits(z)
-        return torch.sigmoid(hit + self.hit_bias), torch.sigmoid(vel), 0.5 * torch.tanh(off)
+        return torch.sigmoid(hit), torch.sigmoid(vel), 0.5 * torch.tanh(off)
 
 
 class GrooveVAE(nn.Module):

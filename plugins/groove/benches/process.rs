@@ -83,8 +83,8 @@ fn main() {
     let pattern = median_time(
         || {
             seed += 1;
-            let z = GrooveKnobs { seed, ..Default::default() }.latent(groove.spec());
-            groove.decode(&[z]).unwrap();
+            let knobs = GrooveKnobs { seed, ..Default::default() };
+            groove.decode(&[knobs.latent(groove.spec())], knobs.take()).unwrap();
         },
         50,
     );

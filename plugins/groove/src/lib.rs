@@ -364,7 +364,7 @@ fn spawn_worker(saved: Arc<GrooveParams>) -> WorkerLink {
                 }
                 if let (Some(knobs), Some(model)) = (pattern_req, models.groove.as_ref()) {
                     let z = knobs.latent(model.spec());
-                    match model.decode(std::slice::from_ref(&z)) {
+                    match model.decode(std::slice::from_ref(&z), knobs.take()) {
                         Ok(p) => {
                             let _ = pat_tx.push(p[0]);
                             if let Ok(mut s) = saved.state.write() {

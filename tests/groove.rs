@@ -1,0 +1,113 @@
+//! The groove engine with the bundled model: grooves from seeded knobs, as the plugin and
+//! `latentforge groove` play them (decoded, then played by the knobs' take), have the feel of the
+//! Groove MIDI Dataset. models/train/groove/evaluate.py measures the same on its own restatement
+//! of the take; this checks that the engine's take plays like the one the card measured.
+
+use std::path::Path;
+
+use latentforge::groove::{hits_between, Feel, GrooveKnobs, GrooveModel, Hit, Take, PATTERN_STEPS, STEPS_PER_BAR};
+use latentforge::infer::ModelStore;
+use latentforge::{Device, Runtime, RuntimeOptions};
+
+/// The validation split of the Groove MIDI Dataset (models/groove-decoder/CARD.md, "validation
+/// data"): mean syncopation per bar, velocity and micro-timing spread of the played hits.
+const DATA_SYNCOPATION: f64 = 0.745;
+const DATA_VELOCITY_STD: f64 = 0.289;
+const DATA_OFFSET_STD: f64 = 0.190;
+/// The issue's band: within 25 % of the data.
+const BAND: f64 = 0.25;
+
+fn model() -> GrooveModel {
+    let rt = Runtime::new(RuntimeOptions { device: Device::Cpu, intra_threads: Some(2), ..Default::default() })
+        .expect("ONNX Runtime missing: run `cargo xtask setup` or use `cargo xtask test`");
+    let store = ModelStore::locate(Some(&Path::new(env!("CARGO_MANIFEST_DIR")).join("models"))).unwrap();
+    GrooveModel::load(&rt, &store, false).unwrap()
+}
+
+/// Every hit of one 2-bar pattern (steps 0..32, played early or late) at the default feel
+/// (density 0.5, full humanize, no swing).
+fn hits_of(model: &GrooveModel, knobs: &GrooveKnobs, take: Take) -> Vec<Hit> {
+    let pattern = model.decode(&[knobs.latent(model.spec())], take).unwrap().remove(0);
+    let mut hits = Vec::new();
+    let steps = 0..PATTERN_STEPS as i64;
+    hits_between(
+        -1.0,
+        steps.end as f64 / 4.0 + 1.0,
+        &Feel::default(),
+        |_| &pattern,
+        |h| {
+            if steps.contains(&h.step) {
+                hits.push(h)
+            }
+        },
+    );
+    hits
+}
+
+/// Mean Longuet-Higgins & Lee syncopation per bar (as evaluate.py): an onset on a weak 16th
+/// followed by silence on the next stronger position scores the difference of their weights.
+fn syncopation(onsets: &[bool; PATTERN_STEPS]) -> f64 {
+    const WEIGHT: [i32; STEPS_PER_BAR] = [0, -4, -3, -4, -2, -4, -3, -4, -1, -4, -3, -4, -2, -4, -3, -4];
+    let mut total = 0;
+    for bar in onsets.chunks(STEPS_PER_BAR) {
+        for n in (0..STEPS_PER_BAR).filter(|&n| bar[n]) {
+            if let Some(m) = (n + 1..n + STEPS_PER_BAR).find(|m| WEIGHT[m % STEPS_PER_BAR] > WEIGHT[n]) {
+                if !bar[m % STEPS_PER_BAR] {
+                    total += WEIGHT[m % STEPS_PER_BAR] - WEIGHT[n];
+                }
+            }
+        }
+    }
+    total as f64 / (PATTERN_STEPS / STEPS_PER_BAR) as f64
+}
+
+fn std(x: &[f64]) -> f64 {
+    let mean = x.iter().sum::<f64>() / x.len() as f64;
+    (x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / x.len() as f64).sqrt()
+}
+
+/// Syncopation, velocity std and offset std over the grooves of seeds 1..=n.
+fn feel_of(model: &GrooveModel, n: u64, take_of: impl Fn(&GrooveKnobs) -> Take) -> [f64; 3] {
+    let (mut sync, mut vel, mut off) = (0.0, Vec::new(), Vec::new());
+    for seed in 1..=n {
+        let knobs = GrooveKnobs { seed, ..Default::default() };
+        let mut onsets = [false; PATTERN_STEPS];
+        for h in hits_of(model, &knobs, take_of(&knobs)) {
+            onsets[h.step as usize] = true;
+            vel.push(h.velocity as f64);
+            off.push(h.beat * 4.0 - h.step as f64);
+        }
+        sync += syncopation(&onsets);
+    }
+    [sync / n as f64, std(&vel), std(&off)]
+}
+
+#[test]
+fn seeded_grooves_have_the_datas_syncopation_dynamics_and_timing() {
+    let model = model();
+    let played = feel_of(&model, 300, GrooveKnobs::take);
+    for (name, got, want) in [
+        ("syncopation", played[0], DATA_SYNCOPATION),
+        ("velocity std", played[1], DATA_VELOCITY_STD),
+        ("offset std", played[2], DATA_OFFSET_STD),
+    ] {
+        assert!((got / want - 1.0).abs() <= BAND, "{name}: {got:.3} against the data's {want}");
+    }
+    // The most likely hits at their mean: the average drummer the takes exist to avoid.
+    let likely = feel_of(&model, 300, |_| Take::MostLikely);
+    assert!(likely[1] < DATA_VELOCITY_STD * (1.0 - BAND), "velocity std {:.3}", likely[1]);
+    assert!(likely[2] < DATA_OFFSET_STD * (1.0 - BAND), "offset std {:.3}", likely[2]);
+}
+
+#[test]
+fn a_take_is_the_same_for_the_same_knobs_and_changes_with_the_variation() {
+    let model = model();
+    let knobs = GrooveKnobs { seed: 11, ..Default::default() };
+    let a = hits_of(&model, &knobs, knobs.take());
+    assert_eq!(a, hits_of(&model, &knobs, knobs.take()));
+    let other = GrooveKnobs { variation: 1, ..knobs };
+    assert_ne!(knobs.take(), other.take());
+    // Temperature and macros move the latent, not the drummer.
+    let hotter = GrooveKnobs { temperature: 1.3, macros: [0.5; 8], ..knobs };
+    assert_eq!(knobs.take(), hotter.take());
+}
