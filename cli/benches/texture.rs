@@ -1,8 +1,10 @@
 //! `cargo xtask bench texture`: our generator against Embark's example-based texture-synthesis
 //! (`texture-synthesis-cli`, tiling mode) on a held-out rock texture the generator never saw, at
 //! 512x512 and 1024x1024, in one run: seconds per image (whole command, start to file), peak
-//! resident memory (the child's maxrss), seam score, and SWD to the held-out texture
-//! (models/train/texture/evaluate.py).
+//! resident memory (the child's maxrss), seam score, and SWD (models/train/texture/evaluate.py) to
+//! the held-out texture texture-synthesis copies from and to the class's other held-out texture,
+//! which neither tool saw. The real-vs-real band is the SWD between those two real textures: a
+//! tool whose output is within it is as close to the texture as another real rock is.
 
 use std::path::Path;
 use std::process::Command;
@@ -17,22 +19,30 @@ fn main() {
     let train_dir = root.join("models/train/texture");
     let dir = tempfile::tempdir().unwrap();
     let exemplar = dir.path().join("heldout_rock.png");
+    let other = dir.path().join("heldout_rock_other.png");
     let script = format!(
         "import config, dataset\nfrom PIL import Image\nimgs, labels = dataset.load('heldout')\n\
-         Image.fromarray(imgs[labels == config.CLASSES.index('rock')][0]).save({:?})",
-        exemplar.to_str().unwrap()
+         rock = imgs[labels == config.CLASSES.index('rock')]\n\
+         Image.fromarray(rock[0]).save({:?})\nImage.fromarray(rock[1]).save({:?})",
+        exemplar.to_str().unwrap(),
+        other.to_str().unwrap()
     );
     let ok = Command::new(&python).current_dir(&train_dir).args(["-c", &script]).status().unwrap();
-    assert!(ok.success(), "could not write the held-out exemplar");
+    assert!(ok.success(), "could not write the held-out textures");
     let metric = |args: &[&str]| -> f64 {
         let out = Command::new(&python).current_dir(&train_dir).arg("evaluate.py").args(args).output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let text = String::from_utf8_lossy(&out.stdout);
         text.split_whitespace().last().unwrap().parse().unwrap()
     };
+    let (ex, oth) = (exemplar.to_str().unwrap(), other.to_str().unwrap());
+    let band = metric(&["--swd", oth, ex]);
     println!("held-out exemplar: a 256x256 rock texture the generator never saw; CPU, 2 cores");
-    println!("| tool | size | seconds | peak MiB | seam score | SWD to held-out |");
-    println!("|---|---|---|---|---|---|");
+    println!(
+        "| tool | size | seconds | peak MiB | seam score | SWD to the exemplar | SWD to the other held-out rock |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    let mut verdicts = Vec::new();
     let mut seconds = Vec::new();
     for size in [512usize, 1024] {
         let n = size.to_string();
@@ -56,10 +66,19 @@ fn main() {
         {
             let f = file.to_str().unwrap();
             let seam = metric(&["--seam", f]);
-            let swd = metric(&["--swd", f, exemplar.to_str().unwrap()]);
-            println!("| {name} | {size} | {t:.2} | {m:.0} | {seam:.3} | {swd:.1} |");
+            let (swd, swd_other) = (metric(&["--swd", f, ex]), metric(&["--swd", f, oth]));
+            println!("| {name} | {size} | {t:.2} | {m:.0} | {seam:.3} | {swd:.1} | {swd_other:.1} |");
+            verdicts.push(format!(
+                "{name} {size}: SWD to the exemplar {}, to the other rock {} the band",
+                if swd <= band { "within" } else { "outside" },
+                if swd_other <= band { "within" } else { "outside" }
+            ));
         }
         seconds.push((size, t_base, t_ours));
+    }
+    println!("real-vs-real band (SWD between the two held-out rocks): {band:.1}");
+    for v in verdicts {
+        println!("{v}");
     }
     for (size, base, ours) in seconds {
         println!(

@@ -6,6 +6,7 @@ import shutil
 import torch
 
 import config
+import evaluate
 import model
 
 
@@ -64,7 +65,7 @@ real-vs-real floor) against this model's {ev['fd_generated_vs_heldout']} ({ratio
 
 Drum one-shot generator for the Latent Groove plugin, `latentforge groove` and `latentforge kit`:
 a latent (8) and a lane (kick, snare, closed hat, open hat, low/mid/high tom, crash, ride) give 1 s
-of mono audio at 48 kHz. Version 0.1.{ck['state']['step']}.
+of mono audio at 48 kHz. Version {manifest_field(manifest, 'version')}.
 
 ## License of this model file
 **GPL-2.0.** The weights are derived from the GPL-2 / GPL-2+ / CC-BY-3.0 / CC0 sample kits below;
@@ -84,7 +85,7 @@ over. The ONNX graph renders the waveform itself; the encoder (log-mel CNN) is u
 training. Opset 17, dynamic batch, single file.
 
 The manifest's `loudness_db` is each lane's loudness in the real kits (models/train/drums/loudness.py:
-per kit, the loudest one-shot's RMS over {manifest_window(manifest)} s from its onset times Hydrogen's
+per kit, the loudest one-shot's RMS over {manifest_field(manifest, 'loudness_window_s')} s from its onset times Hydrogen's
 instrument and layer gains, relative to the kit's median lane; median over the kits); the engine
 brings every generated one-shot to it, so a kit is balanced like a real one.
 
@@ -112,14 +113,15 @@ parameters, which the MLP's output is added to), {ck['state']['seconds'] / 60:.1
 
 ## Measured (evaluate.py, through ONNX Runtime)
 Fréchet distance between Gaussian fits of log-mel frames (40 bands, 10 ms hop, frames within 60 dB
-of each sound's peak frame), against the {ev['heldout']} held-out real one-shots. Generated: 4 prior
-samples (z ~ N(0, I)) per held-out one-shot, same lane, peak-normalised like the real ones. Lower
-is closer.
+of each sound's peak frame), against the {ev['heldout']} held-out real one-shots. Generated: {evaluate.GEN_PER_HELDOUT} prior
+samples (z ~ N(0, I), as the engine draws them) per held-out one-shot, same lane,
+peak-normalised like the real ones. Lower is closer.
 
 | set | Fréchet distance |
 |---|---|
 | generated one-shots, peak-normalised | {ev['fd_generated_vs_heldout']} |
 | generated one-shots, raw model output | {ev['fd_generated_raw_vs_heldout']} |
+| the held-out one-shots encoded and decoded (what the decoder can reach) | {ev['fd_heldout_reconstructed_vs_heldout']} |
 {permissive_row}| real training one-shots (real-vs-real floor) | {ev['fd_train_vs_heldout_floor']} |
 | decaying white-noise bursts (naive baseline) | {ev['fd_noise_bursts_vs_heldout']} |
 
@@ -152,10 +154,10 @@ model.
     print("card written")
 
 
-def manifest_window(text):
+def manifest_field(text, key):
     for line in text.splitlines():
-        if line.startswith("loudness_window_s"):
-            return line.split("=")[1].strip()
+        if line.startswith(f"{key} ="):
+            return line.split("=")[1].strip().strip('"')
     return "?"
 
 
