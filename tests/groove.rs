@@ -4,8 +4,12 @@
 //! of the take; this checks that the engine's take plays like the one the card measured.
 
 use std::path::Path;
+use std::sync::OnceLock;
 
-use latentforge::groove::{hits_between, Feel, GrooveKnobs, GrooveModel, Hit, Take, PATTERN_STEPS, STEPS_PER_BAR};
+use latentforge::groove::{
+    hits_between, refine, Cell, Feel, GrooveKnobs, GrooveModel, Hit, Pattern, Take, LANES, PATTERN_STEPS, REFINE_STEPS,
+    STEPS_PER_BAR,
+};
 use latentforge::infer::ModelStore;
 use latentforge::{Device, Runtime, RuntimeOptions};
 
@@ -17,11 +21,22 @@ const DATA_OFFSET_STD: f64 = 0.190;
 /// The band: within 25 % of the data.
 const BAND: f64 = 0.25;
 
-fn model() -> GrooveModel {
-    let rt = Runtime::new(RuntimeOptions { device: Device::Cpu, intra_threads: Some(2), ..Default::default() })
-        .expect("ONNX Runtime missing: run `cargo xtask setup` or use `cargo xtask test`");
+/// One runtime for the whole test binary: ONNX Runtime allows one environment per process.
+fn runtime() -> &'static Runtime {
+    static RT: OnceLock<Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        Runtime::new(RuntimeOptions { device: Device::Cpu, intra_threads: Some(2), ..Default::default() })
+            .expect("ONNX Runtime missing: run `cargo xtask setup` or use `cargo xtask test`")
+    })
+}
+
+fn model_with_encoder(with_encoder: bool) -> GrooveModel {
     let store = ModelStore::locate(Some(&Path::new(env!("CARGO_MANIFEST_DIR")).join("models"))).unwrap();
-    GrooveModel::load(&rt, &store, false).unwrap()
+    GrooveModel::load(runtime(), &store, with_encoder).unwrap()
+}
+
+fn model() -> GrooveModel {
+    model_with_encoder(false)
 }
 
 /// Every hit of one 2-bar pattern (steps 0..32, played early or late) at the default feel
@@ -110,4 +125,46 @@ fn a_take_is_the_same_for_the_same_knobs_and_changes_with_the_variation() {
     // Temperature and macros move the latent, not the drummer.
     let hotter = GrooveKnobs { temperature: 1.3, macros: [0.5; 8], ..knobs };
     assert_eq!(knobs.take(), hotter.take());
+}
+
+/// A clip as a MIDI file gives it: the hits one take played, nothing else.
+fn clip_of(hits: &[Hit]) -> Pattern {
+    let mut clip = Pattern::default();
+    for h in hits {
+        let offset = (h.beat * 4.0 - h.step as f64) as f32;
+        clip.cells[h.step as usize][h.lane] = Cell { prob: 1.0, velocity: h.velocity, offset };
+    }
+    clip
+}
+
+/// Fraction of the 16th steps whose 9 lanes the decoder's most likely hits get all right.
+fn step_accuracy(model: &GrooveModel, clips: &[Pattern], latents: &[Vec<f32>]) -> f64 {
+    let decoded = model.decode(latents, Take::MostLikely).unwrap();
+    let right: usize = clips
+        .iter()
+        .zip(&decoded)
+        .map(|(c, d)| {
+            (0..PATTERN_STEPS)
+                .filter(|&s| (0..LANES).all(|l| (c.cells[s][l].prob > 0.5) == (d.cells[s][l].prob > 0.5)))
+                .count()
+        })
+        .sum();
+    right as f64 / (clips.len() * PATTERN_STEPS) as f64
+}
+
+#[test]
+fn refining_an_encoded_clip_gives_more_of_it_back() {
+    let model = model_with_encoder(true);
+    let clips: Vec<Pattern> = (1..=8)
+        .map(|seed| {
+            let knobs = GrooveKnobs { seed, ..Default::default() };
+            clip_of(&hits_of(&model, &knobs, knobs.take()))
+        })
+        .collect();
+    let means: Vec<Vec<f32>> = model.encode(&clips).unwrap().into_iter().map(|(mu, _)| mu).collect();
+    let refined = refine(&model, &clips, &means, REFINE_STEPS).unwrap();
+    let (before, after) = (step_accuracy(&model, &clips, &means), step_accuracy(&model, &clips, &refined));
+    assert!(after >= before + 0.05, "step accuracy {before:.3} -> {after:.3}");
+    assert_eq!(refined, refine(&model, &clips, &means, REFINE_STEPS).unwrap(), "deterministic");
+    assert!(refined.iter().flatten().all(|v| v.is_finite() && v.abs() < 6.0));
 }

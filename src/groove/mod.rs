@@ -1,7 +1,8 @@
 //! Drum grooves from the groove VAE: latent points from knobs ([`knobs`]), decoding to 2-bar
-//! patterns and encoding clips ([`model`]), one drummer's way of playing them ([`take`]), playing
-//! patterns as timed hits with swing and humanize ([`pattern`]), switching patterns at bar lines
-//! in time with a host ([`schedule`]), and MIDI files in and out ([`midi`]).
+//! patterns and encoding clips ([`model`]; closely, [`refine`]), one drummer's way of playing
+//! them ([`take`]), playing patterns as timed hits with swing and humanize ([`pattern`]),
+//! switching patterns at bar lines in time with a host ([`schedule`]), and MIDI files in and out
+//! ([`midi`]).
 //!
 //! A [`Pattern`] keeps the decoder's output (hit probability, velocity, micro-timing offset per
 //! 16th step and drum lane) as a take played it; density, swing and humanize are applied when hits are read out, so
@@ -17,6 +18,7 @@ pub mod knobs;
 pub mod midi;
 pub mod model;
 pub mod pattern;
+pub mod refine;
 pub mod schedule;
 pub mod take;
 
@@ -24,6 +26,7 @@ pub use knobs::{clip_variation, neighbour, phrase_plan, GrooveKnobs};
 pub use midi::{lane_of_note, midi_file, patterns_from_midi};
 pub use model::{GrooveModel, GrooveSpec, SharedGrooveModel};
 pub use pattern::{hits_between, Cell, Feel, Hit, Pattern};
+pub use refine::{refine, REFINE_STEPS};
 pub use take::Take;
 
 pub const ENCODER_MODEL: &str = "groove-encoder";

@@ -123,6 +123,7 @@ pub fn run(g: &GlobalArgs, args: GrooveArgs) -> Result<u8> {
             let encoded = model.encode(&patterns)?;
             let stem = clip.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "clip".into());
             let means: Vec<Vec<f32>> = encoded.into_iter().map(|(mu, _)| mu).collect();
+            let means = groove::refine(&model, &patterns, &means, groove::REFINE_STEPS)?;
             let outs = (0..args.count)
                 .map(|k| groove::clip_variation(&means, settings.seed as u64, k, phrases, args.spread))
                 .collect();

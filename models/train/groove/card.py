@@ -49,11 +49,15 @@ validation split was scored (reconstruction + {beta} x KL); the exported weights
 scoring, from step {best_step}.
 
 ## Measured (evaluate.py, through ONNX Runtime, validation split)
-Reconstruction (encode to the posterior mean, decode, hits at p > 0.5):
+Reconstruction (encode to the posterior mean, decode, hits at p > 0.5). `--from` then refines the
+latent ({refine_steps} Adam steps on the decoder's cross-entropy for the clip's hits, gradients by
+central differences: `src/groove/refine.rs`, restated in evaluate.py; measured on a subset, as it
+costs {probes} decodes per window and step):
 
 | metric | value |
 |---|---|
 | step accuracy (all 9 lanes right at a 16th step) | {r[step_accuracy]} |
+| step accuracy on {r[subset_windows]} of the windows: encoder mean / refined as `--from` does it | {r[subset_step_accuracy]} / {r[subset_step_accuracy_refined]} |
 | cell accuracy (step x lane) | {r[cell_accuracy]} (all-silence baseline {r[silence_baseline_accuracy]}) |
 | hit precision / recall / F1 | {r[hit_precision]} / {r[hit_recall]} / {r[hit_f1]} |
 | velocity MAE on matched hits | {r[velocity_mae]} |
@@ -101,7 +105,8 @@ data-vs-data floor ({m[prior_vs_validation]} vs {m[train_vs_validation]}; indepe
 training hit rates: {m[independent_cells_vs_validation]}). Lanes whose density is more than 25 %
 off the validation data's: {density_off} (the training split's own: {train_density_off}; the
 model learned the training split). Reconstruction for `--from`: step
-accuracy {r[step_accuracy]} (hit F1 {r[hit_f1]}); the non-autoregressive decoder cannot model
+accuracy {r[step_accuracy]} from the encoder (hit F1 {r[hit_f1]}), {r[subset_step_accuracy_refined]} after refining
+(on {r[subset_windows]} windows, {r[subset_step_accuracy]} before); the non-autoregressive decoder cannot model
 how the hits of one pattern depend on each other beyond what the {latent}-d latent carries.
 4/4 only.
 """
@@ -148,6 +153,7 @@ def main():
                   mmd_ratio=ev["mmd2"]["prior_vs_validation"] / ev["mmd2"]["train_vs_validation"],
                   density_off=density_off(prior["density"]), train_density_off=density_off(ev["train_split"]["density"]),
                   cell_weight=evaluate.CELL_DRAW_WEIGHT, version=manifest_version(),
+                  refine_steps=evaluate.REFINE_STEPS, probes=2 * config.LATENT + 1,
                   macros=ex["macro_dims"], vel_spread=spread_list(ex["velocity_spread"]),
                   off_spread=spread_list(ex["offset_spread"]),
                   n_train=ev["windows"]["train"], n_val=ev["windows"]["validation"], n_prior=ev["windows"]["prior"],
