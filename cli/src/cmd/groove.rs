@@ -123,7 +123,15 @@ pub fn run(g: &GlobalArgs, args: GrooveArgs) -> Result<u8> {
             let encoded = model.encode(&patterns)?;
             let stem = clip.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "clip".into());
             let means: Vec<Vec<f32>> = encoded.into_iter().map(|(mu, _)| mu).collect();
+            let spinner = if g.quiet { ProgressBar::hidden() } else { ProgressBar::new_spinner() };
+            spinner.set_message(format!(
+                "fitting the groove latent to {} ({} x 2 bars)",
+                clip.display(),
+                patterns.len()
+            ));
+            spinner.enable_steady_tick(std::time::Duration::from_millis(120));
             let means = groove::refine(&model, &patterns, &means, groove::REFINE_STEPS)?;
+            spinner.finish_and_clear();
             let outs = (0..args.count)
                 .map(|k| groove::clip_variation(&means, settings.seed as u64, k, phrases, args.spread))
                 .collect();
