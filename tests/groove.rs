@@ -7,8 +7,8 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use latentforge::groove::{
-    hits_between, refine, Cell, Feel, GrooveKnobs, GrooveModel, Hit, Pattern, Take, LANES, PATTERN_STEPS, REFINE_STEPS,
-    STEPS_PER_BAR,
+    hits_between, refine, Cell, Feel, GrooveKnobs, GrooveModel, GrooveUse, Hit, Pattern, Take, LANES, PATTERN_STEPS,
+    REFINE_STEPS, STEPS_PER_BAR,
 };
 use latentforge::infer::ModelStore;
 use latentforge::{Device, Runtime, RuntimeOptions};
@@ -30,13 +30,13 @@ fn runtime() -> &'static Runtime {
     })
 }
 
-fn model_with_encoder(with_encoder: bool) -> GrooveModel {
+fn model_for(use_: GrooveUse) -> GrooveModel {
     let store = ModelStore::locate(Some(&Path::new(env!("CARGO_MANIFEST_DIR")).join("models"))).unwrap();
-    GrooveModel::load(runtime(), &store, with_encoder).unwrap()
+    GrooveModel::load(runtime(), &store, use_).unwrap()
 }
 
 fn model() -> GrooveModel {
-    model_with_encoder(false)
+    model_for(GrooveUse::Seeds)
 }
 
 /// Every hit of one 2-bar pattern (steps 0..32, played early or late) at the default feel
@@ -153,18 +153,23 @@ fn step_accuracy(model: &GrooveModel, clips: &[Pattern], latents: &[Vec<f32>]) -
 }
 
 #[test]
-fn refining_an_encoded_clip_gives_more_of_it_back() {
-    let model = model_with_encoder(true);
+fn the_clip_vae_gives_clips_back_and_refining_keeps_them() {
+    // Clips the groove VAE's seeded drummer played: grooves the clip VAE never saw.
+    let seeds = model();
+    let clip_vae = model_for(GrooveUse::Clips);
     let clips: Vec<Pattern> = (1..=8)
         .map(|seed| {
             let knobs = GrooveKnobs { seed, ..Default::default() };
-            clip_of(&hits_of(&model, &knobs, knobs.take()))
+            clip_of(&hits_of(&seeds, &knobs, knobs.take()))
         })
         .collect();
-    let means: Vec<Vec<f32>> = model.encode(&clips).unwrap().into_iter().map(|(mu, _)| mu).collect();
-    let refined = refine(&model, &clips, &means, REFINE_STEPS).unwrap();
-    let (before, after) = (step_accuracy(&model, &clips, &means), step_accuracy(&model, &clips, &refined));
-    assert!(after >= before + 0.05, "step accuracy {before:.3} -> {after:.3}");
-    assert_eq!(refined, refine(&model, &clips, &means, REFINE_STEPS).unwrap(), "deterministic");
+    let means: Vec<Vec<f32>> = clip_vae.encode(&clips).unwrap().into_iter().map(|(mu, _)| mu).collect();
+    let refined = refine(&clip_vae, &clips, &means, REFINE_STEPS).unwrap();
+    let (before, after) = (step_accuracy(&clip_vae, &clips, &means), step_accuracy(&clip_vae, &clips, &refined));
+    // Measured: 0.957, refined 1.000 (the groove VAE's own encoder gave 0.637, refined 0.734).
+    eprintln!("clip VAE step accuracy on 8 clips: {before:.3}, refined {after:.3}");
+    assert!(before >= 0.90, "the clip VAE gives back only {before:.3} of the steps");
+    assert!(after >= before, "refining lost steps: {before:.3} -> {after:.3}");
+    assert_eq!(refined, refine(&clip_vae, &clips, &means, REFINE_STEPS).unwrap(), "deterministic");
     assert!(refined.iter().flatten().all(|v| v.is_finite() && v.abs() < 6.0));
 }

@@ -1,5 +1,5 @@
 //! Drum grooves from the groove VAE: latent points from knobs ([`knobs`]), decoding to 2-bar
-//! patterns and encoding clips ([`model`]; closely, [`refine`]), one drummer's way of playing
+//! patterns and, with the clip VAE, encoding clips ([`model`]; closely, [`refine`]), one drummer's way of playing
 //! them ([`take`]), playing patterns as timed hits with swing and humanize ([`pattern`]),
 //! switching patterns at bar lines in time with a host ([`schedule`]), and MIDI files in and out
 //! ([`midi`]).
@@ -24,13 +24,17 @@ pub mod take;
 
 pub use knobs::{clip_variation, neighbour, phrase_plan, GrooveKnobs};
 pub use midi::{lane_of_note, midi_file, patterns_from_midi};
-pub use model::{GrooveModel, GrooveSpec, SharedGrooveModel};
+pub use model::{GrooveModel, GrooveSpec, GrooveUse, SharedGrooveModel};
 pub use pattern::{hits_between, Cell, Feel, Hit, Pattern};
 pub use refine::{refine, REFINE_STEPS};
 pub use take::Take;
 
-pub const ENCODER_MODEL: &str = "groove-encoder";
+/// The groove VAE's decoder: grooves from seeds and knobs (the plugin, `latentforge groove`).
 pub const DECODER_MODEL: &str = "groove-decoder";
+/// The clip VAE, trained to give a clip back: `latentforge groove --from` encodes a clip with it
+/// and decodes the clip and its variations with its decoder.
+pub const CLIP_ENCODER_MODEL: &str = "groove-clip-encoder";
+pub const CLIP_DECODER_MODEL: &str = "groove-clip-decoder";
 pub const STEPS_PER_BAR: usize = 16;
 pub const PATTERN_BARS: usize = 2;
 pub const PATTERN_STEPS: usize = STEPS_PER_BAR * PATTERN_BARS;

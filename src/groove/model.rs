@@ -1,11 +1,15 @@
-//! The groove VAE: the `[groove]` table of its manifests, decoding latents into patterns and
-//! encoding patterns (from MIDI clips) into latents.
+//! The groove VAEs: the `[groove]` table of their manifests, decoding latents into patterns and
+//! encoding patterns (from MIDI clips) into latents. Two VAEs share this code: the groove VAE,
+//! whose smooth latent makes every seed a groove, and the clip VAE, whose detailed latent gives
+//! an encoded clip back (each model card has the figures).
 
 use std::sync::Arc;
 
 use super::pattern::{Cell, Pattern};
 use super::take::Take;
-use super::{GrooveError, DECODER_MODEL, ENCODER_MODEL, LANES, LANE_NAMES, MACROS, PATTERN_STEPS};
+use super::{
+    GrooveError, CLIP_DECODER_MODEL, CLIP_ENCODER_MODEL, DECODER_MODEL, LANES, LANE_NAMES, MACROS, PATTERN_STEPS,
+};
 use crate::infer::{ModelEntry, ModelError, ModelStore, Runtime, SharedSession};
 
 /// A latent posterior: mean and standard deviation per dimension.
@@ -29,33 +33,48 @@ pub struct GrooveSpec {
     pub offset_spread: Vec<f32>,
 }
 
-/// The groove encoder and decoder, loaded and verified.
+/// What a [`GrooveModel`] is loaded for, and so which VAE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrooveUse {
+    /// Grooves from seeds and knobs: the groove VAE's decoder.
+    Seeds,
+    /// Encoding clips and decoding them and their variations: the clip VAE, encoder and decoder.
+    Clips,
+}
+
+/// A groove VAE's decoder and, for clips, its encoder, loaded and verified.
 pub struct GrooveModel {
     spec: GrooveSpec,
     decoder: SharedSession,
+    decoder_name: &'static str,
     encoder: Option<SharedSession>,
 }
 
 impl GrooveModel {
-    /// Loads the decoder (always) and the encoder (only for `with_encoder`, used by `--from`).
-    pub fn load(runtime: &Runtime, store: &ModelStore, with_encoder: bool) -> Result<Self, GrooveError> {
-        let entry = store.get(DECODER_MODEL)?;
+    /// Loads the VAE for `use_`: its decoder, and for clips its encoder too.
+    pub fn load(runtime: &Runtime, store: &ModelStore, use_: GrooveUse) -> Result<Self, GrooveError> {
+        let decoder_name = match use_ {
+            GrooveUse::Seeds => DECODER_MODEL,
+            GrooveUse::Clips => CLIP_DECODER_MODEL,
+        };
+        let entry = store.get(decoder_name)?;
         let spec = groove_spec(&entry)?;
         let (decoder, _) = entry.open(runtime)?;
-        let encoder = if with_encoder {
-            let enc = store.get(ENCODER_MODEL)?;
-            if groove_spec(&enc)? != spec {
-                return Err(enc
-                    .invalid(format!(
-                        "[groove] differs from {DECODER_MODEL}'s; the two must come from one training run"
-                    ))
-                    .into());
+        let encoder = match use_ {
+            GrooveUse::Seeds => None,
+            GrooveUse::Clips => {
+                let enc = store.get(CLIP_ENCODER_MODEL)?;
+                if groove_spec(&enc)? != spec {
+                    return Err(enc
+                        .invalid(format!(
+                            "[groove] differs from {decoder_name}'s; the two must come from one training run"
+                        ))
+                        .into());
+                }
+                Some(enc.open(runtime)?.0)
             }
-            Some(enc.open(runtime)?.0)
-        } else {
-            None
         };
-        Ok(GrooveModel { spec, decoder, encoder })
+        Ok(GrooveModel { spec, decoder, decoder_name, encoder })
     }
 
     pub fn spec(&self) -> &GrooveSpec {
@@ -72,7 +91,7 @@ impl GrooveModel {
             assert_eq!(z.len(), d, "latent length must match the decoder");
             flat.extend(z.iter().map(|v| if v.is_finite() { *v } else { 0.0 }));
         }
-        let err = |e: ort::Error| GrooveError::Inference { model: DECODER_MODEL.into(), reason: e.to_string() };
+        let err = |e: ort::Error| GrooveError::Inference { model: self.decoder_name.into(), reason: e.to_string() };
         let mut session = self.decoder.lock().unwrap_or_else(|p| p.into_inner());
         let input = ort::value::TensorRef::from_array_view(([n, d], &flat[..])).map_err(err)?;
         let out = session.run(ort::inputs![input]).map_err(err)?;
@@ -81,7 +100,7 @@ impl GrooveModel {
             let (shape, data) = out[i].try_extract_tensor::<f32>().map_err(err)?;
             if shape[..] != [n as i64, PATTERN_STEPS as i64, LANES as i64] {
                 return Err(GrooveError::Inference {
-                    model: DECODER_MODEL.into(),
+                    model: self.decoder_name.into(),
                     reason: format!("output {i} has shape {shape:?}"),
                 });
             }
@@ -102,7 +121,7 @@ impl GrooveModel {
 
     /// Posterior mean and standard deviation of each pattern's latent.
     pub fn encode(&self, patterns: &[Pattern]) -> Result<Vec<Posterior>, GrooveError> {
-        let session = self.encoder.as_ref().expect("GrooveModel loaded without its encoder");
+        let session = self.encoder.as_ref().expect("GrooveModel loaded for seeds has no encoder: load it for clips");
         let n = patterns.len();
         let mut flat = Vec::with_capacity(n * PATTERN_STEPS * 3 * LANES);
         for p in patterns {
@@ -112,7 +131,7 @@ impl GrooveModel {
                 flat.extend(step.iter().map(|c| c.offset));
             }
         }
-        let err = |e: ort::Error| GrooveError::Inference { model: ENCODER_MODEL.into(), reason: e.to_string() };
+        let err = |e: ort::Error| GrooveError::Inference { model: CLIP_ENCODER_MODEL.into(), reason: e.to_string() };
         let mut session = session.lock().unwrap_or_else(|p| p.into_inner());
         let input = ort::value::TensorRef::from_array_view(([n, PATTERN_STEPS, 3 * LANES], &flat[..])).map_err(err)?;
         let out = session.run(ort::inputs![input]).map_err(err)?;

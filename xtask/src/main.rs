@@ -62,9 +62,9 @@ const HELP: &str = "cargo xtask <task>
   bench groove         Latent Groove process() cost per block (64/512 samples, 10 000 blocks)
                        and the worker's pattern/kit decode times
   train denoise        render the data set and train/export/evaluate the denoisers (hours)
-  train groove|drums|texture
-                       train/export/evaluate the groove VAE, the drum one-shot model or the
-                       texture generator (resumable, into .work/)
+  train groove|groove-clip|drums|texture
+                       train/export/evaluate the groove VAE, the clip VAE (`groove --from`), the
+                       drum one-shot model or the texture generator (resumable, into .work/)
   bundle [--alloc-check]
                        build Latent Groove as CLAP + VST3 with its models, presets and ONNX
                        Runtime into target/bundled/{clap,vst3}/ (--alloc-check: a debug build
@@ -387,10 +387,10 @@ fn bench_texture(extra: &[String]) -> Result<()> {
 
 fn train(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
-        Some(what @ ("denoise" | "groove" | "drums" | "texture")) => {
+        Some(what @ ("denoise" | "groove" | "groove-clip" | "drums" | "texture")) => {
             run(Command::new("bash").arg(root().join("models/train/pipeline.sh")).arg(what))
         }
-        _ => bail!("usage: cargo xtask train denoise|groove|drums|texture"),
+        _ => bail!("usage: cargo xtask train denoise|groove|groove-clip|drums|texture"),
     }
 }
 

@@ -6,7 +6,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use latentforge::drums::{self, DrumModel};
-use latentforge::groove::{self, GrooveModel, Take, BPM_RANGE, PATTERN_BARS};
+use latentforge::groove::{self, GrooveModel, GrooveUse, Take, BPM_RANGE, PATTERN_BARS};
 use latentforge::infer::ModelStore;
 use latentforge::io::atomic::write_bytes_atomic;
 use latentforge::presets::{self, GroovePreset, GrooveSettings, MAX_SEED};
@@ -112,7 +112,8 @@ pub fn run(g: &GlobalArgs, args: GrooveArgs) -> Result<u8> {
     }
 
     let runtime = crate::runtime(g)?;
-    let model = GrooveModel::load(&runtime, &store, args.from.is_some())?;
+    let model =
+        GrooveModel::load(&runtime, &store, if args.from.is_some() { GrooveUse::Clips } else { GrooveUse::Seeds })?;
     let kit = if args.no_audio { None } else { Some(DrumModel::load(&runtime, &store)?.kit(&settings.kit_knobs())?) };
 
     // One list of 2-bar latents per output file.

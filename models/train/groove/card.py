@@ -1,4 +1,4 @@
-"""Writes models/groove-decoder/CARD.md and models/groove-encoder/CARD.md from the checkpoint's
+"""Writes models/groove-decoder/CARD.md from the checkpoint's
 training record and evaluate.py's measurements."""
 import json
 import tomllib
@@ -28,8 +28,7 @@ lane is busier or sparser as a whole; per hit, a draw of its own at {cell_weight
 moves its logit (the lane draws alone play too few syncopations: "lane draws" below); a hit plays
 when its moved logit beats its lane's threshold, so over many takes each cell plays about as often
 as the decoder says. Each hit's velocity and offset vary by the spread the decoder leaves
-unexplained on the training split (per lane, velocity {vel_spread}; offset in 16ths {off_spread}). The same seed and variation always play the same take; `--from`
-plays the most likely hits, to give the clip back.
+unexplained on the training split (per lane, velocity {vel_spread}; offset in 16ths {off_spread}). The same seed and variation always play the same take.
 Macro knobs 1-8 move latent dimensions {macros} (largest posterior-mean variance over the training
 windows first), each by up to ±2 prior standard deviations.
 
@@ -49,10 +48,12 @@ validation split was scored (reconstruction + {beta} x KL); the exported weights
 scoring, from step {best_step}.
 
 ## Measured (evaluate.py, through ONNX Runtime, validation split)
-Reconstruction (encode to the posterior mean, decode, hits at p > 0.5). `--from` then refines the
-latent ({refine_steps} Adam steps on the decoder's cross-entropy for the clip's hits, gradients by
-central differences: `src/groove/refine.rs`, restated in evaluate.py; measured on a subset, as it
-costs {probes} decodes per window and step):
+Reconstruction (encode to the posterior mean with this VAE's encoder, decode, hits at p > 0.5;
+then refined as `src/groove/refine.rs` does it: {refine_steps} Adam steps on the decoder's
+cross-entropy for the clip's hits, gradients by central differences, restated in evaluate.py;
+measured on a subset, as it costs {probes} decodes per window and step). This is why `--from`
+uses the clip VAE instead (`groove-clip-decoder` card: 0.945 of the steps from its encoder); the
+encoder measured here is not shipped.
 
 | metric | value |
 |---|---|
@@ -104,11 +105,10 @@ spread and {off_ratio:.0%} of its micro-timing spread; on kernel MMD it is {mmd_
 data-vs-data floor ({m[prior_vs_validation]} vs {m[train_vs_validation]}; independent cells at the
 training hit rates: {m[independent_cells_vs_validation]}). Lanes whose density is more than 25 %
 off the validation data's: {density_off} (the training split's own: {train_density_off}; the
-model learned the training split). Reconstruction for `--from`: step
-accuracy {r[step_accuracy]} from the encoder (hit F1 {r[hit_f1]}), {r[subset_step_accuracy_refined]} after refining
-(on {r[subset_windows]} windows, {r[subset_step_accuracy]} before); the non-autoregressive decoder cannot model
-how the hits of one pattern depend on each other beyond what the {latent}-d latent carries.
-4/4 only.
+model learned the training split). Reconstruction: step
+accuracy {r[step_accuracy]} from this VAE's encoder (hit F1 {r[hit_f1]}), {r[subset_step_accuracy_refined]} after refining
+(on {r[subset_windows]} windows, {r[subset_step_accuracy]} before): the smooth {latent}-d latent that makes every seed a
+groove does not hold a given clip, so `--from` uses the clip VAE. 4/4 only.
 """
 
 
@@ -162,11 +162,9 @@ def main():
                   minutes=ck["state"]["seconds"] / 60, r=ev["reconstruction"], m=ev["mmd2"], rows="\n".join(rows),
                   beta=train.BETA, free_bits=train.FREE_BITS, every=train.VALIDATE_EVERY,
                   best_step=ex.get("best_step", ck["state"]["step"]), temperature=temperature_table(ev))
-    for name, role in (("groove-decoder", "Latent -> 2-bar drum pattern. Used by the Latent Groove plugin and `latentforge groove`."),
-                       ("groove-encoder", "2-bar drum pattern -> latent posterior. Used by `latentforge groove --from clip.mid`; "
-                                          "trained jointly with groove-decoder (same card).")):
-        (config.MODELS / name / "CARD.md").write_text(TEMPLATE.format(name=name, role=role, **common))
-    print("cards written")
+    role = "Latent -> 2-bar drum pattern. Used by the Latent Groove plugin and `latentforge groove`."
+    (config.MODELS / "groove-decoder" / "CARD.md").write_text(TEMPLATE.format(name="groove-decoder", role=role, **common))
+    print("card written")
 
 
 if __name__ == "__main__":

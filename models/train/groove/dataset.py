@@ -12,6 +12,12 @@ import mido
 import numpy as np
 
 import config
+from common import manifest
+
+# How the model manifests credit the data.
+TRAINING_DATA = manifest.training_data(
+    "Groove MIDI Dataset (train split), Gillick, Roberts, Engel, Eck, Bamman (Magenta), ICML 2019",
+    "CC-BY-4.0", "../shared/data/groove-midi (magenta.tensorflow.org/datasets/groove)")
 
 
 def onsets(path):

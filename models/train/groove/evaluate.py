@@ -121,14 +121,9 @@ def step_accuracy(sess, z, hits):
     return round(float(((p > 0.5) == hits).all(-1).mean()), 4)
 
 
-def main():
-    rng = np.random.default_rng(0)
-    train, val = dataset.load("train"), dataset.load("validation")
-    enc = ort.InferenceSession(str(config.MODELS / "groove-encoder" / "groove-encoder.onnx"), providers=["CPUExecutionProvider"])
-    dec = ort.InferenceSession(str(config.MODELS / "groove-decoder" / "groove-decoder.onnx"), providers=["CPUExecutionProvider"])
-    with open(config.MODELS / "groove-decoder" / "model.toml", "rb") as f:
-        spread = tomllib.load(f)["groove"]
-
+def reconstruction(enc, dec, val):
+    """Encode (posterior mean) -> decode -> hits at p > 0.5, against the input; and on a subset,
+    the same after refining the latents as `--from` does."""
     mu, _ = enc.run(None, {"pattern": val})
     rec, _ = decode(dec, mu)
     t, r = val[..., :C] > 0.5, rec[..., :C] > 0.5
@@ -148,7 +143,19 @@ def main():
     recon["subset_windows"] = REFINE_WINDOWS
     recon["subset_step_accuracy"] = step_accuracy(dec, mu[sub], t_sub)
     recon["subset_step_accuracy_refined"] = step_accuracy(dec, refine(dec, mu[sub].astype(np.float64), t_sub), t_sub)
+    return recon
 
+
+def main():
+    rng = np.random.default_rng(0)
+    train, val = dataset.load("train"), dataset.load("validation")
+    # export.py leaves the encoder beside the checkpoint: it measures this VAE, it does not ship.
+    enc = ort.InferenceSession(str(config.CKPT / "groove-encoder" / "groove-encoder.onnx"), providers=["CPUExecutionProvider"])
+    dec = ort.InferenceSession(str(config.MODELS / "groove-decoder" / "groove-decoder.onnx"), providers=["CPUExecutionProvider"])
+    with open(config.MODELS / "groove-decoder" / "model.toml", "rb") as f:
+        spread = tomllib.load(f)["groove"]
+
+    recon = reconstruction(enc, dec, val)
     n = len(val)
     # Three prior samples per validation window: syncopation and MMD of one draw of n vary by
     # about +-0.05 and +-10 % between draws.

@@ -1,5 +1,7 @@
-"""Exports the groove VAE's encoder and decoder to single-file ONNX (opset 17, dynamic batch),
-checks ONNX Runtime against PyTorch, picks the macro dimensions and writes both model.toml files.
+"""Exports the groove VAE's decoder (to models/) and encoder (to the checkpoint folder, for
+evaluate.py: `--from` encodes clips with the clip VAE, ../groove-clip) to single-file ONNX
+(opset 17, dynamic batch), checks ONNX Runtime against PyTorch, picks the macro dimensions and
+writes both model.toml files.
 
 The 8 macro knobs move the latent dimensions the encoder uses most: those whose posterior means
 vary most over the training windows (the "active units" of a VAE).
@@ -13,27 +15,10 @@ import config
 import dataset
 from common import manifest
 from common.export import export_checked
-from model import GrooveVAE
+from model import GrooveVAE, spreads
 
 C = len(config.CLASSES)
-
-TRAINING_DATA = manifest.training_data(
-    "Groove MIDI Dataset (train split), Gillick, Roberts, Engel, Eck, Bamman (Magenta), ICML 2019",
-    "CC-BY-4.0", "../shared/data/groove-midi (magenta.tensorflow.org/datasets/groove)")
-
-
-def spreads(model, train):
-    """Per lane, the standard deviation of the played velocities and offsets around the decoder's
-    mean (posterior-mean reconstructions of the training windows, at the played hits): what the
-    decoder leaves unexplained, and what a seeded take (src/groove/take.rs) varies hits by."""
-    x = torch.from_numpy(train)
-    with torch.no_grad():
-        _, vel, off = model.decoder(model.encoder(x)[0])
-    hit = train[..., :C] > 0.5
-    vel_res = train[..., C:2 * C] - vel.numpy()
-    off_res = train[..., 2 * C:] - off.numpy()
-    return ([round(float(vel_res[..., c][hit[..., c]].std()), 4) for c in range(C)],
-            [round(float(off_res[..., c][hit[..., c]].std()), 4) for c in range(C)])
+ENCODER = "groove-encoder"
 
 
 def main():
@@ -59,7 +44,7 @@ def main():
     decoder_outputs = [manifest.tensor("hit_prob", [-1, S, C], (0, 1)), manifest.tensor("velocity", [-1, S, C], (0, 1)),
                        manifest.tensor("offset", [-1, S, C], (-0.5, 0.5))]
     exports = (
-        ("groove-encoder", model.encoder, torch.rand(2, S, F), {"pattern": x[:64]},
+        (ENCODER, model.encoder, torch.rand(2, S, F), {"pattern": x[:64]},
          "groove-encode", "Groove VAE encoder: 2-bar drum pattern -> latent posterior",
          [manifest.tensor("pattern", [-1, S, F], (-0.5, 1.0))],
          [manifest.tensor("mu", [-1, L], (-6, 6)), manifest.tensor("logvar", [-1, L], (-12, 4))]),
@@ -69,14 +54,15 @@ def main():
     )
     errors = []
     for name, module, dummy, feeds, task, desc, ins, outs in exports:
-        path = config.MODELS / name / f"{name}.onnx"
+        # The encoder measures this VAE (evaluate.py) but does not ship: `--from` uses the clip VAE.
+        path = (config.CKPT if name == ENCODER else config.MODELS) / name / f"{name}.onnx"
         path.parent.mkdir(parents=True, exist_ok=True)
         names_in, names_out = [t["name"] for t in ins], [t["name"] for t in outs]
         axes = {n: {0: "batch"} for n in names_in + names_out}
         errors.append(export_checked(module, (dummy,), path, names_in, names_out, axes, feeds, tol=1e-4))
         size = manifest.write(path, generator="models/train/groove/export.py", task=task, version=version,
                               description=desc, transfer="none", inputs=ins, outputs=outs, table=table,
-                              training=[TRAINING_DATA])
+                              training=[dataset.TRAINING_DATA])
         print(f"{name}: {size / 1e6:.2f} MB")
     e1, e2 = errors
     print(f"spread per lane: velocity {velocity_spread}, offset {offset_spread}")

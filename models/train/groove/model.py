@@ -52,15 +52,34 @@ class GrooveVAE(nn.Module):
         self.decoder = Decoder()
 
     def loss(self, x, beta, free_bits):
-        mu, logvar = self.encoder(x)
-        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
-        hit_l, vel_l, off_l = self.decoder.logits(z)
-        hit, vel, off = x[..., :C], x[..., C:2 * C], x[..., 2 * C:]
-        # GrooVAE's loss: hits everywhere, velocity and offset only where a hit was played.
-        rec_hit = nn.functional.binary_cross_entropy_with_logits(hit_l, hit, reduction="sum") / len(x)
-        rec_vel = ((torch.sigmoid(vel_l) - vel) ** 2 * hit).sum() / len(x)
-        rec_off = ((0.5 * torch.tanh(off_l) - off) ** 2 * hit).sum() / len(x)
-        kl_dim = 0.5 * (mu ** 2 + logvar.exp() - 1 - logvar).mean(0)
-        kl = torch.clamp(kl_dim, min=free_bits).sum()
-        total = rec_hit + rec_vel + rec_off + beta * kl
-        return total, dict(hit=rec_hit.item(), vel=rec_vel.item(), off=rec_off.item(), kl=kl_dim.sum().item())
+        return vae_loss(self.encoder, self.decoder, x, beta, free_bits)
+
+
+def vae_loss(encoder, decoder, x, beta, free_bits):
+    """GrooVAE's loss (hits everywhere, velocity and offset only where a hit was played) plus
+    `beta` x KL, each latent dimension's KL at least `free_bits` nats. Shared with the clip VAE."""
+    mu, logvar = encoder(x)
+    z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+    hit_l, vel_l, off_l = decoder.logits(z)
+    hit, vel, off = x[..., :C], x[..., C:2 * C], x[..., 2 * C:]
+    rec_hit = nn.functional.binary_cross_entropy_with_logits(hit_l, hit, reduction="sum") / len(x)
+    rec_vel = ((torch.sigmoid(vel_l) - vel) ** 2 * hit).sum() / len(x)
+    rec_off = ((0.5 * torch.tanh(off_l) - off) ** 2 * hit).sum() / len(x)
+    kl_dim = 0.5 * (mu ** 2 + logvar.exp() - 1 - logvar).mean(0)
+    kl = torch.clamp(kl_dim, min=free_bits).sum()
+    total = rec_hit + rec_vel + rec_off + beta * kl
+    return total, dict(hit=rec_hit.item(), vel=rec_vel.item(), off=rec_off.item(), kl=kl_dim.sum().item())
+
+
+def spreads(model, train):
+    """Per lane, the standard deviation of the played velocities and offsets around the decoder's
+    mean (posterior-mean reconstructions of the training windows, at the played hits): what the
+    decoder leaves unexplained, and what a seeded take (src/groove/take.rs) varies hits by."""
+    x = torch.from_numpy(train)
+    with torch.no_grad():
+        _, vel, off = model.decoder(model.encoder(x)[0])
+    hit = train[..., :C] > 0.5
+    vel_res = train[..., C:2 * C] - vel.numpy()
+    off_res = train[..., 2 * C:] - off.numpy()
+    return ([round(float(vel_res[..., c][hit[..., c]].std()), 4) for c in range(C)],
+            [round(float(off_res[..., c][hit[..., c]].std()), 4) for c in range(C)])

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use latentforge::drums::{DrumModel, KitKnobs};
-use latentforge::groove::{GrooveKnobs, GrooveModel};
+use latentforge::groove::{GrooveKnobs, GrooveModel, GrooveUse};
 use latentforge::infer::ModelStore;
 use latentforge::infer::{Device, Runtime, RuntimeOptions};
 
@@ -77,7 +77,7 @@ fn main() {
     let runtime = Runtime::new(RuntimeOptions { library: None, device: Device::Cpu, intra_threads: Some(1) })
         .expect("ONNX Runtime (run `cargo xtask setup`)");
     let store = ModelStore::locate(Some(&root.join("models"))).expect("models folder");
-    let groove = GrooveModel::load(&runtime, &store, false).expect("groove model");
+    let groove = GrooveModel::load(&runtime, &store, GrooveUse::Seeds).expect("groove model");
     let drums = DrumModel::load(&runtime, &store).expect("drum model");
     let mut seed = 0;
     let pattern = median_time(

@@ -15,7 +15,7 @@ use std::time::Duration;
 use latentforge::drums::{BlockStart, DrumModel, Kit, KitKnobs, Mix, Outputs, Player};
 use latentforge::groove::schedule::{Block, Clock, PatternSchedule};
 use latentforge::groove::{
-    GrooveKnobs, GrooveModel, Pattern, GM_NOTES, GROUPS, GROUP_NAMES, LANES, LANE_GROUPS, LANE_NAMES, MACROS,
+    GrooveKnobs, GrooveModel, GrooveUse, Pattern, GM_NOTES, GROUPS, GROUP_NAMES, LANES, LANE_GROUPS, LANE_NAMES, MACROS,
 };
 use latentforge::infer::{Device, ModelStore, Runtime, RuntimeOptions, LIBRARY_FILE};
 use latentforge::presets::{self, GroovePreset, GrooveSettings, MAX_SEED};
@@ -326,7 +326,7 @@ fn load_models() -> Models {
             return Models { groove: None, drums: None };
         }
     };
-    let groove = GrooveModel::load(&runtime, &store, false)
+    let groove = GrooveModel::load(&runtime, &store, GrooveUse::Seeds)
         .map_err(|e| nice_warn!("Latent Groove: groove model unusable, no patterns: {e}"))
         .ok();
     let drums = DrumModel::load(&runtime, &store)
