@@ -48,8 +48,8 @@ accuracy, from step {best_step}.
 
 ## Measured (evaluate.py, through ONNX Runtime, validation split)
 Encode to the posterior mean, decode, hits at p > 0.5. `--from` then refines the latent
-({refine_steps} Adam steps on the decoder's cross-entropy for the clip's hits, gradients by central
-differences: `src/groove/refine.rs`, restated in ../groove/evaluate.py; on a subset, as it costs
+({refine_steps} Adam steps on the decoder's cross-entropy for the clip's hits plus {feel_weight:g} x the squared
+error of their velocity and timing, gradients by central differences: `src/groove/refine.rs`, restated in ../groove/evaluate.py; on a subset, as it costs
 {probes} decodes per window and step).
 
 | metric | clip VAE | groove VAE (for comparison) |
@@ -60,6 +60,7 @@ differences: `src/groove/refine.rs`, restated in ../groove/evaluate.py; on a sub
 | hit precision / recall / F1 | {r[hit_precision]} / {r[hit_recall]} / {r[hit_f1]} | F1 {g_f1} |
 | velocity MAE on matched hits | {r[velocity_mae]} | {g_vel} |
 | offset MAE on matched hits (16ths) | {r[offset_mae]} | {g_off} |
+| the {r[subset_windows]} windows' velocity / offset MAE: encoder → refined | {r[subset_velocity_mae]} / {r[subset_offset_mae]} → {r[subset_velocity_mae_refined]} / {r[subset_offset_mae_refined]} | |
 
 Its prior, for the record ({n_prior} samples, z ~ N(0, I), most likely hits) against the
 validation windows:
@@ -95,7 +96,7 @@ def main():
     common = dict(latent=config.LATENT, version=version, beta=train.BETA, mix=train.MIX_SHARE,
                   every=train.VALIDATE_EVERY, kl=ex["kl"], steps=ck["state"]["step"],
                   minutes=ck["state"]["seconds"] / 60, best_step=ex.get("best_step", ck["state"]["step"]),
-                  refine_steps=groove_eval.REFINE_STEPS, probes=2 * config.LATENT + 1,
+                  refine_steps=groove_eval.REFINE_STEPS, feel_weight=groove_eval.FEEL_WEIGHT, probes=2 * config.LATENT + 1,
                   n_train=ev["windows"]["train"], n_val=ev["windows"]["validation"], n_prior=ev["windows"]["prior"],
                   r=ev["reconstruction"], data=ev["data"], prior=ev["prior_likely"], m=ev["mmd2"],
                   sync_ratio=ev["prior_likely"]["syncopation"] / ev["data"]["syncopation"],

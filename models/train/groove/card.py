@@ -50,7 +50,8 @@ scoring, from step {best_step}.
 ## Measured (evaluate.py, through ONNX Runtime, validation split)
 Reconstruction (encode to the posterior mean with this VAE's encoder, decode, hits at p > 0.5;
 then refined as `src/groove/refine.rs` does it: {refine_steps} Adam steps on the decoder's
-cross-entropy for the clip's hits, gradients by central differences, restated in evaluate.py;
+cross-entropy for the clip's hits plus {feel_weight:g} x the squared error of their velocity and timing,
+gradients by central differences, restated in evaluate.py;
 measured on a subset, as it costs {probes} decodes per window and step). This is why `--from`
 uses the clip VAE instead (`groove-clip-decoder` card: 0.945 of the steps from its encoder); the
 encoder measured here is not shipped.
@@ -153,7 +154,7 @@ def main():
                   mmd_ratio=ev["mmd2"]["prior_vs_validation"] / ev["mmd2"]["train_vs_validation"],
                   density_off=density_off(prior["density"]), train_density_off=density_off(ev["train_split"]["density"]),
                   cell_weight=evaluate.CELL_DRAW_WEIGHT, version=manifest_version(),
-                  refine_steps=evaluate.REFINE_STEPS, probes=2 * config.LATENT + 1,
+                  refine_steps=evaluate.REFINE_STEPS, feel_weight=evaluate.FEEL_WEIGHT, probes=2 * config.LATENT + 1,
                   macros=ex["macro_dims"], vel_spread=spread_list(ex["velocity_spread"]),
                   off_spread=spread_list(ex["offset_spread"]),
                   n_train=ev["windows"]["train"], n_val=ev["windows"]["validation"], n_prior=ev["windows"]["prior"],

@@ -75,7 +75,7 @@ PRIOR_PER_WINDOW = 3
 FLOOR_SUBSETS = 5
 # src/groove/refine.rs, restated: Adam on the decoder's hit cross-entropy + PRIOR_WEIGHT/2 |z|^2,
 # gradients by central differences. Measured on a subset (it costs 65 decodes per window and step).
-REFINE_STEPS, PROBE, REFINE_LR, PRIOR_WEIGHT = 30, 0.05, 0.05, 0.1
+REFINE_STEPS, PROBE, REFINE_LR, PRIOR_WEIGHT, FEEL_WEIGHT = 30, 0.05, 0.05, 0.1, 10.0
 REFINE_WINDOWS = 256
 
 
@@ -97,23 +97,34 @@ def play(sess, z, spread, rng, cell_weight=CELL_DRAW_WEIGHT):
     return np.concatenate([hit, v, o], axis=-1).astype(np.float32)
 
 
-def refine(sess, z, hits):
+def refine(sess, z, clips):
     """What `latentforge groove --from` does to the encoder's posterior means (src/groove/refine.rs)."""
     n, d = z.shape
     probes = np.concatenate([np.zeros((1, d)), PROBE * np.eye(d), -PROBE * np.eye(d)])
     first, second = np.zeros_like(z), np.zeros_like(z)
-    target = hits[:, None].astype(np.float32)
+    target = (clips[:, None, :, :C] > 0.5).astype(np.float32)
+    target_vel, target_off = clips[:, None, :, C:2 * C], clips[:, None, :, 2 * C:]
     for step in range(1, REFINE_STEPS + 1):
         batch = (z[:, None] + probes[None]).astype(np.float32)               # [n, 2d+1, d]
-        p, _, _ = sess.run(None, {"z": batch.reshape(-1, d)})
+        p, v, o = sess.run(None, {"z": batch.reshape(-1, d)})
         p = np.clip(p.reshape(n, 2 * d + 1, config.STEPS, C), 1e-6, 1 - 1e-6)
+        v, o = v.reshape(p.shape), o.reshape(p.shape)
         loss = -(target * np.log(p) + (1 - target) * np.log(1 - p)).sum((-1, -2))
+        loss += FEEL_WEIGHT * (target * ((v - target_vel) ** 2 + (o - target_off) ** 2)).sum((-1, -2))
         loss += 0.5 * PRIOR_WEIGHT * (batch ** 2).sum(-1)
         g = (loss[:, 1:d + 1] - loss[:, d + 1:]) / (2 * PROBE)
         first = 0.9 * first + 0.1 * g
         second = 0.999 * second + 0.001 * g * g
         z = z - REFINE_LR * (first / (1 - 0.9 ** step)) / (np.sqrt(second / (1 - 0.999 ** step)) + 1e-8)
     return z
+
+
+def feel_mae(sess, z, clips):
+    """Velocity and offset MAE of the hits both the decoded patterns and `clips` play."""
+    p, v, o = sess.run(None, {"z": z.astype(np.float32)})
+    both = (p > 0.5) & (clips[..., :C] > 0.5)
+    return (round(float(np.abs(v - clips[..., C:2 * C])[both].mean()), 4),
+            round(float(np.abs(o - clips[..., 2 * C:])[both].mean()), 4))
 
 
 def step_accuracy(sess, z, hits):
@@ -142,7 +153,10 @@ def reconstruction(enc, dec, val):
     t_sub = val[sub][..., :C] > 0.5
     recon["subset_windows"] = REFINE_WINDOWS
     recon["subset_step_accuracy"] = step_accuracy(dec, mu[sub], t_sub)
-    recon["subset_step_accuracy_refined"] = step_accuracy(dec, refine(dec, mu[sub].astype(np.float64), t_sub), t_sub)
+    refined = refine(dec, mu[sub].astype(np.float64), val[sub])
+    recon["subset_step_accuracy_refined"] = step_accuracy(dec, refined, t_sub)
+    recon["subset_velocity_mae"], recon["subset_offset_mae"] = feel_mae(dec, mu[sub], val[sub])
+    recon["subset_velocity_mae_refined"], recon["subset_offset_mae_refined"] = feel_mae(dec, refined, val[sub])
     return recon
 
 
