@@ -1,8 +1,8 @@
 //! Drum grooves from the groove VAE: latent points from knobs ([`knobs`]), decoding to 2-bar
-//! patterns and, with the clip VAE, encoding clips ([`model`]; closely, [`refine`]), one drummer's way of playing
-//! them ([`take`]), playing patterns as timed hits with swing and humanize ([`pattern`]),
-//! switching patterns at bar lines in time with a host ([`schedule`]), and MIDI files in and out
-//! ([`midi`]).
+//! patterns and, with the clip VAE, encoding clips ([`model`]; closely, [`refine`]), one
+//! drummer's way of playing them ([`take`]), playing patterns as timed hits with swing and
+//! humanize ([`pattern`]), switching patterns at bar lines in time with a host ([`schedule`]),
+//! and MIDI files in and out ([`midi`]).
 //!
 //! A [`Pattern`] keeps the decoder's output (hit probability, velocity, micro-timing offset per
 //! 16th step and drum lane) as a take played it; density, swing and humanize are applied when hits are read out, so

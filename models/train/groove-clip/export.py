@@ -12,11 +12,9 @@ import torch
 
 import config
 import dataset
-from common import manifest
-from common.export import export_checked
 from model import ClipVAE, WhitenedDecoder, WhitenedEncoder, fit_prior, groove_model
 
-C = len(config.CLASSES)
+vae_export = config.groove_module("vae_export")
 
 
 def main():
@@ -43,32 +41,13 @@ def main():
     activity = mu.var(0).numpy()
     macro_dims = list(range(config.MACROS))
 
-    L, S, F = config.LATENT, config.STEPS, config.FEATURES
-    table = {"groove": {"latent": L, "steps": S, "lanes": list(config.CLASSES), "macro_dims": macro_dims,
-                        "velocity_spread": velocity_spread, "offset_spread": offset_spread}}
-    decoder_outputs = [manifest.tensor("hit_prob", [-1, S, C], (0, 1)), manifest.tensor("velocity", [-1, S, C], (0, 1)),
-                       manifest.tensor("offset", [-1, S, C], (-0.5, 0.5))]
-    exports = (
-        (config.ENCODER_NAME, encoder, torch.rand(2, S, F), {"pattern": x[:64]},
-         "groove-encode", "Clip VAE encoder: 2-bar drum pattern -> whitened latent posterior (for --from)",
-         [manifest.tensor("pattern", [-1, S, F], (-0.5, 1.0))],
-         [manifest.tensor("mu", [-1, L], (-6, 6)), manifest.tensor("logvar", [-1, L], (-12, 4))]),
-        (config.DECODER_NAME, decoder, torch.randn(2, L), {"z": torch.randn(64, L)},
-         "groove-decode", "Clip VAE decoder: whitened latent -> 2-bar drum pattern (hits, velocity, micro-timing)",
-         [manifest.tensor("z", [-1, L], (-6, 6))], decoder_outputs),
-    )
-    errors = []
-    for name, module, dummy, feeds, task, desc, ins, outs in exports:
-        path = config.MODELS / name / f"{name}.onnx"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        names_in, names_out = [t["name"] for t in ins], [t["name"] for t in outs]
-        axes = {n: {0: "batch"} for n in names_in + names_out}
-        errors.append(export_checked(module, (dummy,), path, names_in, names_out, axes, feeds, tol=1e-4))
-        size = manifest.write(path, generator="models/train/groove-clip/export.py", task=task, version=version,
-                              description=desc, transfer="none", inputs=ins, outputs=outs, table=table,
-                              training=[dataset.TRAINING_DATA])
-        print(f"{name}: {size / 1e6:.2f} MB")
-    e1, e2 = errors
+    e1, e2 = vae_export.export_pair(
+        encoder, decoder, x,
+        paths=tuple(config.MODELS / name / f"{name}.onnx" for name in (config.ENCODER_NAME, config.DECODER_NAME)),
+        descriptions=("Clip VAE encoder: 2-bar drum pattern -> whitened latent posterior (for --from)",
+                      "Clip VAE decoder: whitened latent -> 2-bar drum pattern (hits, velocity, micro-timing)"),
+        generator="models/train/groove-clip/export.py", version=version, macro_dims=macro_dims,
+        spreads=(velocity_spread, offset_spread))
     print(f"spread per lane: velocity {velocity_spread}, offset {offset_spread}")
     print(f"ORT vs torch max diff: encoder {e1:.1e}, decoder {e2:.1e}; macro dims {macro_dims} "
           f"(posterior-mean variance {[round(float(activity[i]), 3) for i in macro_dims]})")

@@ -13,12 +13,10 @@ import torch
 
 import config
 import dataset
-from common import manifest
-from common.export import export_checked
 from model import GrooveVAE, spreads
+from vae_export import export_pair
 
-C = len(config.CLASSES)
-ENCODER = "groove-encoder"
+ENCODER, DECODER = "groove-encoder", "groove-decoder"
 
 
 def main():
@@ -38,33 +36,14 @@ def main():
     activity = mu.var(0).numpy()
     macro_dims = [int(i) for i in np.argsort(-activity)[:config.MACROS]]
 
-    L, S, F = config.LATENT, config.STEPS, config.FEATURES
-    table = {"groove": {"latent": L, "steps": S, "lanes": list(config.CLASSES), "macro_dims": macro_dims,
-                        "velocity_spread": velocity_spread, "offset_spread": offset_spread}}
-    decoder_outputs = [manifest.tensor("hit_prob", [-1, S, C], (0, 1)), manifest.tensor("velocity", [-1, S, C], (0, 1)),
-                       manifest.tensor("offset", [-1, S, C], (-0.5, 0.5))]
-    exports = (
-        (ENCODER, model.encoder, torch.rand(2, S, F), {"pattern": x[:64]},
-         "groove-encode", "Groove VAE encoder: 2-bar drum pattern -> latent posterior",
-         [manifest.tensor("pattern", [-1, S, F], (-0.5, 1.0))],
-         [manifest.tensor("mu", [-1, L], (-6, 6)), manifest.tensor("logvar", [-1, L], (-12, 4))]),
-        ("groove-decoder", model.decoder, torch.randn(2, L), {"z": torch.randn(64, L)},
-         "groove-decode", "Groove VAE decoder: latent -> 2-bar drum pattern (hits, velocity, micro-timing)",
-         [manifest.tensor("z", [-1, L], (-6, 6))], decoder_outputs),
-    )
-    errors = []
-    for name, module, dummy, feeds, task, desc, ins, outs in exports:
+    e1, e2 = export_pair(
+        model.encoder, model.decoder, x,
         # The encoder measures this VAE (evaluate.py) but does not ship: `--from` uses the clip VAE.
-        path = (config.CKPT if name == ENCODER else config.MODELS) / name / f"{name}.onnx"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        names_in, names_out = [t["name"] for t in ins], [t["name"] for t in outs]
-        axes = {n: {0: "batch"} for n in names_in + names_out}
-        errors.append(export_checked(module, (dummy,), path, names_in, names_out, axes, feeds, tol=1e-4))
-        size = manifest.write(path, generator="models/train/groove/export.py", task=task, version=version,
-                              description=desc, transfer="none", inputs=ins, outputs=outs, table=table,
-                              training=[dataset.TRAINING_DATA])
-        print(f"{name}: {size / 1e6:.2f} MB")
-    e1, e2 = errors
+        paths=(config.CKPT / ENCODER / f"{ENCODER}.onnx", config.MODELS / DECODER / f"{DECODER}.onnx"),
+        descriptions=("Groove VAE encoder: 2-bar drum pattern -> latent posterior",
+                      "Groove VAE decoder: latent -> 2-bar drum pattern (hits, velocity, micro-timing)"),
+        generator="models/train/groove/export.py", version=version, macro_dims=macro_dims,
+        spreads=(velocity_spread, offset_spread))
     print(f"spread per lane: velocity {velocity_spread}, offset {offset_spread}")
     print(f"ORT vs torch max diff: encoder {e1:.1e}, decoder {e2:.1e}; macro dims {macro_dims} "
           f"(posterior-mean variance {[round(float(activity[i]), 3) for i in macro_dims]})")
