@@ -29,22 +29,18 @@ fn rock_textures_with_pbr_maps_tile_seamlessly() {
         fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     names.sort();
     assert_eq!(names.len(), 16, "{names:?}");
-    // The seam score looks at one row and one column of pairs, so on a texture with large
-    // features it scatters around 1 even where there is no seam (the generator tiles exactly:
-    // tests/texture.rs). Measured on these images: interior cuts of the same image score up to
-    // 1.17. So: the mean of the four at most 1.1, each at most 1.25.
-    let mut scores = Vec::new();
+    // The generator tiles exactly (tests/texture.rs); the CLI puts each tile's edges on its
+    // calmest column and row, so no edge cuts through busy detail: each albedo at most 1.1 (the
+    // issue's bar), each map at most 1.25 (height and roughness are smoother, a lower denominator).
     for seed in 7..11 {
         let albedo = texture(&out.join(format!("rock_s{seed}.png")));
         assert_eq!((albedo.width, albedo.height), (1024, 1024));
-        scores.push(seam_score(&albedo));
+        assert!(seam_score(&albedo) <= 1.1, "rock_s{seed}: {}", seam_score(&albedo));
         for map in ["height", "normal", "roughness"] {
             let m = texture(&out.join(format!("rock_s{seed}_{map}.png")));
             assert!(seam_score(&m) <= 1.25, "rock_s{seed}_{map}: {}", seam_score(&m));
         }
     }
-    let mean = scores.iter().sum::<f64>() / scores.len() as f64;
-    assert!(mean <= 1.1 && scores.iter().all(|s| *s <= 1.25), "seam scores {scores:?}");
     // Same seed and flags: the same bytes.
     let again = dir.path().join("again");
     let o = latentforge(&[

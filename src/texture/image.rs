@@ -31,6 +31,36 @@ impl Texture {
         self.rgb.chunks_exact(3).map(|p| 0.2126 * p[0] + 0.7152 * p[1] + 0.0722 * p[2]).collect()
     }
 
+    /// The origin (x, y) that puts this tile's edges on its calmest column and row: the pair of
+    /// neighbouring columns (rows) that differ least, which then become the last and the first.
+    /// A tiling texture has no seam anywhere, but an edge through busy detail (a crack, a
+    /// pebble) stands out where the tile meets a border or a different material.
+    pub fn calm_origin(&self) -> (usize, usize) {
+        let (w, h) = (self.width, self.height);
+        let (mut col, mut row) = (vec![0.0f64; w], vec![0.0f64; h]);
+        for y in 0..h {
+            for x in 0..w {
+                for c in 0..3 {
+                    let v = self.rgb[(y * w + x) * 3 + c];
+                    col[x] += (v - self.at(x as isize + 1, y as isize, c)).abs() as f64;
+                    row[y] += (v - self.at(x as isize, y as isize + 1, c)).abs() as f64;
+                }
+            }
+        }
+        let calmest = |d: &[f64]| (0..d.len()).min_by(|&a, &b| d[a].total_cmp(&d[b])).unwrap_or(0);
+        ((calmest(&col) + 1) % w, (calmest(&row) + 1) % h)
+    }
+
+    /// Translated with wrap-around so that (x, y) becomes the top-left pixel: tiled, the same
+    /// pattern. In place, so a 4096² texture needs no second copy.
+    pub fn roll(&mut self, (x, y): (usize, usize)) {
+        let row = self.width * 3;
+        self.rgb.rotate_left((y % self.height.max(1)) * row);
+        for line in self.rgb.chunks_exact_mut(row) {
+            line.rotate_left((x % self.width.max(1)) * 3);
+        }
+    }
+
     /// Resampled to `width` x `height` by bilinear interpolation with wrap-around, so a tiling
     /// texture still tiles at any size.
     pub fn resized(&self, width: usize, height: usize) -> Texture {
@@ -145,6 +175,29 @@ mod tests {
             assert_eq!((r.width, r.height, r.rgb.len()), (w, h, w * h * 3));
             assert!(seam_score(&r) < 1.1, "{w}x{h}: {}", seam_score(&r));
         }
+    }
+
+    #[test]
+    fn rolling_moves_the_edges_to_the_calmest_lines_and_keeps_the_pattern() {
+        let mut t = waves(64, 48, 2.0);
+        // A busy column pair (9, 10) and row pair (30, 31): the calm origin must avoid both.
+        for y in 0..48 {
+            t.rgb[(y * 64 + 10) * 3] = if y % 2 == 0 { 1.0 } else { 0.0 };
+        }
+        for x in 0..64 {
+            t.rgb[(31 * 64 + x) * 3 + 1] = if x % 2 == 0 { 1.0 } else { 0.0 };
+        }
+        let origin = t.calm_origin();
+        assert!(![10, 11].contains(&origin.0) && ![31, 32].contains(&origin.1), "{origin:?}");
+        let mut rolled = t.clone();
+        rolled.roll(origin);
+        for (x, y) in [(0, 0), (5, 47), (63, 20), (17, 3)] {
+            for c in 0..3 {
+                let moved = t.at((x + origin.0) as isize, (y + origin.1) as isize, c);
+                assert_eq!(rolled.at(x as isize, y as isize, c), moved, "({x}, {y})");
+            }
+        }
+        assert!(seam_score(&rolled) <= seam_score(&t));
     }
 
     #[test]

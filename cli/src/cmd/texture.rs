@@ -18,9 +18,11 @@ pub const EXAMPLES: &str = "Examples:\n  \
     latentforge texture --preset meadow --count 8 --sheet --out-dir grass/\n  \
     latentforge texture --material sand --interpolate 3 9 --steps 8 --size 512 --out-dir walk/\n  \
     latentforge texture --material paving --seed 5 --mix 12 --size 2048x1024 --format exr --out-dir out/\n\n\
-    Every output tiles seamlessly. The same seed and flags give the same files on every run. Files are\n\
-    named <material>_s<seed>.png (+ _height, _normal, _roughness with --pbr); existing files are kept\n\
-    unless --force. Materials: `latentforge models` lists the texture model; unknown names are listed.";
+    Every output tiles seamlessly; its edges lie on its calmest column and row (a walk keeps its first\n\
+    texture's), so used untiled no edge cuts through detail. The same seed and flags give the same\n\
+    files on every run. Files are named <material>_s<seed>.png (+ _height, _normal, _roughness with\n\
+    --pbr); existing files are kept unless --force. Materials: `latentforge models` lists the texture\n\
+    model; unknown names are listed.";
 
 #[derive(Args)]
 pub struct TextureArgs {
@@ -127,6 +129,9 @@ struct Job {
     number: u64,
     stem: String,
     style: Style,
+    /// Where the texture's edges go (`Texture::calm_origin`); None: its own calmest lines.
+    /// A walk keeps its first texture's, so its frames do not jump.
+    origin: Option<(usize, usize)>,
 }
 
 /// The textures of this run: --frames keeps those whose number is in the range, --chunk one slice.
@@ -189,11 +194,13 @@ pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
     let jobs: Vec<Job> = match &args.interpolate {
         Some(ends) => {
             let (a, b) = (Style::seeded(&model, ends[0], rows, cols), Style::seeded(&model, ends[1], rows, cols));
+            let origin = Some(synth::synthesize(&model, &a, &request)?.calm_origin());
             (0..args.steps)
                 .map(|i| Job {
                     number: i as u64,
                     stem: format!("{material}_walk_s{}_s{}_{i:02}", ends[0], ends[1]),
                     style: a.towards(&b, i as f32 / (args.steps - 1) as f32),
+                    origin,
                 })
                 .collect()
         }
@@ -206,8 +213,9 @@ pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
                         number: seed,
                         stem: format!("{material}_s{seed}_mix{m}"),
                         style: style.mixed(&Style::seeded(&model, m, rows, cols)),
+                        origin: None,
                     },
-                    None => Job { number: seed, stem: format!("{material}_s{seed}"), style },
+                    None => Job { number: seed, stem: format!("{material}_s{seed}"), style, origin: None },
                 }
             })
             .collect(),
@@ -255,7 +263,8 @@ pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
     let sixteen = args.bits == 16;
     let mut sheet: Vec<Texture> = Vec::new();
     for job in &jobs {
-        let albedo = synth::synthesize(&model, &job.style, &request)?;
+        let mut albedo = synth::synthesize(&model, &job.style, &request)?;
+        albedo.roll(job.origin.unwrap_or_else(|| albedo.calm_origin()));
         let path = args.out_dir.join(format!("{}.{ext}", job.stem));
         albedo.write(&path, sixteen)?;
         let mut line = path.display().to_string();
