@@ -238,6 +238,11 @@ fn demo() -> Result<()> {
         .env("LATENTFORGE_ORT", &lib)
         .args(["groove", "--preset", "funk-pocket", "--count", "2", "--bars", "4", "--out-dir"])
         .arg(&grooves))?;
+    // A sparser groove at 120 BPM, where each drum is heard decaying before the next hit.
+    run(Command::new(&exe)
+        .env("LATENTFORGE_ORT", &lib)
+        .args(["groove", "--preset", "sparse-halftime", "--count", "1", "--bars", "4", "--bpm", "120", "--out-dir"])
+        .arg(&grooves))?;
     // Textures: a preset's material with its PBR maps, and a contact sheet.
     let textures = out.join("textures");
     if textures.exists() {

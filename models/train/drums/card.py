@@ -7,6 +7,7 @@ import torch
 
 import config
 import evaluate
+import export
 import model
 
 
@@ -61,6 +62,9 @@ of {pv['fd_generated_vs_heldout']} ({pv['fd_generated_vs_heldout'] / ev['fd_trai
 real-vs-real floor) against this model's {ev['fd_generated_vs_heldout']} ({ratio:.1f}x). {permissive_verdict(pv, ev)}
 """
     shutil.copy(config.CKPT / "spectrograms.png", config.MODELS / "drums" / "spectrograms.png")
+    knots = ", ".join(f"{k:g}" for k in model.KNOTS)
+    prior = json.loads((config.CKPT / "prior.json").read_text())
+    prior_rows = "\n".join(f"- {name}: {fd}" for name, fd in prior["fd_to_train"].items())
     card = f"""# drums
 
 Drum one-shot generator for the Latent Groove plugin, `latentforge groove` and `latentforge kit`:
@@ -75,11 +79,12 @@ MIT OR Apache-2.0; the plugin bundle ships this file beside the code as a separa
 ## Model
 A VAE whose decoder is a drum-voice synthesiser (models/train/drums/model.py), in the spirit of
 DDSP and of analogue drum machines: an MLP maps (latent, lane) to the parameters of
-{model.BANDS} noise bands (log-spaced 30 Hz .. 20 kHz from a fixed band-passed noise bank; each an
-attack, a burst and a tail, both exponential decays) and {model.SINES} sinusoids (each an attack, an
-exponential decay and a pitch gliding from a start to an end frequency): kick and tom bodies,
-snare modes, the inharmonic partials of metal. Every time constant is bounded by its lane's limit
-(the last column below), so whatever the latent, a closed hat is 40 dB down within 0.12 s, a kick
+{model.BANDS} noise bands (log-spaced 30 Hz .. 20 kHz from a fixed band-passed noise bank) and
+{model.SINES} sinusoids (each with a pitch gliding from a start to an end frequency): kick and tom
+bodies, snare modes, the inharmonic partials of metal. Every band and sine has its own envelope:
+an attack, then a log-level falling at its own rate in each of {len(model.KNOTS)} segments between
+knots at {knots} s, so each band decays in its own shape.
+Every rate is bounded by its lane's limit (the last column below), so whatever the latent, a closed hat is 40 dB down within 0.12 s, a kick
 or snare within 0.58 s, and a sum of attack-then-decay envelopes only falls once its attacks are
 over. The ONNX graph renders the waveform itself; the encoder (log-mel CNN) is used only in
 training. Opset 17, dynamic batch, single file.
@@ -106,15 +111,23 @@ peak-normalised. Each lane's one-shots were split 80/20 into training and held-o
 {ck['state']['step']} steps of batch 12 (each one-shot re-pitched by up to ±4 % and its level
 varied), multi-resolution STFT loss (2048/512/128) + {model.ENVELOPE_WEIGHT} x an envelope loss (L1
 between 10 ms log-RMS envelopes, floored 60 dB below the target's peak) + {model.UNISON_WEIGHT} x a
-penalty on near-unison sines in kicks, snares and toms (they beat, and the drum wobbles) + 0.02 x
-KL (free bits 0.1), Adam with cosine decay (5e-4 for the networks, 2e-2 for each lane's own synthesis
+penalty on near-unison sines in kicks, snares and toms (they beat, and the drum wobbles) +
+{model.MEL_FRAMES_WEIGHT} x L1 between 10 ms log-mel frames (the features measured below, floored 100 dB below
+the target's loudest) + 0.02 x KL (free bits 0.1), Adam with cosine decay (5e-4 for the networks, 2e-2 for each lane's own synthesis
 parameters, which the MLP's output is added to), {ck['state']['seconds'] / 60:.1f} minutes on 2 CPU cores
 (`cargo xtask train drums`).
+
+Prior: the exported decoder maps the engine's z ~ N(0, I) into one of three priors, chosen by
+export.py as the one whose samples ({export.CHOOSE_PER_TRAIN} per training one-shot) are closest to the training
+one-shots (Fréchet distance, features as below; the held-out one-shots play no part):
+{prior_rows}
+**Chosen: {prior['chosen']}.** (A VAE's posteriors drift from N(0, I) by a different amount in each
+run; with ~30 one-shots a lane, the holes between them are where the decoder was never trained.)
 
 ## Measured (evaluate.py, through ONNX Runtime)
 Fréchet distance between Gaussian fits of log-mel frames (40 bands, 10 ms hop, frames within 60 dB
 of each sound's peak frame), against the {ev['heldout']} held-out real one-shots. Generated: {evaluate.GEN_PER_HELDOUT} prior
-samples (z ~ N(0, I), as the engine draws them) per held-out one-shot, same lane,
+samples (z ~ N(0, I) as the engine draws them, through the chosen prior) per held-out one-shot, same lane,
 peak-normalised like the real ones. Lower is closer.
 
 | set | Fréchet distance |

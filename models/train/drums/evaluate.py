@@ -69,6 +69,12 @@ def decay_stats(sounds):
                 rise_db=round(max(largest_rise_db(s) for s in sounds), 2))
 
 
+def normalised(sounds):
+    """The engine peak-normalises every generated one-shot; the real ones were normalised to 0.9
+    when the data set was built. Compare like with like: all at a 0.9 peak."""
+    return sounds / np.maximum(np.abs(sounds).max(axis=1, keepdims=True), 1e-9) * 0.9
+
+
 def features(sounds):
     return np.concatenate([frames(s) for s in sounds])
 
@@ -114,20 +120,17 @@ def main():
     gen = np.concatenate(gen)
     raw_peak = float(np.abs(gen).max())
     finite = bool(np.isfinite(gen).all())
-    # The engine peak-normalises every generated one-shot; the real ones were normalised to 0.9
-    # when the data set was built. Compare like with like: all at a 0.9 peak.
-    norm = lambda x: x / np.maximum(np.abs(x).max(axis=1, keepdims=True), 1e-9) * 0.9
     fd_raw = frechet(features(gen), features(held))
-    gen = norm(gen)
+    gen = normalised(gen)
     t = np.arange(config.LENGTH) / config.SR
-    noise = norm(np.stack([rng.standard_normal(config.LENGTH) * np.exp(-t / rng.uniform(0.05, 0.5)) for _ in gen_lanes]))
+    noise = normalised(np.stack([rng.standard_normal(config.LENGTH) * np.exp(-t / rng.uniform(0.05, 0.5)) for _ in gen_lanes]))
     fh = features(held)
     reconstructed = reconstructions(held, held_lane)
     result = dict(
         heldout=len(held), train=len(train), generated=len(gen),
         fd_generated_vs_heldout=round(frechet(features(gen), fh), 1),
         fd_generated_raw_vs_heldout=round(fd_raw, 1),
-        fd_heldout_reconstructed_vs_heldout=round(frechet(features(norm(reconstructed)), fh), 1),
+        fd_heldout_reconstructed_vs_heldout=round(frechet(features(normalised(reconstructed)), fh), 1),
         fd_train_vs_heldout_floor=round(frechet(features(train), fh), 1),
         fd_noise_bursts_vs_heldout=round(frechet(features(noise), fh), 1),
         per_lane={},
@@ -150,7 +153,7 @@ def main():
     kit = sess.run(None, {"z": rng.standard_normal((len(config.LANES), config.LATENT)).astype(np.float32),
                           "lane": eye})[0]
     real_kit = [held[held_lane == k][0] for k in range(len(config.LANES))]
-    spectrograms.sheet([norm(kit), real_kit], config.LANES, ["generated", "real (held-out)"],
+    spectrograms.sheet([normalised(kit), real_kit], config.LANES, ["generated", "real (held-out)"],
                        config.CKPT / "spectrograms.png")
     print(json.dumps(result, indent=1))
 

@@ -2,16 +2,17 @@
 
 Decoder (exported): latent z (8) + lane one-hot (9) -> an MLP -> the parameters of a synthesiser
 shaped like an analogue drum voice, every part of which decays:
-- 24 noise bands (log-spaced 30 Hz .. 20 kHz, from a fixed band-passed noise bank), each with an
-  attack and two exponential decays (a burst and a tail) - the snap of a snare, the wash of hats
-  and cymbals, the click of a kick;
-- 8 sinusoids, each with an attack, an exponential decay and a pitch that glides from a start to
-  an end frequency - the body of kicks and toms, the modes of a snare, the inharmonic partials of
-  metal.
-Every decay time is bounded by its lane's limit (config.MAX_DECAY_S), so a closed hat cannot ring
-and a kick cannot drone whatever the latent; a sum of attack-then-exponential envelopes falls
-monotonically once every attack is over. All of it is written with ops ONNX has (exp, sin, floor,
-matmul, linear resize), so the exported graph renders audio directly: 1 s at 48 kHz per call.
+- 32 noise bands (log-spaced 30 Hz .. 20 kHz, from a fixed band-passed noise bank) - the snap of a
+  snare, the wash of hats and cymbals, the click of a kick;
+- 8 sinusoids with a pitch that glides from a start to an end frequency - the body of kicks and
+  toms, the modes of a snare, the inharmonic partials of metal.
+Each band and sine has its own envelope: an attack, then a log-level that falls at its own rate in
+each of 8 segments between knots (KNOTS, 0 .. 0.6 s), so every band has its own decay shape (a
+burst then a ring, or a ring then a choke). Every rate is at least its lane's limit
+(config.MAX_DECAY_S), so a closed hat cannot ring and a kick cannot drone whatever the latent; a
+sum of attack-then-falling envelopes falls monotonically once every attack is over. All of it is
+written with ops ONNX has (exp, sin, floor, matmul, linear resize), so the exported graph renders
+audio directly: 1 s at 48 kHz per call.
 Encoder (training only): log-mel spectrogram -> small CNN -> mean and log-variance of z.
 """
 import math
@@ -22,10 +23,14 @@ from torch import nn
 
 import config
 
-BANDS = 24
+BANDS = 32
 SINES = 8
-BAND_PARAMS = 5      # level, decay, tail level, tail decay, attack
-SINE_PARAMS = 6      # level, decay, start pitch, end pitch, glide time, attack
+# Envelope knots (s): each envelope's log-level falls at its own rate in every segment between two
+# knots (the last runs to the end). Dense early, where drums change fastest.
+KNOTS = (0.0, 0.005, 0.015, 0.035, 0.075, 0.15, 0.3, 0.6)
+ENVELOPE_PARAMS = 2 + len(KNOTS)  # level, attack, a decay rate per knot segment
+BAND_PARAMS = ENVELOPE_PARAMS
+SINE_PARAMS = ENVELOPE_PARAMS + 3  # + start pitch, end pitch, glide time
 FRAMES = 480
 N = config.LENGTH
 SR = config.SR
@@ -33,6 +38,7 @@ MELS = 64
 MIN_DECAY_S = 0.001
 ENVELOPE_WEIGHT = 0.5
 UNISON_WEIGHT = 0.5
+MEL_FRAMES_WEIGHT = 3.0
 MEMBRANE = torch.tensor([float(lane in ("kick", "snare", "low_tom", "mid_tom", "high_tom")) for lane in config.LANES])
 
 
@@ -50,8 +56,17 @@ def noise_bank(seed=1234):
     return torch.tensor(np.stack(bank), dtype=torch.float32)
 
 
-def level(p, offset, top):
-    return torch.exp(torch.clamp(p - offset, -12.0, top))
+def level(q):
+    """An envelope's peak level from its raw parameter (bounded, so no band can blow up)."""
+    return torch.exp(torch.clamp(q - 3.0, -12.0, 2.0))
+
+
+def segment_lengths(t):
+    """[len(KNOTS), len(t)]: how much of each knot segment lies before each time in `t`; the
+    log-envelope is then minus (rates @ this), a piecewise-linear fall through every knot."""
+    starts = torch.tensor(KNOTS)[:, None]
+    ends = torch.tensor(KNOTS[1:] + (float("inf"),))[:, None]
+    return torch.minimum(torch.clamp(t[None] - starts, min=0.0), ends - starts)
 
 
 class Decoder(nn.Module):
@@ -70,8 +85,20 @@ class Decoder(nn.Module):
         self.lane_params = nn.Parameter(torch.zeros(len(config.LANES), n_out))
         self.register_buffer("bank", noise_bank())
         self.register_buffer("max_decay", torch.tensor([config.MAX_DECAY_S[lane] for lane in config.LANES]))
-        self.register_buffer("t_env", torch.linspace(0, (N - 1) / SR, FRAMES))
+        t_env = torch.linspace(0, (N - 1) / SR, FRAMES)
+        self.register_buffer("t_env", t_env)
+        self.register_buffer("segments", segment_lengths(t_env))
         self.register_buffer("t_audio", torch.arange(N, dtype=torch.float32) / SR, persistent=False)
+
+    def envelope(self, q, limit):
+        """Envelopes at FRAMES points from q = [.., level, attack, one rate per knot segment]:
+        an attack, then a log-level falling through the knots, every segment at least as fast as
+        the lane's limit (a time constant of `limit` seconds at most), so the decay rule holds
+        for any latent."""
+        rate = 1.0 / (MIN_DECAY_S + (limit - MIN_DECAY_S) * torch.sigmoid(q[..., 2:]))
+        fall = rate @ self.segments
+        attack = 0.0002 + 0.02 * torch.sigmoid(q[..., 1:2] - 2.0)
+        return (1 - torch.exp(-self.t_env / attack)) * level(q[..., :1]) * torch.exp(-fall)
 
     def forward(self, z, lane, with_tones=False):
         """Audio [B, N]; with `with_tones`, also each sine's level and mean frequency (for the
@@ -79,26 +106,16 @@ class Decoder(nn.Module):
         p = self.mlp(torch.cat([z, lane], dim=-1)) + lane @ self.lane_params
         # The lane's decay limit (a matmul with the one-hot, so ONNX needs no gather).
         limit = (lane @ self.max_decay[:, None])[:, :, None]                # [B, 1, 1]
-
-        def decay(q):
-            return MIN_DECAY_S + (limit - MIN_DECAY_S) * torch.sigmoid(q)
-
-        def attack(q):
-            return 0.0002 + 0.02 * torch.sigmoid(q - 2.0)
-
-        t = self.t_env
-        nb = p[:, :BANDS * BAND_PARAMS].reshape(-1, BANDS, BAND_PARAMS, 1)
+        nb = p[:, :BANDS * BAND_PARAMS].reshape(-1, BANDS, BAND_PARAMS)
+        s = p[:, BANDS * BAND_PARAMS:].reshape(-1, SINES, SINE_PARAMS)
         # Envelopes are computed at FRAMES points (every ~2 ms) and linearly interpolated to
         # audio rate: the full-rate work is one multiply-add per band and sine.
-        env = (1 - torch.exp(-t / attack(nb[:, :, 4]))) * (
-            level(nb[:, :, 0], 3.0, 2.0) * torch.exp(-t / decay(nb[:, :, 1]))
-            + level(nb[:, :, 2], 5.0, 2.0) * torch.exp(-t / decay(nb[:, :, 3] + 2.0)))
-
-        s = p[:, BANDS * BAND_PARAMS:].reshape(-1, SINES, SINE_PARAMS, 1)
-        tone_env = (1 - torch.exp(-t / attack(s[:, :, 5]))) * level(s[:, :, 0], 2.0, 1.0) * torch.exp(-t / decay(s[:, :, 1]))
-        f_start = 30.0 * torch.exp(6.3 * torch.sigmoid(s[:, :, 2]))           # 30 Hz .. 16 kHz
-        f_end = 30.0 * torch.exp(6.3 * torch.sigmoid(s[:, :, 3]))
-        glide = 0.002 + 0.2 * torch.sigmoid(s[:, :, 4])
+        env = self.envelope(nb, limit)
+        tone_env = self.envelope(s[..., :ENVELOPE_PARAMS], limit)
+        pitch = s[..., ENVELOPE_PARAMS:, None]
+        f_start = 30.0 * torch.exp(6.3 * torch.sigmoid(pitch[:, :, 0]))     # 30 Hz .. 16 kHz
+        f_end = 30.0 * torch.exp(6.3 * torch.sigmoid(pitch[:, :, 1]))
+        glide = 0.002 + 0.2 * torch.sigmoid(pitch[:, :, 2])
 
         up = nn.functional.interpolate(torch.cat([env, tone_env], 1), size=N, mode="linear", align_corners=True)
         env, tone_env = up[:, :BANDS], up[:, BANDS:]
@@ -111,7 +128,7 @@ class Decoder(nn.Module):
         phase = phase - torch.floor(phase)                                 # keep sin's argument small
         tone = (tone_env * torch.sin(2 * math.pi * phase)).sum(1)
         if with_tones:
-            amp = level(s[:, :, 0, 0], 2.0, 1.0)
+            amp = level(s[:, :, 0])
             return noise + tone, amp, torch.sqrt(f_start * f_end)[:, :, 0]
         return noise + tone
 
@@ -174,6 +191,19 @@ def unison_penalty(amp, freq, lane):
     return (pairs * membrane).mean()
 
 
+def mel_frames_loss(x, y, mel):
+    """L1 between 10 ms log-mel frames (0.5 ln of power, 40 bands: the features evaluate.py's
+    Fréchet distance compares), each clamped 100 dB below the target's loudest cell: the quiet
+    bands of a decaying tail, which dominate those features and which the linear-frequency
+    losses weigh by bin count, not by band."""
+    def log_mel_power(a):
+        spec = torch.view_as_real(torch.stft(a, 1024, 480, window=torch.hann_window(1024), return_complex=True))
+        return 0.5 * torch.log(mel @ spec.pow(2).sum(-1) + 1e-10)
+    lx, ly = log_mel_power(x), log_mel_power(y)
+    floor = ly.amax((1, 2), keepdim=True) - 0.5 * math.log(1e10)
+    return (torch.maximum(lx, floor) - torch.maximum(ly, floor)).abs().mean()
+
+
 def spectral_loss(x, y):
     """Multi-resolution STFT loss: L1 of log magnitudes plus spectral convergence."""
     total = 0.0
@@ -193,13 +223,56 @@ class DrumVAE(nn.Module):
         super().__init__()
         self.encoder = Encoder()
         self.decoder = Decoder()
+        self.register_buffer("metric_mel", mel_matrix(1024, 40), persistent=False)
 
     def loss(self, audio, lane, beta, free_bits):
         mu, logvar = self.encoder(audio, lane)
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
         out, amp, freq = self.decoder(z, lane, with_tones=True)
         rec = spectral_loss(out, audio) + ENVELOPE_WEIGHT * envelope_loss(out, audio)
+        rec = rec + MEL_FRAMES_WEIGHT * mel_frames_loss(out, audio, self.metric_mel)
         rec = rec + UNISON_WEIGHT * unison_penalty(amp, freq, lane)
         kl_dim = 0.5 * (mu ** 2 + logvar.exp() - 1 - logvar).mean(0)
         kl = torch.clamp(kl_dim, min=free_bits).sum()
         return rec + beta * kl, dict(rec=rec.item(), kl=kl_dim.sum().item())
+
+
+def fit_lane_prior(model, audio, lanes, batch=32):
+    """Each lane's aggregate posterior as a Gaussian: the mean and the Cholesky factor of the
+    covariance of the training one-shots' latents (spread of the means plus the mean posterior
+    variance). The VAE's N(0, I) prior leaves holes between the few one-shots of a lane, where the
+    decoder was never trained; sampling from where the lane's sounds are fills them less."""
+    eye = torch.eye(len(config.LANES))
+    mus, variances = [], []
+    with torch.no_grad():
+        for i in range(0, len(lanes), batch):
+            mu, logvar = model.encoder(torch.from_numpy(audio[i:i + batch]), eye[lanes[i:i + batch]])
+            mus.append(mu)
+            variances.append(logvar.exp())
+    mu, var = torch.cat(mus), torch.cat(variances)
+    means, chols = [], []
+    for k in range(len(config.LANES)):
+        m, v = mu[lanes == k], var[lanes == k]
+        # A lane with one one-shot (the permissive kits have such lanes) has no spread to fit.
+        spread = torch.cov(m.T) if len(m) > 1 else torch.zeros(m.shape[1], m.shape[1])
+        cov = spread + torch.diag(v.mean(0))
+        means.append(m.mean(0))
+        chols.append(torch.linalg.cholesky(cov))
+    return torch.stack(means), torch.stack(chols)
+
+
+class LanePriorDecoder(nn.Module):
+    """The exported decoder: z ~ N(0, I) is mapped into the lane's fitted prior (fit_lane_prior)
+    before synthesis, so the engine keeps drawing standard normals. One-hot matmuls pick the
+    lane's mean and factor (ONNX needs no gather)."""
+
+    def __init__(self, decoder, means, chols):
+        super().__init__()
+        self.decoder = decoder
+        self.register_buffer("means", means)
+        self.register_buffer("chols", chols.reshape(len(chols), -1))
+
+    def forward(self, z, lane):
+        latent = z.shape[-1]
+        chol = (lane @ self.chols).reshape(-1, latent, latent)
+        return self.decoder(lane @ self.means + (chol @ z[:, :, None])[:, :, 0], lane)
