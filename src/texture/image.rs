@@ -38,12 +38,12 @@ impl Texture {
     pub fn calm_origin(&self) -> (usize, usize) {
         let (w, h) = (self.width, self.height);
         let (mut col, mut row) = (vec![0.0f64; w], vec![0.0f64; h]);
-        for y in 0..h {
-            for x in 0..w {
+        for (y, row_diff) in row.iter_mut().enumerate() {
+            for (x, col_diff) in col.iter_mut().enumerate() {
                 for c in 0..3 {
                     let v = self.rgb[(y * w + x) * 3 + c];
-                    col[x] += (v - self.at(x as isize + 1, y as isize, c)).abs() as f64;
-                    row[y] += (v - self.at(x as isize, y as isize + 1, c)).abs() as f64;
+                    *col_diff += (v - self.at(x as isize + 1, y as isize, c)).abs() as f64;
+                    *row_diff += (v - self.at(x as isize, y as isize + 1, c)).abs() as f64;
                 }
             }
         }
