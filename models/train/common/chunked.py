@@ -17,11 +17,16 @@ SAVE_EVERY_S = 120
 MORE_TO_DO = 75
 
 
-def args():
+def parser():
+    """The chunk arguments every train.py takes; a model may add its own before parsing."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes", type=float, default=10, help="length of this chunk")
     ap.add_argument("--until-minutes", type=float, required=True, help="planned total training time")
-    return ap.parse_args()
+    return ap
+
+
+def args():
+    return parser().parse_args()
 
 
 def train(model, opt, ckpt, step, *, lr, minutes, until_minutes, log_every, clip=1.0, seed=0, extra=None):
@@ -33,7 +38,8 @@ def train(model, opt, ckpt, step, *, lr, minutes, until_minutes, log_every, clip
     state = dict(step=0, seconds=0.0)
     ckpt.parent.mkdir(parents=True, exist_ok=True)
     if ckpt.exists():
-        saved = torch.load(ckpt, weights_only=False)
+        # On the CPU first: a checkpoint written on a GPU machine resumes on any machine.
+        saved = torch.load(ckpt, weights_only=False, map_location="cpu")
         model.load_state_dict(saved["model"], strict=False)
         opt.load_state_dict(saved["opt"])
         for name, obj in extra.items():

@@ -17,7 +17,9 @@ NAME = "texture"
 CLASSES = ["grass", "rock", "sand", "soil", "snow", "paving"]
 HELD_OUT = 2                    # textures per class kept for evaluation, never trained on
 SOURCE_SIZE = 256               # every source texture is stored at this size
-CROP = 64                       # training crops
+# Batch size and crop size per training device: 2 CPU cores manage 12 crops of 64 px a step; a GPU
+# takes larger crops, which show the critic larger-scale structure, in larger batches.
+TRAINING = {"cpu": {"batch": 12, "crop": 64}, "cuda": {"batch": 64, "crop": 128}}
 
 Z = 64                          # global latent (style) size
 W = 64                          # style vector size

@@ -4,6 +4,8 @@ Non-saturating logistic GAN loss with lazy R1 on the critic (every 4 steps), sty
 regularisation, and an exponential moving average of the generator (what is exported), as in
 StyleGAN2, at a size 2 CPU cores train in an hour. Real crops come from the training textures
 with random wrap-around offsets, flips and quarter turns (the sources tile, so any crop is valid).
+`--device cuda` trains on a GPU with the larger batch and crops of `config.TRAINING["cuda"]`; the
+data set then lives on the GPU and crops are cut there.
 """
 import copy
 import sys
@@ -17,7 +19,6 @@ import dataset
 from common import chunked
 from model import Discriminator, Generator
 
-BATCH = 12
 LR = 1e-3               # synthesis layers (equalised weights)
 MAPPING_LR = 1e-4       # the mapping network learns slower, as in StyleGAN
 D_LR = 4e-4             # the critic has ordinary (not equalised) weights
@@ -28,30 +29,34 @@ EMA = 0.998
 MIX = 0.5
 
 
-def real_batch(images, labels, rng):
-    idx = rng.integers(0, len(images), BATCH)
-    crops = []
-    for i in idx:
-        img = images[i]
-        y, x = rng.integers(0, img.shape[0], 2)
-        img = np.roll(img, (-y, -x), axis=(0, 1))[: config.CROP, : config.CROP]
-        img = np.rot90(img, rng.integers(4))
-        if rng.random() < 0.5:
-            img = img[:, ::-1]
-        crops.append(img)
-    x = torch.from_numpy(np.stack(crops).astype(np.float32) / 127.5 - 1).permute(0, 3, 1, 2)
-    onehot = torch.from_numpy(np.eye(len(config.CLASSES), dtype=np.float32)[labels[idx]])
-    return x.contiguous(), onehot
+def real_batch(images, labels, rng, batch, crop):
+    """`batch` random crops (wrap-around offset, quarter turn, flip) of the uint8 N x S x S x 3
+    `images` on their own device, as floats in [-1, 1], and their classes one-hot."""
+    dev, size = images.device, images.shape[1]
+    idx = torch.from_numpy(rng.integers(0, len(images), batch)).to(dev)
+    offsets = torch.from_numpy(rng.integers(0, size, (batch, 2))).to(dev)
+    span = torch.arange(crop, device=dev)
+    ys, xs = (offsets[:, :1] + span) % size, (offsets[:, 1:] + span) % size
+    x = images[idx[:, None, None], ys[:, :, None], xs[:, None, :]].permute(0, 3, 1, 2).float() / 127.5 - 1
+    turns = torch.from_numpy(rng.integers(0, 4, batch)).to(dev)
+    for k in range(1, 4):
+        x = torch.where((turns == k)[:, None, None, None], torch.rot90(x, k, (2, 3)), x)
+    flips = torch.from_numpy(rng.random(batch) < 0.5).to(dev)
+    x = torch.where(flips[:, None, None, None], x.flip(3), x)
+    return x.contiguous(), F.one_hot(labels[idx], len(config.CLASSES)).float()
 
 
-def fake_batch(g, onehot, rng):
-    b, cells = onehot.shape[0], config.CROP // config.SCALE
-    gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
-    latent = torch.randn(b, config.LATENT_CH, cells, cells, generator=gen)
-    z = torch.randn(b, config.Z, generator=gen)
-    z2 = torch.where(torch.rand(b, 1, generator=gen) < MIX, torch.randn(b, config.Z, generator=gen), z)
-    noise = torch.randn(b, 1, config.CROP, config.CROP, generator=gen)
-    return g(latent, z, z2, onehot, torch.ones(b, 1), noise)
+def fake_batch(g, onehot, rng, crop):
+    b, cells, dev = onehot.shape[0], crop // config.SCALE, onehot.device
+    gen = torch.Generator(device=dev).manual_seed(int(rng.integers(2**31)))
+
+    def randn(*shape):
+        return torch.randn(*shape, generator=gen, device=dev)
+
+    latent = randn(b, config.LATENT_CH, cells, cells)
+    z = randn(b, config.Z)
+    z2 = torch.where(torch.rand(b, 1, generator=gen, device=dev) < MIX, randn(b, config.Z), z)
+    return g(latent, z, z2, onehot, torch.ones(b, 1, device=dev), randn(b, 1, crop, crop))
 
 
 def build_nets():
@@ -61,12 +66,17 @@ def build_nets():
 
 
 def main():
-    args = chunked.args()
+    ap = chunked.parser()
+    ap.add_argument("--device", choices=sorted(config.TRAINING), default="cpu")
+    args = ap.parse_args()
+    batch, crop = config.TRAINING[args.device]["batch"], config.TRAINING[args.device]["crop"]
+    dev = torch.device(args.device)
     torch.set_num_threads(2)
     torch.manual_seed(0)
-    images, labels = dataset.load("train")
-    print(f"{len(images)} training textures", file=sys.stderr)
-    nets = build_nets()
+    torch.backends.cudnn.benchmark = True
+    images, labels = (torch.from_numpy(a).to(dev) for a in dataset.load("train"))
+    print(f"{len(images)} training textures; batch {batch} of {crop}px crops on {dev}", file=sys.stderr)
+    nets = build_nets().to(dev)
     g, d = nets["g"], nets["d"]
     mapping = list(g.mapping.parameters())
     synthesis = [p for n, p in g.named_parameters() if not n.startswith("mapping.")]
@@ -76,18 +86,17 @@ def main():
 
     def step(rng, state):
         with torch.no_grad():
-            for pe, p in zip(nets["g_ema"].parameters(), g.parameters(), strict=True):
-                pe.lerp_(p, 1 - EMA)
+            torch._foreach_lerp_(list(nets["g_ema"].parameters()), list(g.parameters()), 1 - EMA)
         # The critic follows the generator's schedule.
         for group in d_opt.param_groups:
             group["lr"] = D_LR * g_opt.param_groups[0]["lr"] / LR
         # Critic.
-        real, onehot = real_batch(images, labels, rng)
+        real, onehot = real_batch(images, labels, rng, batch, crop)
         r1 = state["step"] % R1_EVERY == 0
         real.requires_grad_(r1)
         d_real = d(real, onehot)
         with torch.no_grad():
-            fake = fake_batch(g, onehot, rng)
+            fake = fake_batch(g, onehot, rng, crop)
         d_loss = F.softplus(-d_real).mean() + F.softplus(d(fake, onehot)).mean()
         if r1:
             (grad,) = torch.autograd.grad(d_real.sum(), real, create_graph=True)
@@ -96,7 +105,7 @@ def main():
         d_loss.backward()
         d_opt.step()
         # Generator: its loss goes back to chunked, which steps g_opt.
-        g_loss = F.softplus(-d(fake_batch(g, onehot, rng), onehot)).mean()
+        g_loss = F.softplus(-d(fake_batch(g, onehot, rng, crop), onehot)).mean()
         return g_loss, {"g": float(g_loss.detach()), "d": float(d_loss.detach())}
 
     state = chunked.train(nets, g_opt, config.CKPT / "last.pt", step, lr=LR, minutes=args.minutes,
