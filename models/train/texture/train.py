@@ -10,7 +10,6 @@ data set then lives on the GPU and crops are cut there.
 import copy
 import sys
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
