@@ -13,7 +13,9 @@ if [ ! -f "$HERE/$MODEL/pipeline.conf" ]; then
 fi
 cd "$HERE/$MODEL"
 ROOT=$(cd ../../.. && pwd)
-# IMPORTS (what the environment must import), CHUNK_MINUTES, DEFAULT_MINUTES, data_step.
+# IMPORTS (what the environment must import), CHUNK_MINUTES, DEFAULT_MINUTES, data_step and,
+# optionally, train_args (more arguments for train.py).
+train_args() { :; }
 # shellcheck source=/dev/null
 . ./pipeline.conf
 VENV=${VENV:-$ROOT/.work/venv}
@@ -24,7 +26,8 @@ data_step
 TOTAL=${TRAIN_MINUTES:-$DEFAULT_MINUTES}
 while :; do
   status=0
-  "$PYTHON" train.py --minutes "$CHUNK_MINUTES" --until-minutes "$TOTAL" || status=$?
+  # shellcheck disable=SC2046  # train_args prints words meant to split
+  "$PYTHON" train.py --minutes "$CHUNK_MINUTES" --until-minutes "$TOTAL" $(train_args) || status=$?
   [ "$status" -eq 0 ] && break
   [ "$status" -eq 75 ] || exit "$status"
 done

@@ -41,9 +41,14 @@ def train(model, opt, ckpt, step, *, lr, minutes, until_minutes, log_every, clip
         # On the CPU first: a checkpoint written on a GPU machine resumes on any machine.
         saved = torch.load(ckpt, weights_only=False, map_location="cpu")
         model.load_state_dict(saved["model"], strict=False)
-        opt.load_state_dict(saved["opt"])
-        for name, obj in extra.items():
-            obj.load_state_dict(saved["extra"][name])
+        if "opt" in saved:
+            opt.load_state_dict(saved["opt"])
+            for name, obj in extra.items():
+                obj.load_state_dict(saved["extra"][name])
+        else:
+            # Weights only (a checkpoint brought back from a GPU machine without its optimiser
+            # state): training goes on with fresh Adam moments.
+            print("checkpoint holds no optimiser state: fresh optimiser moments", file=sys.stderr)
         state = saved["state"]
         print(f"resumed at step {state['step']}, {state['seconds'] / 60:.1f} min", file=sys.stderr)
     total_s = until_minutes * 60

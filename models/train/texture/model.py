@@ -1,4 +1,4 @@
-"""The texture generator: a StyleGAN-shaped network small enough to train on 2 CPU cores.
+"""The texture generator: a StyleGAN-shaped network that trains in minutes on one GPU.
 
 Mapping network z + class -> w; a spatial latent grid (16 channels, one cell per 16 output pixels)
 grown by 4 blocks of (nearest x2 upsampling, two modulated 3x3 convolutions with weight
