@@ -113,6 +113,15 @@ fn walks_mixes_sheets_and_formats() {
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(walk[0], texture(&dir.path().join("sand_s3.png")), "a walk starts at its first seed");
     assert_ne!(walk[1], walk[0]);
+    // A run that leaves the first step to another (as a farm task does) keeps the same edges.
+    let part = tempfile::tempdir().unwrap();
+    let args = ["texture", "--material", "sand", "--interpolate", "3", "9", "--steps", "3", "--size", "64"];
+    let o = latentforge(&[&args[..], &["--frames", "1-2", "--out-dir", p(part.path())]].concat());
+    assert!(o.status.success(), "{}", text(&o));
+    for (i, whole) in walk.iter().enumerate().skip(1) {
+        let name = format!("sand_walk_s3_s9_{i:02}.png");
+        assert_eq!(&texture(&part.path().join(&name)), whole, "{name} differs from the whole walk's");
+    }
 
     let o = latentforge(&[
         "texture",

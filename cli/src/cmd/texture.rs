@@ -129,9 +129,9 @@ struct Job {
     number: u64,
     stem: String,
     style: Style,
-    /// Where the texture's edges go (`Texture::calm_origin`); None: its own calmest lines.
-    /// A walk keeps its first texture's, so its frames do not jump.
-    origin: Option<(usize, usize)>,
+    /// A step of a latent walk: its edges go where the walk's first texture's go, so its frames
+    /// do not jump. Otherwise a texture's edges lie on its own calmest lines.
+    in_walk: bool,
 }
 
 /// The textures of this run: --frames keeps those whose number is in the range, --chunk one slice.
@@ -191,18 +191,21 @@ pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
     request.check()?;
     let (rows, cols) = request.grid(&model);
     let material = model.spec().classes[class].clone();
+    // A walk's first texture, whose edges every step of the walk keeps.
+    let mut walk_start: Option<Style> = None;
     let jobs: Vec<Job> = match &args.interpolate {
         Some(ends) => {
             let (a, b) = (Style::seeded(&model, ends[0], rows, cols), Style::seeded(&model, ends[1], rows, cols));
-            let origin = Some(synth::synthesize(&model, &a, &request)?.calm_origin());
-            (0..args.steps)
+            let jobs = (0..args.steps)
                 .map(|i| Job {
                     number: i as u64,
                     stem: format!("{material}_walk_s{}_s{}_{i:02}", ends[0], ends[1]),
                     style: a.towards(&b, i as f32 / (args.steps - 1) as f32),
-                    origin,
+                    in_walk: true,
                 })
-                .collect()
+                .collect();
+            walk_start = Some(a);
+            jobs
         }
         None => (0..args.count as u64)
             .map(|k| {
@@ -213,9 +216,9 @@ pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
                         number: seed,
                         stem: format!("{material}_s{seed}_mix{m}"),
                         style: style.mixed(&Style::seeded(&model, m, rows, cols)),
-                        origin: None,
+                        in_walk: false,
                     },
-                    None => Job { number: seed, stem: format!("{material}_s{seed}"), style, origin: None },
+                    None => Job { number: seed, stem: format!("{material}_s{seed}"), style, in_walk: false },
                 }
             })
             .collect(),
@@ -262,9 +265,23 @@ pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
     };
     let sixteen = args.bits == 16;
     let mut sheet: Vec<Texture> = Vec::new();
+    let mut walk_origin: Option<(usize, usize)> = None;
     for job in &jobs {
         let mut albedo = synth::synthesize(&model, &job.style, &request)?;
-        albedo.roll(job.origin.unwrap_or_else(|| albedo.calm_origin()));
+        let origin = match (job.in_walk, walk_origin) {
+            (false, _) => albedo.calm_origin(),
+            (true, Some(origin)) => origin,
+            // The walk's first step is this texture, or (--frames, --chunk, --skip-existing left it
+            // to another run) is synthesised once to find where its edges went.
+            (true, None) => {
+                let origin = match &walk_start {
+                    Some(start) if job.number != 0 => synth::synthesize(&model, start, &request)?.calm_origin(),
+                    _ => albedo.calm_origin(),
+                };
+                *walk_origin.insert(origin)
+            }
+        };
+        albedo.roll(origin);
         let path = args.out_dir.join(format!("{}.{ext}", job.stem));
         albedo.write(&path, sixteen)?;
         let mut line = path.display().to_string();
