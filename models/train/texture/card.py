@@ -91,8 +91,8 @@ def main():
 Version 0.1.{st['step']}. Input: a spatial latent grid (16 channels, one cell per 16 pixels), two
 style latents (coarse, fine), a material class ({", ".join(config.CLASSES)}), a truncation value and
 a per-pixel noise map; output: an sRGB albedo texture. A StyleGAN-shaped network sized to train
-in minutes on one GPU and run in seconds on a CPU: mapping network (4 layers) from latent + class to a 64-d style; a 3x3 stem and four
-blocks of nearest x2 upsampling and two modulated 3x3 convolutions with weight demodulation and
+in minutes on one GPU and run in seconds on a CPU: mapping network (4 layers) from latent + class
+to a 64-d style; a 3x3 stem and four blocks of nearest x2 upsampling and two modulated 3x3 convolutions with weight demodulation and
 per-pixel noise; circular padding in every convolution, so every output tiles exactly, and no
 normalisation over the image, so `latentforge texture` makes large outputs in tiles that agree
 with a whole-image run (4 latent cells of context per side). {sum(p.numel() for k, p in ck['model'].items() if k.startswith('g_ema.')) / 1e6:.2f} M
@@ -115,10 +115,10 @@ CC-BY-SA-3.0 with attribution to Wildfire Games (0 A.D.) and SuperTuxKart (CC0 f
 
 Non-saturating logistic GAN loss, lazy R1 (gamma 1, every 4 steps), style-mixing regularisation,
 Adam (betas 0/0.99; learning rate 1e-3 for the synthesis layers, 1e-4 for the mapping network,
-4e-4 for the critic) with cosine decay, batch {train_cfg['batch']} of {train_cfg['crop']}x{train_cfg['crop']} crops (random wrap-around offset, flips,
-quarter turns), exponential moving average of the generator (exported). {st['step']} steps,
-{st['seconds'] / 60:.1f} minutes on one NVIDIA H200 (`train.py --device cuda`; `cargo xtask train texture`
-picks the GPU when PyTorch sees one), which it shared with two other candidate runs.
+4e-4 for the critic) with cosine decay, batch {train_cfg['batch']} of {train_cfg['crop']}x{train_cfg['crop']} crops (random wrap-around offset,
+flips, quarter turns), exponential moving average of the generator (exported). {st['step']} steps,
+{st['seconds'] / 60:.1f} minutes on one NVIDIA H200 (`train.py --device cuda`; `cargo xtask train
+texture` picks the GPU when PyTorch sees one), which it shared with two other candidate runs.
 
 How this network was chosen: the earlier model (0.40 M generator parameters, channels 96-32)
 trained 55 minutes, 8424 steps, on 2 CPU cores at batch 12, and 85 minutes did no better. On the GPU
@@ -159,14 +159,16 @@ autocorrelation:
 ## Limits
 
 Within the real-vs-real band on SWD (at or below its 75th percentile): {", ".join(within) or "none"};
-above it: {", ".join(above) or "none"}. The two held-out textures of a class are no floor on their own: the
-two held-out rocks are one cliff in two gradings (`aegean_anatolia/cliff_02` and `cliff_03`), as
-close to each other as other real rocks are to the pair (band above), not closer. By eye (samples above): grass, sand and
-snow read as their material; rock, soil and paving share a gravelly grain with blotches and are
+above it: {", ".join(above) or "none"}.
+
+The two held-out textures of a class are no floor on their own: the two held-out rocks are one
+cliff in two gradings (`aegean_anatolia/cliff_02` and `cliff_03`), as close to each other as other
+real rocks are to the pair (band above), not closer. By eye (samples above): grass, sand and snow
+read as their material; rock, soil and paving share a gravelly grain with blotches and are
 told apart mostly by colour; paving has no regular stone pattern and rock no cliff structure.
-Diversity is lower than the earlier CPU model's. More GPU time (the candidates above had 7
-minutes) and larger crops for the critic are the next steps (`TRAIN_MINUTES=N cargo xtask train
-texture` resumes from the checkpoint in `.work/`).
+Diversity is lower than the earlier CPU model's. More GPU time is the next step: the candidates
+above had 7 minutes each on a shared GPU (`TRAIN_MINUTES=N cargo xtask train texture` resumes from
+the checkpoint in `.work/`).
 """
     (OUT / "CARD.md").write_text(text)
     print(f"wrote {OUT / 'CARD.md'}")
