@@ -32,21 +32,18 @@ fn main() {
     );
     let ok = Command::new(&python).current_dir(&train_dir).args(["-c", &script]).status().unwrap();
     assert!(ok.success(), "could not write the held-out textures");
-    let metric = |args: &[&str]| -> f64 {
+    // evaluate.py's printed numbers (the last `n` words of its output).
+    let evaluate = |args: &[&str], n: usize| -> Vec<f64> {
         let out = Command::new(&python).current_dir(&train_dir).arg("evaluate.py").args(args).output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let text = String::from_utf8_lossy(&out.stdout);
-        text.split_whitespace().last().unwrap().parse().unwrap()
+        let words: Vec<&str> = text.split_whitespace().collect();
+        words[words.len() - n..].iter().map(|v| v.parse().unwrap()).collect()
     };
+    let metric = |args: &[&str]| evaluate(args, 1)[0];
     let (ex, oth) = (exemplar.to_str().unwrap(), other.to_str().unwrap());
     let band = |image: &str| -> [f64; 3] {
-        let out = Command::new(&python)
-            .current_dir(&train_dir)
-            .args(["evaluate.py", "--band", "rock", image])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let q: Vec<f64> = String::from_utf8_lossy(&out.stdout).split_whitespace().map(|v| v.parse().unwrap()).collect();
+        let q = evaluate(&["--band", "rock", image], 3);
         [q[0], q[1], q[2]]
     };
     let (band_ex, band_oth) = (band(ex), band(oth));

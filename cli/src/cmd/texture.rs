@@ -129,9 +129,6 @@ struct Job {
     number: u64,
     stem: String,
     style: Style,
-    /// A step of a latent walk: its edges go where the walk's first texture's go, so its frames
-    /// do not jump. Otherwise a texture's edges lie on its own calmest lines.
-    in_walk: bool,
 }
 
 /// The textures of this run: --frames keeps those whose number is in the range, --chunk one slice.
@@ -191,7 +188,8 @@ pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
     request.check()?;
     let (rows, cols) = request.grid(&model);
     let material = model.spec().classes[class].clone();
-    // A walk's first texture, whose edges every step of the walk keeps.
+    // A walk's first texture: every step of a walk keeps its edges, so the frames do not jump.
+    // Any other texture's edges lie on its own calmest lines.
     let mut walk_start: Option<Style> = None;
     let jobs: Vec<Job> = match &args.interpolate {
         Some(ends) => {
@@ -201,7 +199,6 @@ pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
                     number: i as u64,
                     stem: format!("{material}_walk_s{}_s{}_{i:02}", ends[0], ends[1]),
                     style: a.towards(&b, i as f32 / (args.steps - 1) as f32),
-                    in_walk: true,
                 })
                 .collect();
             walk_start = Some(a);
@@ -216,9 +213,8 @@ pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
                         number: seed,
                         stem: format!("{material}_s{seed}_mix{m}"),
                         style: style.mixed(&Style::seeded(&model, m, rows, cols)),
-                        in_walk: false,
                     },
-                    None => Job { number: seed, stem: format!("{material}_s{seed}"), style, in_walk: false },
+                    None => Job { number: seed, stem: format!("{material}_s{seed}"), style },
                 }
             })
             .collect(),
@@ -268,18 +264,16 @@ pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
     let mut walk_origin: Option<(usize, usize)> = None;
     for job in &jobs {
         let mut albedo = synth::synthesize(&model, &job.style, &request)?;
-        let origin = match (job.in_walk, walk_origin) {
-            (false, _) => albedo.calm_origin(),
-            (true, Some(origin)) => origin,
+        let origin = match (&walk_start, walk_origin) {
+            (None, _) => albedo.calm_origin(),
+            (Some(_), Some(origin)) => origin,
             // The walk's first step is this texture, or (--frames, --chunk, --skip-existing left it
             // to another run) is synthesised once to find where its edges went.
-            (true, None) => {
-                let origin = match &walk_start {
-                    Some(start) if job.number != 0 => synth::synthesize(&model, start, &request)?.calm_origin(),
-                    _ => albedo.calm_origin(),
-                };
-                *walk_origin.insert(origin)
-            }
+            (Some(start), None) => *walk_origin.insert(if job.number == 0 {
+                albedo.calm_origin()
+            } else {
+                synth::synthesize(&model, start, &request)?.calm_origin()
+            }),
         };
         albedo.roll(origin);
         let path = args.out_dir.join(format!("{}.{ext}", job.stem));
