@@ -87,8 +87,8 @@ enum Command {
     /// Watch render output folders and denoise every frame as it lands (a service; `--once` for a batch).
     #[command(after_help = cmd::watch::EXAMPLES, args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Watch(cmd::watch::WatchArgs),
-    /// Generate seamlessly tiling material textures (with PBR maps) from a trained generator.
-    #[command(after_help = cmd::texture::EXAMPLES)]
+    /// Seamlessly tiling textures: a trained generator's materials, or variations of your own PBR set.
+    #[command(after_help = cmd::texture::EXAMPLES, args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Texture(cmd::texture::TextureArgs),
     /// Spread a denoise or texture job over a render farm (Slurm job arrays) and follow it.
     #[command(after_help = cmd::farm::EXAMPLES)]

@@ -15,6 +15,25 @@ fn unit_stream(seed: u64, stream: u64) -> impl FnMut() -> f64 {
     }
 }
 
+/// A random 64-bit value for (`seed`, `stream`, `index`) with no state: what a parallel loop
+/// draws per pixel, so its output does not depend on how the work is split between threads.
+pub fn hash(seed: u64, stream: u64, index: u64) -> u64 {
+    let mut z = seed
+        ^ stream.wrapping_mul(0xD1B5_4A32_D192_ED03)
+        ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(0x632B_E59B_D9B4_E019);
+    for _ in 0..2 {
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+    }
+    z
+}
+
+/// [`hash`] as a value uniform in [-1, 1).
+pub fn hash_signed(seed: u64, stream: u64, index: u64) -> f32 {
+    ((hash(seed, stream, index) >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+}
+
 /// `n` standard-normal values for (`seed`, `stream`), by Box–Muller.
 pub fn normals(seed: u64, stream: u64, n: usize) -> Vec<f32> {
     let mut next_unit = unit_stream(seed, stream);

@@ -1,7 +1,8 @@
 //! Files in and out, shared by every capability: atomic writes ([`atomic`]), content digests
 //! ([`digest`]), render frames in every format the engine reads and writes ([`frame`], one file
 //! per format), colour transfer functions ([`transfer`]), and frame sequences with their output
-//! and side-file naming ([`sequence`]).
+//! and side-file naming ([`sequence`]), and the decode limits every reader checks a header
+//! against before it allocates ([`limits`]).
 
 use std::fs;
 use std::path::Path;
@@ -9,6 +10,7 @@ use std::path::Path;
 pub mod atomic;
 pub mod digest;
 pub mod frame;
+pub mod limits;
 pub mod sequence;
 pub mod transfer;
 

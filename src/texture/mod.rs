@@ -1,7 +1,9 @@
 //! Tileable material textures from the texture generator: seeded latents from knobs
 //! ([`synth`]: seed, style mixing, latent walks, truncation; any size, in tiles so 4096² fits in
 //! bounded memory), the network itself ([`model`]), PBR maps derived from the albedo ([`pbr`]),
-//! and the texture image with its seam score and contact sheets ([`image`]).
+//! and the texture image with its seam score and contact sheets ([`image`]). Variations of an
+//! artist's own material set, every map in step, come from coordinate synthesis ([`exemplar`]);
+//! [`metrics`] holds what tests, benches and `--json` report of any texture.
 //!
 //! Every layer of the network pads circularly and nothing normalises over the whole image, so
 //! an output tiles exactly and tiles of a large output agree with a whole-image run.
@@ -10,7 +12,9 @@ use std::path::PathBuf;
 
 use crate::infer::ModelError;
 
+pub mod exemplar;
 pub mod image;
+pub mod metrics;
 pub mod model;
 pub mod pbr;
 pub mod synth;

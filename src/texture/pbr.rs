@@ -6,7 +6,7 @@ use super::image::Texture;
 use crate::io::frame::Encoding;
 
 /// Which way the green channel of a normal map points.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum NormalConvention {
     /// Y up (Blender, Unity, glTF).
     OpenGl,

@@ -12,6 +12,7 @@ use latentforge::io::atomic::write_atomic;
 use latentforge::io::digest::sha256_file;
 
 mod farm;
+mod fixtures;
 
 /// A pinned PyPI wheel of ONNX Runtime (CPython 3.11 tag; the native library inside is the same
 /// for every tag).
@@ -45,8 +46,8 @@ const HELP: &str = "cargo xtask <task>
 
   setup [--gpu]        fetch ONNX Runtime (the PyPI wheel, sha256-checked) into .ort/
   demo                 setup, build, denoise the bundled sample frames (also through the watch
-                       service), make textures with PBR maps and render grooves (MIDI + WAV)
-                       into target/demo/
+                       service), make textures with PBR maps, variations of a bundled PBR set,
+                       and render grooves (MIDI + WAV) into target/demo/
   test                 setup, lint (cargo fmt --check, clippy -D warnings, ruff on models/train),
                        bundle the plugin (release + allocation-checking debug build), install
                        Debian ardour if missing, every test of the workspace, then the farm test
@@ -59,12 +60,17 @@ const HELP: &str = "cargo xtask <task>
                        frames (frames/s, ratio) and its latency from frame to output
   bench texture        our texture generator vs texture-synthesis-cli (example-based) on a held-out
                        texture: seconds, peak memory, seam score and SWD at 512 and 1024 pixels
+  bench texture-exemplar [--sizes 512,1024,2048]
+                       `texture --exemplar` vs texture-synthesis-cli on three exemplars and a PBR
+                       set: seconds, peak memory, seam, SWD, repetition and verbatim-copy scores
   bench groove         Latent Groove process() cost per block (64/512 samples, 10 000 blocks)
                        and the worker's pattern/kit decode times
   train denoise        render the data set and train/export/evaluate the denoisers (hours)
   train groove|groove-clip|drums|texture
                        train/export/evaluate the groove VAE, the clip VAE (`groove --from`), the
                        drum one-shot model or the texture generator (resumable, into .work/)
+  fixtures             rebuild the material-set fixtures (tests/fixtures/materials/) from Debian's
+                       cube2-data (CC-BY-3.0), fetched into .work/data/
   bundle [--alloc-check]
                        build Latent Groove as CLAP + VST3 with its models, presets and ONNX
                        Runtime into target/bundled/{clap,vst3}/ (--alloc-check: a debug build
@@ -87,6 +93,7 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("setup") => setup(rest.iter().any(|a| a == "--gpu")).map(|_| ()),
         Some("demo") => demo(),
+        Some("fixtures") => fixtures::fixtures(),
         Some("test") if rest.first().is_some_and(|a| a == "farm") => setup(false).and_then(|lib| test_farm(&lib)),
         Some("test") => test(rest),
         Some("bench") => bench(rest),
@@ -252,6 +259,16 @@ fn demo() -> Result<()> {
         .env("LATENTFORGE_ORT", &lib)
         .args(["texture", "--preset", "mossy-rock", "--count", "4", "--size", "512", "--sheet", "--out-dir"])
         .arg(&textures))?;
+    // Variations of a bundled PBR set (cube2-data's stone tiles, CC-BY-3.0): every map in step.
+    let variations = out.join("variations");
+    if variations.exists() {
+        fs::remove_dir_all(&variations)?;
+    }
+    run(Command::new(&exe)
+        .args(["texture", "--exemplar"])
+        .arg(root.join("tests/fixtures/materials/stone_tiles"))
+        .args(["--count", "4", "--size", "1024", "--sheet", "--save-coords", "--out-dir"])
+        .arg(&variations))?;
     // The watch service over the sample frames, once: what a render wrangler leaves running.
     let watched = out.join("watched");
     run(Command::new(&exe)
@@ -329,6 +346,7 @@ fn bench(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("denoise") => {}
         Some("texture") => return bench_texture(&args[1..]),
+        Some("texture-exemplar") => return bench_texture_exemplar(&args[1..]),
         Some("watch") => {
             let lib = setup(false)?;
             return run(cargo()
@@ -347,7 +365,8 @@ fn bench(args: &[String]) -> Result<()> {
                 .args(["bench", "-p", "latent_groove", "--bench", "process"]));
         }
         _ => bail!(
-            "usage: cargo xtask bench denoise [--device cpu|cuda] [--frames N] | bench watch [--frames N] | bench texture | bench groove"
+            "usage: cargo xtask bench denoise [--device cpu|cuda] [--frames N] | bench watch [--frames N] | bench texture | \
+             bench texture-exemplar [--sizes 512,1024,2048] | bench groove"
         ),
     }
     let gpu = args.windows(2).any(|w| w[0] == "--device" && w[1] == "cuda");
@@ -367,14 +386,7 @@ fn bench(args: &[String]) -> Result<()> {
 fn bench_texture(extra: &[String]) -> Result<()> {
     let lib = setup(false)?;
     let root = root();
-    let tools = root.join(".work/tools");
-    let baseline = tools.join("bin/texture-synthesis");
-    if !baseline.is_file() {
-        run(cargo()
-            .args(["install", "--locked", "--quiet", "texture-synthesis-cli", "--version", "0.8.3", "--root"])
-            .arg(&tools))
-        .context("installing texture-synthesis-cli 0.8.3 from crates.io into .work/tools")?;
-    }
+    let baseline = texture_synthesis()?;
     let python = tools_venv()?.join("bin/python");
     // The held-out textures come from the texture data set (Debian packages, a few minutes once).
     if !root.join(".work/texture-data/heldout.npz").is_file() {
@@ -387,6 +399,32 @@ fn bench_texture(extra: &[String]) -> Result<()> {
         .env("LATENTFORGE_TOOLS_PYTHON", &python)
         .env("TEXTURE_SYNTHESIS_BIN", &baseline)
         .args(["bench", "-p", "latentforge-cli", "--bench", "texture", "--"])
+        .args(extra))
+}
+
+/// The baseline texture-synthesis-cli 0.8.3, `cargo install --locked` into .work/tools once.
+fn texture_synthesis() -> Result<PathBuf> {
+    let tools = root().join(".work/tools");
+    let baseline = tools.join("bin/texture-synthesis");
+    if !baseline.is_file() {
+        run(cargo()
+            .args(["install", "--locked", "--quiet", "texture-synthesis-cli", "--version", "0.8.3", "--root"])
+            .arg(&tools))
+        .context("installing texture-synthesis-cli 0.8.3 from crates.io into .work/tools")?;
+    }
+    Ok(baseline)
+}
+
+/// `cargo xtask bench texture-exemplar`: variations of the committed material fixtures against
+/// texture-synthesis-cli on the same exemplars (no model, no Python).
+fn bench_texture_exemplar(extra: &[String]) -> Result<()> {
+    let baseline = texture_synthesis()?;
+    let root = root();
+    run(cargo().current_dir(&root).args(["build", "--release", "-p", "latentforge-cli"]))?;
+    run(cargo()
+        .current_dir(&root)
+        .env("TEXTURE_SYNTHESIS_BIN", &baseline)
+        .args(["bench", "-p", "latentforge-cli", "--bench", "texture_exemplar", "--"])
         .args(extra))
 }
 

@@ -6,9 +6,9 @@ evaluate.py).
     python card.py
 """
 import json
-import shutil
 
 import torch
+from PIL import Image
 
 import config
 import train
@@ -131,7 +131,7 @@ other Cycles scenes (the same generator, 1-64 spp inputs, {config.CYCLES_REF_SPP
 (0.16 L1 + 0.84 MS-SSIM in the PU-transferred space), Adam at 2e-5 with cosine decay, batches of
 6 crops of 128x128, {steps}. {verdict}
 
-![noisy / imported / fine-tuned / pyoidn high / reference, 16 spp](cycles_samples_16spp.png)
+![noisy / imported / fine-tuned / pyoidn high / reference, 16 spp](cycles_samples_16spp.jpg)
 """
 
 
@@ -163,7 +163,8 @@ def main():
     if ev and SAMPLES.exists():
         for name in ("denoise-hdr-alb-nrm", FINETUNED):
             if (config.MODELS / name).is_dir():
-                shutil.copyfile(SAMPLES, config.MODELS / name / "cycles_samples_16spp.png")
+                # JPEG: the strip is a photograph of renders, and the tree has a size budget.
+                Image.open(SAMPLES).convert("RGB").save(config.MODELS / name / "cycles_samples_16spp.jpg", quality=90)
     print(f"cards written for {len(imported['models'])} networks")
 
 

@@ -50,10 +50,12 @@ def large_sample(material="rock", size=4096):
     peak = float(np.abs(ac[far]).max())
     view = ac[c - 256:c + 256, c - 256:c + 256]
     view = np.clip(0.5 + 0.5 * view / max(np.abs(view[256 + 8:, :]).max(), 1e-6), 0, 1)
-    Image.fromarray((img * 255).round().astype(np.uint8)).resize((1024, 1024), Image.LANCZOS).save(
-        OUT / f"sample_{material}_4096_preview.png")
-    Image.fromarray((img[:512, :512] * 255).round().astype(np.uint8)).save(OUT / f"sample_{material}_4096_crop.png")
-    Image.fromarray((view * 255).round().astype(np.uint8)).save(OUT / f"sample_{material}_4096_autocorrelation.png")
+    Image.fromarray((img * 255).round().astype(np.uint8)).resize((768, 768), Image.LANCZOS).save(
+        OUT / f"sample_{material}_4096_preview.jpg", quality=85)
+    Image.fromarray((img[:512, :512] * 255).round().astype(np.uint8)).save(
+        OUT / f"sample_{material}_4096_crop.jpg", quality=85)
+    Image.fromarray((view * 255).round().astype(np.uint8)).save(
+        OUT / f"sample_{material}_4096_autocorrelation.png")
     return seam_score(img), peak
 
 
@@ -64,13 +66,13 @@ def main():
     session = ort.InferenceSession(str(OUT / f"{config.NAME}.onnx"), providers=["CPUExecutionProvider"])
     rows = [generate(session, c, range(10, 18), 256, 0.8, len(config.CLASSES), config.LATENT_CH, config.Z,
                      config.SCALE) for c in range(len(config.CLASSES))]
-    Image.fromarray(sheet(rows)).save(OUT / "samples.png")
+    Image.fromarray(sheet(rows)).save(OUT / "samples.jpg", quality=80)
     import dataset
     held, labels = dataset.load("heldout")
     train, tlabels = dataset.load("train")
     real_rows = [[t / 255 for t in train[tlabels == c][:6]] + [h / 255 for h in held[labels == c]]
                  for c in range(len(config.CLASSES))]
-    Image.fromarray(sheet(real_rows)).save(OUT / "data.png")
+    Image.fromarray(sheet(real_rows)).save(OUT / "data.jpg", quality=80)
     seam_4096, peak = large_sample()
 
     st = ck["state"]
@@ -109,7 +111,7 @@ wet and shore variants); each is stored at 256x256 with wrap-around resizing
 The model was trained on CC-BY-SA-3.0 textures, so the model file is distributed under
 CC-BY-SA-3.0 with attribution to Wildfire Games (0 A.D.) and SuperTuxKart (CC0 file).
 
-![training data](data.png)
+![training data](data.jpg)
 
 ## Training
 
@@ -146,14 +148,14 @@ A 4096x4096 rock texture from `latentforge texture --size 4096` (tiled synthesis
 {seam_4096:.3f}; the largest autocorrelation of its luminance farther than 64 pixels from the
 origin is {peak:.3f} (a texture that repeats a small tile shows peaks near 1 at the tile's period).
 
-![samples per class](samples.png)
+![samples per class](samples.jpg)
 
 Rows: {", ".join(config.CLASSES)}; 8 seeds each, truncation 0.8.
 
 4096x4096 rock (downscaled, then a 512x512 crop at full resolution) and the central 512x512 of its
 autocorrelation:
 
-![4096 preview](sample_rock_4096_preview.png) ![crop](sample_rock_4096_crop.png)
+![4096 preview](sample_rock_4096_preview.jpg) ![crop](sample_rock_4096_crop.jpg)
 ![autocorrelation](sample_rock_4096_autocorrelation.png)
 
 ## Limits

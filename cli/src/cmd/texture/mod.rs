@@ -1,4 +1,6 @@
-//! `latentforge texture`: seeded, seamlessly tiling material textures with PBR maps.
+//! `latentforge texture`: seeded, seamlessly tiling textures: from the trained generator's
+//! material classes (this file), as variations of the artist's own material set ([`exemplar`]),
+//! and a saved coordinate map applied to maps that arrive later (`texture remap`, [`remap`]).
 
 use std::path::{Path, PathBuf};
 
@@ -13,11 +15,19 @@ use latentforge::texture::{pbr, synth, NormalConvention, Style, Texture, Texture
 use crate::cmd::farm::SliceArgs;
 use crate::GlobalArgs;
 
+mod exemplar;
+mod remap;
+
 pub const EXAMPLES: &str = "Examples:\n  \
     latentforge texture --material rock --seed 7 --count 4 --size 1024 --pbr --out-dir out/\n  \
     latentforge texture --preset meadow --count 8 --sheet --out-dir grass/\n  \
     latentforge texture --material sand --interpolate 3 9 --steps 8 --size 512 --out-dir walk/\n  \
     latentforge texture --material paving --seed 5 --mix 12 --size 2048x1024 --format exr --out-dir out/\n\n\
+  Variations of your own material (a PBR set in a folder, or one image):\n  \
+    latentforge texture --exemplar Rock051_2K/ --count 4 --size 2048 --sheet --out-dir out/\n  \
+    latentforge texture --exemplar photo.jpg --exemplar-tiles no --variation 0.8 --save-coords --out-dir out/\n  \
+    latentforge texture --exemplar bricks_Color.png --map roughness=bricks_r.tif --map mask=m.png --out-dir out/\n  \
+    latentforge texture remap out/Rock051_2K_s1_coords.png --map roughness=Rock051_2K_Roughness_v2.png --out-dir out/\n\n\
     Every output tiles seamlessly; its edges lie on its calmest column and row (a walk keeps its first\n\
     texture's), so used untiled no edge cuts through detail. The same seed and flags give the same\n\
     files on every run. Files are named <material>_s<seed>.png (+ _height, _normal, _roughness with\n\
@@ -26,16 +36,21 @@ pub const EXAMPLES: &str = "Examples:\n  \
 
 #[derive(Args)]
 pub struct TextureArgs {
+    #[command(subcommand)]
+    action: Option<TextureAction>,
     /// Material class (grass, rock, sand, soil, snow, paving).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "exemplar")]
     material: Option<String>,
+    #[command(flatten)]
+    exemplar: exemplar::ExemplarArgs,
     /// Seed of the first texture; the others take the next seeds.
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// How many textures.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     count: u32,
-    /// Size in pixels: N (square) or WxH, 16 to 8192 per side (default: the preset's, else 1024).
+    /// Size in pixels: N (square) or WxH, 16 to 8192 per side (default: the preset's, else 1024;
+    /// with --exemplar, the exemplar's size).
     #[arg(long, value_parser = parse_size)]
     size: Option<(usize, usize)>,
     /// 0..1: 0 = the material's average look, 1 = as varied as the training data (default 0.8).
@@ -62,17 +77,18 @@ pub struct TextureArgs {
     /// Also write a contact sheet of the albedo maps (sheet.png).
     #[arg(long)]
     sheet: bool,
-    #[arg(long, value_enum, default_value_t = FormatArg::Png)]
-    format: FormatArg,
-    /// Bits per channel of PNG files.
-    #[arg(long, default_value_t = 8, value_parser = parse_bits)]
-    bits: u8,
+    /// File format (default png; with --exemplar, each map's own format: PNG, TIFF or EXR).
+    #[arg(long, value_enum)]
+    format: Option<FormatArg>,
+    /// Bits per channel of PNG files (default 8; with --exemplar, each map's own).
+    #[arg(long, value_parser = parse_bits)]
+    bits: Option<u8>,
     /// A texture preset (presets/textures/*.toml) or a preset file; flags override it.
     #[arg(long, value_name = "NAME|FILE")]
     preset: Option<String>,
     /// Output folder (created if missing).
     #[arg(long, value_name = "DIR")]
-    out_dir: PathBuf,
+    out_dir: Option<PathBuf>,
     /// Replace existing files.
     #[arg(long)]
     force: bool,
@@ -89,10 +105,21 @@ enum ConventionArg {
     Directx,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 enum FormatArg {
     Png,
     Exr,
+    /// TIFF (with --exemplar).
+    Tif,
+}
+
+#[derive(clap::Subcommand)]
+enum TextureAction {
+    /// Apply a saved coordinate map (--save-coords) to maps that arrive later: every output pixel
+    /// takes the map's pixel the coordinate map names, so a new roughness pass or mask matches
+    /// the variation it was saved with.
+    #[command(after_help = remap::EXAMPLES)]
+    Remap(remap::RemapArgs),
 }
 
 fn parse_bits(s: &str) -> Result<u8, String> {
@@ -131,11 +158,12 @@ struct Job {
     style: Style,
 }
 
-/// The textures of this run: --frames keeps those whose number is in the range, --chunk one slice.
-fn select(jobs: Vec<Job>, args: &TextureArgs) -> Result<Vec<Job>> {
+/// The textures of this run: --frames keeps those whose number (seed or walk step) is in the
+/// range, --chunk one slice.
+fn select<J>(jobs: Vec<J>, number: impl Fn(&J) -> u64, args: &TextureArgs) -> Result<Vec<J>> {
     let mut jobs = jobs;
     if let Some(range) = args.slice.frames {
-        jobs.retain(|j| range.contains(j.number));
+        jobs.retain(|j| range.contains(number(j)));
         if jobs.is_empty() {
             bail!(
                 "--frames {}-{}: no texture of this command has its seed (or walk step) in that range",
@@ -153,6 +181,17 @@ fn select(jobs: Vec<Job>, args: &TextureArgs) -> Result<Vec<Job>> {
 }
 
 pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
+    if let Some(TextureAction::Remap(remap)) = args.action {
+        return remap::run(g, remap);
+    }
+    let out_dir = args.out_dir.clone().context("say where the textures go: --out-dir DIR")?;
+    prepare_out_dir(&out_dir)?;
+    if args.exemplar.exemplar.is_some() || !args.exemplar.maps.is_empty() {
+        return exemplar::run(g, &args, &out_dir);
+    }
+    if args.format == Some(FormatArg::Tif) {
+        bail!("--format tif is for --exemplar variations; generated textures are png or exr");
+    }
     let store = ModelStore::locate(g.models.as_deref())?;
     let preset = match &args.preset {
         Some(name) if name.ends_with(".toml") || Path::new(name).is_file() => {
@@ -174,12 +213,6 @@ pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
         bail!("--normal-strength {strength} must be above 0");
     }
     let with_pbr = args.pbr || preset.as_ref().is_some_and(|p| p.pbr);
-    std::fs::create_dir_all(&args.out_dir)
-        .with_context(|| format!("{}: cannot create the output folder", args.out_dir.display()))?;
-    let probe = args.out_dir.join(".latentforge-write-test");
-    std::fs::write(&probe, b"")
-        .with_context(|| format!("{}: the output folder is not writable", args.out_dir.display()))?;
-    let _ = std::fs::remove_file(probe);
 
     let runtime = crate::runtime(g)?;
     let model = TextureModel::load(&runtime, &store)?;
@@ -221,17 +254,16 @@ pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
     };
 
     let ext = match args.format {
-        FormatArg::Png => "png",
-        FormatArg::Exr => "exr",
+        Some(FormatArg::Exr) => "exr",
+        _ => "png",
     };
     let convention = match args.normal_convention {
         ConventionArg::Opengl => NormalConvention::OpenGl,
         ConventionArg::Directx => NormalConvention::DirectX,
     };
     let maps = if with_pbr { &["", "_height", "_normal", "_roughness"][..] } else { &[""][..] };
-    let files =
-        |job: &Job| maps.iter().map(|m| args.out_dir.join(format!("{}{m}.{ext}", job.stem))).collect::<Vec<_>>();
-    let jobs = select(jobs, &args)?;
+    let files = |job: &Job| maps.iter().map(|m| out_dir.join(format!("{}{m}.{ext}", job.stem))).collect::<Vec<_>>();
+    let jobs = select(jobs, |j| j.number, &args)?;
     if args.json {
         let stems: Vec<&str> = jobs.iter().map(|j| j.stem.as_str()).collect();
         println!("{}", serde_json::json!({"plan": stems}));
@@ -252,14 +284,8 @@ pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
             crate::check_free(&f, args.force, None)?;
         }
     }
-    let bar = if g.quiet || jobs.len() < 2 {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(jobs.len() as u64).with_style(
-            ProgressStyle::with_template("{spinner} {bar:30} {pos}/{len} textures {msg}").expect("static template"),
-        )
-    };
-    let sixteen = args.bits == 16;
+    let bar = progress(g, jobs.len(), "textures");
+    let sixteen = args.bits == Some(16);
     let mut sheet: Vec<Texture> = Vec::new();
     let mut walk_origin: Option<(usize, usize)> = None;
     for job in &jobs {
@@ -276,13 +302,13 @@ pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
             }),
         };
         albedo.roll(origin);
-        let path = args.out_dir.join(format!("{}.{ext}", job.stem));
+        let path = out_dir.join(format!("{}.{ext}", job.stem));
         albedo.write(&path, sixteen)?;
         let mut line = path.display().to_string();
         if with_pbr {
             let m = pbr::derive(&albedo, strength, convention);
             for (suffix, map) in [("_height", &m.height), ("_normal", &m.normal), ("_roughness", &m.roughness)] {
-                map.write(&args.out_dir.join(format!("{}{suffix}.{ext}", job.stem)), sixteen)?;
+                map.write(&out_dir.join(format!("{}{suffix}.{ext}", job.stem)), sixteen)?;
             }
             line.push_str(" + height, normal, roughness");
         }
@@ -298,7 +324,7 @@ pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
     }
     bar.finish_and_clear();
     if args.sheet {
-        let path = args.out_dir.join("sheet.png");
+        let path = out_dir.join("sheet.png");
         crate::check_free(&path, args.force, None)?;
         latentforge::texture::contact_sheet(&sheet, 4, 256).write(&path, false)?;
         if !g.quiet {
@@ -306,4 +332,25 @@ pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// Creates the output folder and checks it takes files before any work starts.
+fn prepare_out_dir(out_dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(out_dir)
+        .with_context(|| format!("{}: cannot create the output folder", out_dir.display()))?;
+    let probe = out_dir.join(".latentforge-write-test");
+    std::fs::write(&probe, b"").with_context(|| format!("{}: the output folder is not writable", out_dir.display()))?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+/// A progress bar for `n` items, hidden when quiet or for one item.
+fn progress(g: &GlobalArgs, n: usize, what: &str) -> ProgressBar {
+    if g.quiet || n < 2 {
+        return ProgressBar::hidden();
+    }
+    ProgressBar::new(n as u64).with_style(
+        ProgressStyle::with_template(&format!("{{spinner}} {{bar:30}} {{pos}}/{{len}} {what} {{msg}}"))
+            .expect("static template"),
+    )
 }

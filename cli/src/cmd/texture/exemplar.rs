@@ -1,0 +1,249 @@
+//! `latentforge texture --exemplar`: seamless variations of the artist's own material set. One
+//! coordinate map per variation, every map of the set resampled through it, each written in its
+//! own bit depth and format (or the one --format/--bits ask for).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use latentforge::io::frame::Encoding;
+use latentforge::io::limits::DecodeLimits;
+use latentforge::texture::exemplar::{self, Analysis, Container, CoordMap, Map, MapKind, MaterialSet, Variation};
+use latentforge::texture::{contact_sheet, metrics, seam_score, NormalConvention, Texture};
+
+use super::{parse_size, progress, select, ConventionArg, FormatArg, TextureArgs};
+use crate::GlobalArgs;
+
+#[derive(Args)]
+pub struct ExemplarArgs {
+    /// Make variations of your own material: an image, or a folder holding one material set
+    /// (files named like Rock_Color, _NormalGL/_NormalDX, _Roughness, _Height/_Displacement,
+    /// _AO, _Metalness, _Opacity; ambientCG, Poly Haven, Quixel and Substance names work).
+    #[arg(long, value_name = "IMAGE|DIR")]
+    pub exemplar: Option<PathBuf>,
+    /// Name a map of the set by hand (repeatable): KIND=FILE with KIND color, normal, normal-gl,
+    /// normal-dx, roughness, height, ao, metalness, opacity, or any word of your own (mask=m.png).
+    #[arg(long = "map", value_name = "KIND=FILE")]
+    pub maps: Vec<String>,
+    /// Whether the exemplar itself tiles: auto (measured from its edges), yes, or no (a photo:
+    /// sampled only where a whole patch lies inside it, so the output still tiles).
+    #[arg(long, value_enum, default_value_t = TilesArg::Auto)]
+    pub exemplar_tiles: TilesArg,
+    /// 0..1: 0 = the exemplar's own layout, reshuffled locally; 1 = freely reassembled.
+    #[arg(long, default_value_t = 0.5)]
+    pub variation: f32,
+    /// Also write each variation's coordinate map (<set>_s<seed>_coords.png, 16-bit; .exr with
+    /// --format exr), for `latentforge texture remap`.
+    #[arg(long)]
+    pub save_coords: bool,
+    /// Largest image a file may claim, in pixels (a guard against damaged headers).
+    #[arg(long, value_name = "N", default_value_t = latentforge::io::limits::MAX_PIXELS)]
+    pub max_pixels: usize,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum TilesArg {
+    Auto,
+    Yes,
+    No,
+}
+
+/// An exemplar whose wrap-around edge differs this much more than its inside does not tile.
+const TILING_SEAM: f64 = 1.5;
+
+/// Parses `--map KIND=FILE` values.
+pub fn parse_maps(maps: &[String], convention: NormalConvention) -> Result<Vec<(MapKind, PathBuf)>> {
+    maps.iter()
+        .map(|m| {
+            let Some((kind, file)) = m.split_once('=') else {
+                bail!("--map {m}: use KIND=FILE, e.g. --map roughness=rock_rough.png");
+            };
+            let kind = MapKind::from_flag(kind, convention).map_err(|e| anyhow::anyhow!("--map {m}: {e}"))?;
+            Ok((kind, PathBuf::from(file)))
+        })
+        .collect()
+}
+
+pub fn limits(max_pixels: usize) -> DecodeLimits {
+    DecodeLimits { max_pixels, ..DecodeLimits::default() }
+}
+
+/// The container and bit depth a map is written in: its own unless --format/--bits say otherwise.
+pub fn output_map(map: Map, kind: &MapKind, format: Option<FormatArg>, bits: Option<u8>) -> Map {
+    let container = match format {
+        Some(FormatArg::Png) => Container::Png,
+        Some(FormatArg::Exr) => Container::Exr,
+        Some(FormatArg::Tif) => Container::Tiff,
+        None => map.container,
+    };
+    if container == map.container && bits.is_none() {
+        return map;
+    }
+    map.converted(container, bits, kind.is_srgb())
+}
+
+/// A map as an sRGB picture (first three channels) for sheets and metrics.
+pub fn picture(map: &Map, kind: &MapKind) -> Texture {
+    let linear = kind.is_srgb() && map.container == Container::Exr;
+    let mut rgb = map.rgb();
+    if linear {
+        rgb.iter_mut().for_each(|v| *v = latentforge::io::transfer::linear_to_srgb(*v).clamp(0.0, 1.0));
+    }
+    Texture { width: map.width, height: map.height, rgb, encoding: Encoding::Srgb }
+}
+
+struct Job {
+    seed: u64,
+    stem: String,
+}
+
+pub fn run(g: &GlobalArgs, args: &TextureArgs, out_dir: &Path) -> Result<u8> {
+    let ex = &args.exemplar;
+    if args.preset.is_some() || args.interpolate.is_some() || args.mix.is_some() || args.pbr {
+        bail!("--preset, --interpolate, --mix and --pbr are for --material textures; --exemplar makes variations of your maps");
+    }
+    if !(0.0..=1.0).contains(&ex.variation) {
+        bail!("--variation {} is outside 0..1", ex.variation);
+    }
+    let convention = match args.normal_convention {
+        ConventionArg::Opengl => NormalConvention::OpenGl,
+        ConventionArg::Directx => NormalConvention::DirectX,
+    };
+    let by_hand = parse_maps(&ex.maps, convention)?;
+    let set = MaterialSet::open(ex.exemplar.as_deref(), &by_hand, &limits(ex.max_pixels))?;
+    for w in &set.warnings {
+        eprintln!("warning: {w}");
+    }
+    let (ew, eh) = set.size();
+    let guide = picture(&set.maps[0].map, &set.maps[0].kind);
+    let tiles = match ex.exemplar_tiles {
+        TilesArg::Yes => true,
+        TilesArg::No => false,
+        TilesArg::Auto => seam_score(&guide) <= TILING_SEAM,
+    };
+    if !g.quiet && !args.json {
+        for m in &set.maps {
+            println!("{:>10} <- {} ({}x{})", m.kind.word(), m.path.display(), m.map.width, m.map.height);
+        }
+        if ex.exemplar_tiles == TilesArg::Auto && !tiles {
+            println!("the exemplar does not tile (seam score {:.2}): sampling only inside it", seam_score(&guide));
+        }
+    }
+    let analysis = Analysis::new(&set, tiles)?;
+    let max = latentforge::texture::MAX_SIZE;
+    let (width, height) = args.size.unwrap_or((ew.min(max), eh.min(max)));
+    parse_size(&format!("{width}x{height}")).map_err(anyhow::Error::msg)?;
+    let jobs: Vec<Job> = (0..args.count as u64)
+        .map(|k| Job { seed: args.seed + k, stem: format!("{}_s{}", set.name, args.seed + k) })
+        .collect();
+    let jobs = select(jobs, |j| j.seed, args)?;
+    let ext = |m: &Map, kind: &MapKind| output_map(m.clone(), kind, args.format, args.bits).container.extension();
+    let coords_ext = if args.format == Some(FormatArg::Exr) { "exr" } else { "png" };
+    let files = |job: &Job| -> Vec<PathBuf> {
+        let mut f: Vec<PathBuf> = set
+            .maps
+            .iter()
+            .map(|m| out_dir.join(format!("{}_{}.{}", job.stem, m.kind.word(), ext(&m.map, &m.kind))))
+            .collect();
+        if ex.save_coords {
+            f.push(out_dir.join(format!("{}_coords.{coords_ext}", job.stem)));
+        }
+        f
+    };
+    if args.json {
+        let stems: Vec<&str> = jobs.iter().map(|j| j.stem.as_str()).collect();
+        let maps: Vec<serde_json::Value> =
+            set.maps.iter().map(|m| serde_json::json!({"kind": m.kind.word(), "file": m.path})).collect();
+        println!("{}", serde_json::json!({"plan": stems, "maps": maps, "exemplar_tiles": tiles}));
+    }
+    let lim = limits(ex.max_pixels);
+    let (done, jobs): (Vec<Job>, Vec<Job>) =
+        jobs.into_iter().partition(|j| args.slice.skip_existing && files(j).iter().all(|f| Map::read(f, &lim).is_ok()));
+    for job in &done {
+        if args.json {
+            println!("{}", serde_json::json!({"item": job.stem, "skipped": true}));
+        } else if !g.quiet {
+            println!("{}: files exist and decode, skipped", job.stem);
+        }
+    }
+    for job in &jobs {
+        for f in files(job) {
+            crate::check_free(&f, args.force, None)?;
+        }
+    }
+    // The exemplar's own SWD spread, for --json's reading of each variation's SWD.
+    let band = args.json.then(|| metrics::swd_band(&guide));
+    let bar = progress(g, jobs.len(), "variations");
+    let mut sheet: Vec<Texture> = vec![guide.resized(256, 256)];
+    let mut tiled: Option<Texture> = None;
+    for job in &jobs {
+        let coords = analysis.synthesize(&Variation { seed: job.seed, width, height, variation: ex.variation });
+        let mut seams = serde_json::Map::new();
+        let mut first: Option<Texture> = None;
+        for m in &set.maps {
+            let out = output_map(exemplar::remap(&m.kind, &m.map, &coords), &m.kind, args.format, args.bits);
+            let path = out_dir.join(format!("{}_{}.{}", job.stem, m.kind.word(), out.container.extension()));
+            out.write(&path)?;
+            if args.json || (args.sheet && first.is_none()) {
+                let pic = picture(&out, &m.kind);
+                seams.insert(m.kind.word(), serde_json::json!(seam_score(&pic)));
+                first.get_or_insert(pic);
+            }
+        }
+        if ex.save_coords {
+            coords.write(&out_dir.join(format!("{}_coords.{coords_ext}", job.stem)))?;
+        }
+        if args.json {
+            let pic = first.as_ref().expect("a set has one map at least");
+            let swd = metrics::swd(pic, &guide, 0);
+            let line = serde_json::json!({
+                "item": job.stem,
+                "seam": seams,
+                "repetition": metrics::repetition_score(pic, ew.min(eh) / 8),
+                "verbatim": metrics::verbatim_from_coords(&coords, (ew, eh), tiles),
+                "swd": swd,
+                "swd_band": band,
+            });
+            bar.suspend(|| println!("{line}"));
+        } else if !g.quiet {
+            bar.suspend(|| println!("{}: {} maps, {width}x{height}", job.stem, set.maps.len()));
+        }
+        if args.sheet {
+            let pic = first.context("a set has one map at least")?;
+            if tiled.is_none() {
+                tiled = Some(tile3(&pic.resized(256, 256)));
+            }
+            sheet.push(pic.resized(256, 256));
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    if args.sheet {
+        sheet.extend(tiled);
+        let path = out_dir.join("sheet.png");
+        crate::check_free(&path, args.force, None)?;
+        contact_sheet(&sheet, sheet.len().min(6), 256).write(&path, false)?;
+        if !g.quiet && !args.json {
+            println!("{} (exemplar, variations, the first variation tiled 3x3)", path.display());
+        }
+    }
+    Ok(0)
+}
+
+/// A texture repeated 3x3, at the size of one tile: how it looks laid on a large surface.
+fn tile3(t: &Texture) -> Texture {
+    let mut out = Texture::new(t.width * 3, t.height * 3, t.encoding);
+    for y in 0..out.height {
+        for x in 0..out.width {
+            for c in 0..3 {
+                out.rgb[(y * out.width + x) * 3 + c] = t.at(x as isize, y as isize, c);
+            }
+        }
+    }
+    out.resized(t.width, t.height)
+}
+
+/// Reads a saved coordinate map with the same decode limits.
+pub fn read_coords(path: &Path, max_pixels: usize) -> Result<CoordMap> {
+    Ok(CoordMap::read(path, &limits(max_pixels))?)
+}

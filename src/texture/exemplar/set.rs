@@ -1,0 +1,329 @@
+//! A material set: the maps of one material (colour, normal, roughness, height, AO, metalness,
+//! opacity, or any other map named by hand), recognised by the names ambientCG, Poly Haven,
+//! Quixel and Substance give their files, all of one size.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use super::map::Map;
+use super::ExemplarError;
+use crate::io::limits::DecodeLimits;
+use crate::texture::NormalConvention;
+
+/// What a map of a set holds.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MapKind {
+    Color,
+    Normal(NormalConvention),
+    Roughness,
+    Height,
+    AmbientOcclusion,
+    Metalness,
+    Opacity,
+    /// A map named by hand (`--map mask=FILE`): data, resampled like the others.
+    Other(String),
+}
+
+/// File-name tokens per kind, longest first within a kind so `_nor_gl` wins over `_nor`.
+const NAME_TOKENS: &[(&str, fn() -> MapKind)] = &[
+    ("basecolor", || MapKind::Color),
+    ("basecolour", || MapKind::Color),
+    ("albedo", || MapKind::Color),
+    ("diffuse", || MapKind::Color),
+    ("colour", || MapKind::Color),
+    ("color", || MapKind::Color),
+    ("diff", || MapKind::Color),
+    ("col", || MapKind::Color),
+    ("normalgl", || MapKind::Normal(NormalConvention::OpenGl)),
+    ("normaldx", || MapKind::Normal(NormalConvention::DirectX)),
+    ("nor_gl", || MapKind::Normal(NormalConvention::OpenGl)),
+    ("nor_dx", || MapKind::Normal(NormalConvention::DirectX)),
+    ("normal", || MapKind::Normal(NormalConvention::OpenGl)),
+    ("norm", || MapKind::Normal(NormalConvention::OpenGl)),
+    ("nrm", || MapKind::Normal(NormalConvention::OpenGl)),
+    ("nor", || MapKind::Normal(NormalConvention::OpenGl)),
+    ("roughness", || MapKind::Roughness),
+    ("rough", || MapKind::Roughness),
+    ("displacement", || MapKind::Height),
+    ("height", || MapKind::Height),
+    ("disp", || MapKind::Height),
+    ("ambientocclusion", || MapKind::AmbientOcclusion),
+    ("ao", || MapKind::AmbientOcclusion),
+    ("metalness", || MapKind::Metalness),
+    ("metallic", || MapKind::Metalness),
+    ("opacity", || MapKind::Opacity),
+];
+
+impl MapKind {
+    /// The kind a file name says, case-insensitively: a token such as `_Color` or `_nor_gl`
+    /// between separators (`Rock051_2K_Color.png`, `rock_face_nor_gl_1k.exr`).
+    pub fn from_file_name(path: &Path) -> Option<MapKind> {
+        let stem = path.file_stem()?.to_str()?.to_ascii_lowercase().replace(['-', ' ', '.'], "_");
+        let bounded = |token: &str| {
+            let needle = format!("_{token}");
+            stem.match_indices(&needle).any(|(i, _)| {
+                let rest = &stem[i + needle.len()..];
+                rest.is_empty() || rest.starts_with('_')
+            })
+        };
+        NAME_TOKENS.iter().find(|(token, _)| bounded(token)).map(|(_, kind)| kind())
+    }
+
+    /// The kind a `--map KIND=FILE` names: color, normal, normal-gl, normal-dx, roughness,
+    /// height, ao, metalness, opacity, or any other word for a data map of one's own.
+    pub fn from_flag(name: &str, convention: NormalConvention) -> Result<MapKind, String> {
+        let n = name.to_ascii_lowercase();
+        Ok(match n.as_str() {
+            "color" | "colour" | "albedo" | "basecolor" | "diffuse" => MapKind::Color,
+            "normal" => MapKind::Normal(convention),
+            "normal-gl" | "normalgl" => MapKind::Normal(NormalConvention::OpenGl),
+            "normal-dx" | "normaldx" => MapKind::Normal(NormalConvention::DirectX),
+            "roughness" | "rough" => MapKind::Roughness,
+            "height" | "displacement" | "disp" => MapKind::Height,
+            "ao" | "ambientocclusion" | "occlusion" => MapKind::AmbientOcclusion,
+            "metalness" | "metallic" => MapKind::Metalness,
+            "opacity" | "alpha" => MapKind::Opacity,
+            "" => return Err("empty map kind: use KIND=FILE, e.g. roughness=rock_rough.png".into()),
+            other if other.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') => {
+                MapKind::Other(other.to_string())
+            }
+            other => return Err(format!("`{other}`: a map kind is a word of letters, digits, - and _")),
+        })
+    }
+
+    /// The word in output file names: `<set>_s<seed>_<word>.<ext>`.
+    pub fn word(&self) -> String {
+        match self {
+            MapKind::Color => "color".into(),
+            MapKind::Normal(NormalConvention::OpenGl) => "normal_gl".into(),
+            MapKind::Normal(NormalConvention::DirectX) => "normal_dx".into(),
+            MapKind::Roughness => "roughness".into(),
+            MapKind::Height => "height".into(),
+            MapKind::AmbientOcclusion => "ao".into(),
+            MapKind::Metalness => "metalness".into(),
+            MapKind::Opacity => "opacity".into(),
+            MapKind::Other(name) => name.clone(),
+        }
+    }
+
+    /// Colour is display-encoded (sRGB); every other map is data, never converted.
+    pub fn is_srgb(&self) -> bool {
+        *self == MapKind::Color
+    }
+}
+
+impl fmt::Display for MapKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.word())
+    }
+}
+
+/// One map of a set and the file it came from.
+#[derive(Debug, Clone)]
+pub struct SetMap {
+    pub kind: MapKind,
+    pub path: PathBuf,
+    pub map: Map,
+}
+
+#[derive(Debug, Clone)]
+pub struct MaterialSet {
+    /// The files' common name (`Rock051_2K` from `Rock051_2K_Color.png`, ...).
+    pub name: String,
+    pub maps: Vec<SetMap>,
+    /// What the reader noticed and a user should hear: files ignored, a normal map that is not one.
+    pub warnings: Vec<String>,
+}
+
+const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "tif", "tiff", "exr"];
+
+fn is_image(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+impl MaterialSet {
+    /// The set at `path` (an image, or a folder holding one material's maps) plus the maps named
+    /// by hand, which take precedence over recognised files of the same kind.
+    pub fn open(
+        path: Option<&Path>,
+        by_hand: &[(MapKind, PathBuf)],
+        limits: &DecodeLimits,
+    ) -> Result<MaterialSet, ExemplarError> {
+        let mut warnings = Vec::new();
+        let mut found: Vec<(MapKind, PathBuf)> = Vec::new();
+        match path {
+            Some(dir) if dir.is_dir() => {
+                let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+                    .map_err(|e| ExemplarError::Read { path: dir.to_path_buf(), reason: e.to_string() })?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.is_file() && is_image(p))
+                    .collect();
+                files.sort();
+                for file in files {
+                    match MapKind::from_file_name(&file) {
+                        Some(kind) => found.push((kind, file)),
+                        None => warnings.push(format!(
+                            "{}: ignored (no map name such as _Color, _Normal, _Roughness; name it with --map KIND=FILE)",
+                            file.display()
+                        )),
+                    }
+                }
+            }
+            Some(file) if file.is_file() => {
+                found.push((MapKind::from_file_name(file).unwrap_or(MapKind::Color), file.to_path_buf()))
+            }
+            Some(missing) => return Err(ExemplarError::Missing { path: missing.to_path_buf() }),
+            None => {}
+        }
+        // Maps named by hand replace recognised files of their kind; of two normal maps (ambientCG
+        // ships GL and DX) the OpenGL one is kept.
+        found.retain(|(kind, _)| !by_hand.iter().any(|(k, _)| same_slot(k, kind)));
+        found.extend(by_hand.iter().cloned());
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut chosen: Vec<(MapKind, PathBuf)> = Vec::new();
+        for (kind, file) in found {
+            match chosen.iter().find(|(k, _)| same_slot(k, &kind)) {
+                Some((k, kept)) if matches!(k, MapKind::Normal(_)) => warnings.push(format!(
+                    "{}: ignored, the set's normal map is {} ({k})",
+                    file.display(),
+                    kept.display()
+                )),
+                Some((_, kept)) => {
+                    return Err(ExemplarError::TwoMaps { kind: kind.word(), first: kept.clone(), second: file })
+                }
+                None => chosen.push((kind, file)),
+            }
+        }
+        if chosen.is_empty() {
+            let what = path.map_or("no --exemplar".to_string(), |p| p.display().to_string());
+            return Err(ExemplarError::NoMaps { what });
+        }
+        let mut maps = Vec::with_capacity(chosen.len());
+        for (kind, file) in chosen {
+            let map = Map::read(&file, limits)?;
+            maps.push(SetMap { kind, path: file, map });
+        }
+        let (w, h) = (maps[0].map.width, maps[0].map.height);
+        if maps.iter().any(|m| (m.map.width, m.map.height) != (w, h)) {
+            let sizes: Vec<String> =
+                maps.iter().map(|m| format!("{} {}x{}", m.path.display(), m.map.width, m.map.height)).collect();
+            return Err(ExemplarError::Sizes { sizes: sizes.join(", ") });
+        }
+        for m in maps.iter_mut() {
+            if let MapKind::Normal(_) = m.kind {
+                if let Some(warning) = check_normal_map(m) {
+                    warnings.push(warning);
+                    m.kind = MapKind::Other("normal_unchecked".into());
+                }
+            }
+        }
+        // Named after the exemplar's own files; maps added by hand (a mask) do not rename it.
+        let own: Vec<&Path> =
+            maps.iter().filter(|m| !by_hand.iter().any(|(_, f)| *f == m.path)).map(|m| m.path.as_path()).collect();
+        let name =
+            if own.is_empty() { set_name(maps.iter().map(|m| m.path.as_path())) } else { set_name(own.into_iter()) };
+        Ok(MaterialSet { name, maps, warnings })
+    }
+
+    pub fn size(&self) -> (usize, usize) {
+        (self.maps[0].map.width, self.maps[0].map.height)
+    }
+
+    pub fn get(&self, kind: &MapKind) -> Option<&SetMap> {
+        self.maps.iter().find(|m| same_slot(&m.kind, kind))
+    }
+}
+
+/// Two kinds that fill the same place in a set (both normal maps, whatever their convention).
+fn same_slot(a: &MapKind, b: &MapKind) -> bool {
+    matches!((a, b), (MapKind::Normal(_), MapKind::Normal(_))) || a == b
+}
+
+/// A tangent-space normal map points mostly along +Z: its mean Z is near 1 (0.8 or more on real
+/// maps). One far from it is a height or colour map misnamed, and renormalising it would destroy it.
+fn check_normal_map(m: &SetMap) -> Option<String> {
+    let map = &m.map;
+    if map.channels < 3 {
+        return Some(format!("{}: named a normal map but has one channel; resampled as data", m.path.display()));
+    }
+    let integer = matches!(map.samples, super::map::Samples::U8(_) | super::map::Samples::U16(_));
+    let step = (map.pixels() / 65536).max(1);
+    let (mut sum, mut n) = (0.0f64, 0usize);
+    for p in (0..map.pixels()).step_by(step) {
+        let z = map.value(p * map.channels + 2);
+        sum += if integer { z * 2.0 - 1.0 } else { z } as f64;
+        n += 1;
+    }
+    let mean_z = sum / n.max(1) as f64;
+    (mean_z < 0.5).then(|| {
+        format!(
+            "{}: named a normal map, but its mean Z is {mean_z:.2} (a tangent-space normal map's is near 1); resampled as data, not renormalised",
+            m.path.display()
+        )
+    })
+}
+
+/// The common start of the files' names without a trailing separator, else the first file's stem.
+fn set_name<'a>(paths: impl Iterator<Item = &'a Path>) -> String {
+    let stems: Vec<String> = paths.filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(String::from)).collect();
+    let first = stems.first().cloned().unwrap_or_else(|| "exemplar".into());
+    let mut common = first.clone();
+    for s in &stems[1..] {
+        let n = common.chars().zip(s.chars()).take_while(|(a, b)| a == b).count();
+        common = common.chars().take(n).collect();
+    }
+    if stems.len() == 1 {
+        // One file: drop its kind token (`rock_Color` -> `rock`).
+        if let Some(i) = first.rfind(['_', '-']).filter(|_| MapKind::from_file_name(Path::new(&first)).is_some()) {
+            common = first[..i].to_string();
+        }
+    }
+    let name = common.trim_end_matches(['_', '-', ' ', '.']).to_string();
+    if name.is_empty() {
+        first
+    } else {
+        name
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_names_are_recognised() {
+        let cases = [
+            ("Rock051_2K_Color.png", MapKind::Color),
+            ("Rock051_2K_NormalDX.png", MapKind::Normal(NormalConvention::DirectX)),
+            ("Rock051_2K_NormalGL.png", MapKind::Normal(NormalConvention::OpenGl)),
+            ("rock_face_03_nor_gl_1k.exr", MapKind::Normal(NormalConvention::OpenGl)),
+            ("rock_face_03_nor_dx_1k.exr", MapKind::Normal(NormalConvention::DirectX)),
+            ("rock_face_03_diff_1k.jpg", MapKind::Color),
+            ("rock_face_03_rough_1k.png", MapKind::Roughness),
+            ("rock_face_03_disp_1k.png", MapKind::Height),
+            ("Bricks_Displacement.tiff", MapKind::Height),
+            ("Bricks_AmbientOcclusion.jpg", MapKind::AmbientOcclusion),
+            ("Bricks_AO.jpg", MapKind::AmbientOcclusion),
+            ("metal_Metalness.png", MapKind::Metalness),
+            ("Leaf_Opacity.png", MapKind::Opacity),
+            ("wall_BaseColor.png", MapKind::Color),
+            ("wall_nrm.png", MapKind::Normal(NormalConvention::OpenGl)),
+        ];
+        for (name, kind) in cases {
+            assert_eq!(MapKind::from_file_name(Path::new(name)), Some(kind), "{name}");
+        }
+        for name in ["colorful.png", "notes.png", "rock.png", "decor_2k.png"] {
+            assert_eq!(MapKind::from_file_name(Path::new(name)), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn the_set_name_is_the_files_common_start() {
+        let paths = [Path::new("a/Rock051_2K_Color.png"), Path::new("a/Rock051_2K_NormalGL.png")];
+        assert_eq!(set_name(paths.into_iter()), "Rock051_2K");
+        assert_eq!(set_name([Path::new("bricks_Color.png")].into_iter()), "bricks");
+        assert_eq!(set_name([Path::new("photo.jpg")].into_iter()), "photo");
+    }
+}
