@@ -24,8 +24,11 @@ pub enum MapKind {
     Other(String),
 }
 
+/// Makes the kind a file-name token stands for.
+type KindOf = fn() -> MapKind;
+
 /// File-name tokens per kind, longest first within a kind so `_nor_gl` wins over `_nor`.
-const NAME_TOKENS: &[(&str, fn() -> MapKind)] = &[
+const NAME_TOKENS: &[(&str, KindOf)] = &[
     ("basecolor", || MapKind::Color),
     ("basecolour", || MapKind::Color),
     ("albedo", || MapKind::Color),

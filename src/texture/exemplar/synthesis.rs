@@ -66,7 +66,7 @@ impl Analysis {
         }
         let (dims, feat) = guide_features(set);
         let mut levels = vec![Level { w: width, h: height, feat, similar: Vec::new() }];
-        while levels.last().map_or(false, |l| l.w.min(l.h) / 2 >= COARSEST) {
+        while levels.last().is_some_and(|l| l.w.min(l.h) / 2 >= COARSEST) {
             let down = downsample(levels.last().expect("one level at least"), dims);
             levels.push(down);
         }
@@ -368,11 +368,11 @@ impl Analysis {
         let f = |i: usize| self.at(0, s[i][0], s[i][1]);
         let step = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| (x - y).abs() as f64).sum::<f64>();
         let (mut col, mut row) = (vec![0.0f64; w], vec![0.0f64; h]);
-        for y in 0..h {
-            for x in 0..w {
+        for (y, row_step) in row.iter_mut().enumerate() {
+            for (x, col_step) in col.iter_mut().enumerate() {
                 let here = f(y * w + x);
-                col[x] += step(here, f(y * w + (x + 1) % w));
-                row[y] += step(here, f(((y + 1) % h) * w + x));
+                *col_step += step(here, f(y * w + (x + 1) % w));
+                *row_step += step(here, f(((y + 1) % h) * w + x));
             }
         }
         let calmest = |d: &[f64]| (0..d.len()).min_by(|&a, &b| d[a].total_cmp(&d[b])).unwrap_or(0);
