@@ -110,6 +110,25 @@ fn same_bytes_at_any_thread_count_and_remap_applies_a_saved_map() {
     let (one, two) = (dir.path().join("one"), dir.path().join("two"));
     run("1", &one);
     run("2", &two);
+    // A re-run after a node failure: what exists and decodes is skipped, nothing is rewritten.
+    let o = latentforge(&[
+        "texture",
+        "--exemplar",
+        p(&set),
+        "--seed",
+        "3",
+        "--count",
+        "2",
+        "--size",
+        "600x400",
+        "--save-coords",
+        "--skip-existing",
+        "--json",
+        "--out-dir",
+        p(&one),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout).matches("\"skipped\":true").count(), 2, "{}", text(&o));
     let mut names: Vec<_> = fs::read_dir(&one).unwrap().map(|e| e.unwrap().file_name()).collect();
     names.sort();
     assert_eq!(names.len(), 8, "{names:?}");

@@ -36,19 +36,9 @@ impl Texture {
     /// A tiling texture has no seam anywhere, but an edge through busy detail (a crack, a
     /// pebble) stands out where the tile meets a border or a different material.
     pub fn calm_origin(&self) -> (usize, usize) {
-        let (w, h) = (self.width, self.height);
-        let (mut col, mut row) = (vec![0.0f64; w], vec![0.0f64; h]);
-        for (y, row_diff) in row.iter_mut().enumerate() {
-            for (x, col_diff) in col.iter_mut().enumerate() {
-                for c in 0..3 {
-                    let v = self.rgb[(y * w + x) * 3 + c];
-                    *col_diff += (v - self.at(x as isize + 1, y as isize, c)).abs() as f64;
-                    *row_diff += (v - self.at(x as isize, y as isize + 1, c)).abs() as f64;
-                }
-            }
-        }
-        let calmest = |d: &[f64]| (0..d.len()).min_by(|&a, &b| d[a].total_cmp(&d[b])).unwrap_or(0);
-        ((calmest(&col) + 1) % w, (calmest(&row) + 1) % h)
+        calm_origin(self.width, self.height, |a, b| {
+            (0..3).map(|c| (self.rgb[a * 3 + c] - self.rgb[b * 3 + c]).abs() as f64).sum()
+        })
     }
 
     /// Translated with wrap-around so that (x, y) becomes the top-left pixel: tiled, the same
@@ -94,6 +84,23 @@ impl Texture {
         frame::write_frame_atomic(&f, path)
             .map_err(|e| TextureError::Write { path: path.to_path_buf(), reason: e.to_string() })
     }
+}
+
+/// The origin that puts a `width` x `height` tile's edges on its calmest column and row: the pair
+/// of neighbouring columns (rows) whose pixels differ least, `step(a, b)` being the difference
+/// between pixels `a` and `b` (row-major indices), which then become the last and the first.
+pub fn calm_origin(width: usize, height: usize, step: impl Fn(usize, usize) -> f64) -> (usize, usize) {
+    let (w, h) = (width, height);
+    let (mut col, mut row) = (vec![0.0f64; w], vec![0.0f64; h]);
+    for (y, row_step) in row.iter_mut().enumerate() {
+        for (x, col_step) in col.iter_mut().enumerate() {
+            let here = y * w + x;
+            *col_step += step(here, y * w + (x + 1) % w);
+            *row_step += step(here, ((y + 1) % h) * w + x);
+        }
+    }
+    let calmest = |d: &[f64]| (0..d.len()).min_by(|&a, &b| d[a].total_cmp(&d[b])).unwrap_or(0);
+    ((calmest(&col) + 1) % w, (calmest(&row) + 1) % h)
 }
 
 /// How visible the wrap-around seam is: the mean absolute difference between the last and the

@@ -17,6 +17,7 @@ use super::coords::CoordMap;
 use super::set::{MapKind, MaterialSet};
 use super::ExemplarError;
 use crate::infer::latent::{hash, hash_signed};
+use crate::texture::image::calm_origin;
 
 /// Neighbourhood radius: 5x5 neighbourhoods at every level.
 const RADIUS: i32 = 2;
@@ -366,17 +367,7 @@ impl Analysis {
     /// The origin that puts the output's edges on its calmest column and row of guide features.
     fn calm_origin(&self, s: &[[i32; 2]], w: usize, h: usize) -> (usize, usize) {
         let f = |i: usize| self.at(0, s[i][0], s[i][1]);
-        let step = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| (x - y).abs() as f64).sum::<f64>();
-        let (mut col, mut row) = (vec![0.0f64; w], vec![0.0f64; h]);
-        for (y, row_step) in row.iter_mut().enumerate() {
-            for (x, col_step) in col.iter_mut().enumerate() {
-                let here = f(y * w + x);
-                *col_step += step(here, f(y * w + (x + 1) % w));
-                *row_step += step(here, f(((y + 1) % h) * w + x));
-            }
-        }
-        let calmest = |d: &[f64]| (0..d.len()).min_by(|&a, &b| d[a].total_cmp(&d[b])).unwrap_or(0);
-        ((calmest(&col) + 1) % w, (calmest(&row) + 1) % h)
+        calm_origin(w, h, |a, b| f(a).iter().zip(f(b)).map(|(x, y)| (x - y).abs() as f64).sum())
     }
 }
 

@@ -11,7 +11,7 @@ use latentforge::io::limits::DecodeLimits;
 use latentforge::texture::exemplar::{self, Analysis, Container, CoordMap, Map, MapKind, MaterialSet, Variation};
 use latentforge::texture::{contact_sheet, metrics, seam_score, NormalConvention, Texture};
 
-use super::{parse_size, progress, select, ConventionArg, FormatArg, TextureArgs};
+use super::{parse_size, progress, select, skip_done, ConventionArg, FormatArg, TextureArgs};
 use crate::GlobalArgs;
 
 #[derive(Args)]
@@ -68,14 +68,19 @@ pub fn limits(max_pixels: usize) -> DecodeLimits {
     DecodeLimits { max_pixels, ..DecodeLimits::default() }
 }
 
-/// The container and bit depth a map is written in: its own unless --format/--bits say otherwise.
-pub fn output_map(map: Map, kind: &MapKind, format: Option<FormatArg>, bits: Option<u8>) -> Map {
-    let container = match format {
+/// The container a map is written in: its own unless --format names another.
+pub fn output_container(map: &Map, format: Option<FormatArg>) -> Container {
+    match format {
         Some(FormatArg::Png) => Container::Png,
         Some(FormatArg::Exr) => Container::Exr,
         Some(FormatArg::Tif) => Container::Tiff,
         None => map.container,
-    };
+    }
+}
+
+/// The map as it is written: in its own container and bit depth unless --format/--bits say otherwise.
+pub fn output_map(map: Map, kind: &MapKind, format: Option<FormatArg>, bits: Option<u8>) -> Map {
+    let container = output_container(&map, format);
     if container == map.container && bits.is_none() {
         return map;
     }
@@ -137,14 +142,11 @@ pub fn run(g: &GlobalArgs, args: &TextureArgs, out_dir: &Path) -> Result<u8> {
         .map(|k| Job { seed: args.seed + k, stem: format!("{}_s{}", set.name, args.seed + k) })
         .collect();
     let jobs = select(jobs, |j| j.seed, args)?;
-    let ext = |m: &Map, kind: &MapKind| output_map(m.clone(), kind, args.format, args.bits).container.extension();
+    let ext = |m: &Map| output_container(m, args.format).extension();
     let coords_ext = if args.format == Some(FormatArg::Exr) { "exr" } else { "png" };
     let files = |job: &Job| -> Vec<PathBuf> {
-        let mut f: Vec<PathBuf> = set
-            .maps
-            .iter()
-            .map(|m| out_dir.join(format!("{}_{}.{}", job.stem, m.kind.word(), ext(&m.map, &m.kind))))
-            .collect();
+        let mut f: Vec<PathBuf> =
+            set.maps.iter().map(|m| out_dir.join(format!("{}_{}.{}", job.stem, m.kind.word(), ext(&m.map)))).collect();
         if ex.save_coords {
             f.push(out_dir.join(format!("{}_coords.{coords_ext}", job.stem)));
         }
@@ -157,20 +159,7 @@ pub fn run(g: &GlobalArgs, args: &TextureArgs, out_dir: &Path) -> Result<u8> {
         println!("{}", serde_json::json!({"plan": stems, "maps": maps, "exemplar_tiles": tiles}));
     }
     let lim = limits(ex.max_pixels);
-    let (done, jobs): (Vec<Job>, Vec<Job>) =
-        jobs.into_iter().partition(|j| args.slice.skip_existing && files(j).iter().all(|f| Map::read(f, &lim).is_ok()));
-    for job in &done {
-        if args.json {
-            println!("{}", serde_json::json!({"item": job.stem, "skipped": true}));
-        } else if !g.quiet {
-            println!("{}: files exist and decode, skipped", job.stem);
-        }
-    }
-    for job in &jobs {
-        for f in files(job) {
-            crate::check_free(&f, args.force, None)?;
-        }
-    }
+    let jobs = skip_done(jobs, |j| &j.stem, files, |f| Map::read(f, &lim).is_ok(), args, g)?;
     // The exemplar's own SWD spread, for --json's reading of each variation's SWD.
     let band = args.json.then(|| metrics::swd_band(&guide));
     let bar = progress(g, jobs.len(), "variations");

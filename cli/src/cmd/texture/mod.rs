@@ -268,22 +268,7 @@ pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
         let stems: Vec<&str> = jobs.iter().map(|j| j.stem.as_str()).collect();
         println!("{}", serde_json::json!({"plan": stems}));
     }
-    // With --skip-existing, a texture whose files all decode is done; the rest must be free.
-    let (done, jobs): (Vec<Job>, Vec<Job>) = jobs
-        .into_iter()
-        .partition(|j| args.slice.skip_existing && files(j).iter().all(|f| frame::read_frame(f).is_ok()));
-    for job in &done {
-        if args.json {
-            println!("{}", serde_json::json!({"item": job.stem, "skipped": true}));
-        } else if !g.quiet {
-            println!("{}: files exist and decode, skipped", job.stem);
-        }
-    }
-    for job in &jobs {
-        for f in files(job) {
-            crate::check_free(&f, args.force, None)?;
-        }
-    }
+    let jobs = skip_done(jobs, |j| &j.stem, files, |f| frame::read_frame(f).is_ok(), &args, g)?;
     let bar = progress(g, jobs.len(), "textures");
     let sixteen = args.bits == Some(16);
     let mut sheet: Vec<Texture> = Vec::new();
@@ -332,6 +317,33 @@ pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// With --skip-existing, a job whose files all exist and decode is done: reported and dropped.
+/// Every other job's files must be free to write (or --force).
+fn skip_done<J>(
+    jobs: Vec<J>,
+    stem: impl Fn(&J) -> &str,
+    files: impl Fn(&J) -> Vec<PathBuf>,
+    decodes: impl Fn(&Path) -> bool,
+    args: &TextureArgs,
+    g: &GlobalArgs,
+) -> Result<Vec<J>> {
+    let (done, todo): (Vec<J>, Vec<J>) =
+        jobs.into_iter().partition(|j| args.slice.skip_existing && files(j).iter().all(|f| decodes(f)));
+    for job in &done {
+        if args.json {
+            println!("{}", serde_json::json!({"item": stem(job), "skipped": true}));
+        } else if !g.quiet {
+            println!("{}: files exist and decode, skipped", stem(job));
+        }
+    }
+    for job in &todo {
+        for f in files(job) {
+            crate::check_free(&f, args.force, None)?;
+        }
+    }
+    Ok(todo)
 }
 
 /// Creates the output folder and checks it takes files before any work starts.

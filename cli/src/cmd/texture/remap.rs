@@ -9,7 +9,7 @@ use clap::Args;
 use latentforge::texture::exemplar::{self, Map};
 use latentforge::texture::NormalConvention;
 
-use super::exemplar::{limits, output_map, parse_maps, read_coords};
+use super::exemplar::{limits, output_container, output_map, parse_maps, read_coords};
 use super::FormatArg;
 use crate::GlobalArgs;
 
@@ -52,7 +52,7 @@ pub fn run(g: &GlobalArgs, args: RemapArgs) -> Result<u8> {
     let mut planned = Vec::new();
     for (kind, file) in &maps {
         let map = Map::read(file, &limits(args.max_pixels))?;
-        let ext = output_map(map.clone(), kind, args.format, args.bits).container.extension();
+        let ext = output_container(&map, args.format).extension();
         let out = args.out_dir.join(format!("{stem}_{}.{ext}", kind.word()));
         if planned.iter().any(|(_, _, o): &(_, _, PathBuf)| *o == out) {
             bail!("two maps would both be written to {}; give them different kinds", out.display());
