@@ -19,8 +19,11 @@ use super::ExemplarError;
 use crate::infer::latent::{hash, hash_signed};
 use crate::texture::image::calm_origin;
 
-/// Neighbourhood radius: 5x5 neighbourhoods at every level.
+/// Neighbourhood radius: 5x5 neighbourhoods at every level but the finest, where the coarser
+/// levels have settled the structure and 3x3 keeps the detail at 0.6-0.75x the time (measured:
+/// 1024² 4.23 -> 3.15 s, 2048² 12.2 -> 7.6 s; SWD to the exemplar within 4 either way).
 const RADIUS: i32 = 2;
+const FINEST_RADIUS: i32 = 1;
 /// Exemplar places remembered per pixel as alike (k-coherence's k).
 const SIMILAR: usize = 2;
 /// Coarsest level's exemplar side, in pyramid pixels.
@@ -112,14 +115,14 @@ impl Analysis {
     }
 
     /// Squared distance between the exemplar neighbourhood at level-k pixel (x, y) and `target`
-    /// (5x5 feature vectors), stopping once it passes `bound`.
+    /// (the (2r+1)² feature vectors around it), stopping once it passes `bound`.
     #[inline]
-    fn distance(&self, k: usize, x: i32, y: i32, target: &[f32], bound: f32) -> f32 {
+    fn distance(&self, k: usize, r: i32, x: i32, y: i32, target: &[f32], bound: f32) -> f32 {
         let d = self.dims;
         let mut sum = 0.0f32;
         let mut t = 0;
-        for dy in -RADIUS..=RADIUS {
-            for dx in -RADIUS..=RADIUS {
+        for dy in -r..=r {
+            for dx in -r..=r {
                 let f = self.at(k, x + dx, y + dy);
                 for c in 0..d {
                     let e = f[c] - target[t + c];
@@ -196,7 +199,7 @@ impl Analysis {
                         if !far(p, q) || kept.iter().any(|&(j, _)| j == idx) {
                             return;
                         }
-                        let d = self.distance(k, q.0, q.1, &own, kept[SIMILAR - 1].1);
+                        let d = self.distance(k, RADIUS, q.0, q.1, &own, kept[SIMILAR - 1].1);
                         if d < kept[SIMILAR - 1].1 {
                             kept[SIMILAR - 1] = (idx, d);
                             kept.sort_by(|a, b| a.1.total_cmp(&b.1));
@@ -277,7 +280,9 @@ impl Analysis {
                 // Upsample: each child takes its parent's coordinate plus its offset in the parent.
                 let (cw, ch) = (v.width.div_ceil(1 << k), v.height.div_ceil(1 << k));
                 let h = 1i32 << k;
-                let amp = if k > 0 { (0.1 + 0.4 * variation) * h as f32 } else { 0.0 };
+                // Small: correction cannot mend what large fine-level jitter breaks (stones in
+                // pieces); twice this gave SWD 144 instead of 106 on the stone-tiles fixture.
+                let amp = if k > 0 { (0.05 + 0.2 * variation) * h as f32 } else { 0.0 };
                 let mut child = vec![[0i32; 2]; cw * ch];
                 child.par_chunks_mut(cw).enumerate().for_each(|(y, row)| {
                     for (x, c) in row.iter_mut().enumerate() {
@@ -306,6 +311,7 @@ impl Analysis {
     fn correct(&self, k: usize, s: &mut [[i32; 2]], gw: usize, gh: usize, (px, py): (usize, usize)) {
         let h = 1i32 << k;
         let l = &self.levels[k];
+        let r = if k == 0 { FINEST_RADIUS } else { RADIUS };
         let rows: Vec<(usize, Vec<[i32; 2]>)> = (py..gh)
             .step_by(2)
             .collect::<Vec<_>>()
@@ -317,14 +323,14 @@ impl Analysis {
                 for x in (px..gw).step_by(2) {
                     let (xi, yi) = (x as i32, y as i32);
                     target.clear();
-                    for dy in -RADIUS..=RADIUS {
-                        for dx in -RADIUS..=RADIUS {
+                    for dy in -r..=r {
+                        for dx in -r..=r {
                             let c = at(xi + dx, yi + dy);
                             target.extend_from_slice(self.at(k, c[0] >> k, c[1] >> k));
                         }
                     }
                     let mut best = at(xi, yi);
-                    let mut best_d = self.distance(k, best[0] >> k, best[1] >> k, &target, f32::INFINITY);
+                    let mut best_d = self.distance(k, r, best[0] >> k, best[1] >> k, &target, f32::INFINITY);
                     // In a coherent region the neighbours all suggest the same places: each is tried once.
                     let mut tried = [best; 9 * (1 + SIMILAR)];
                     let mut n_tried = 1;
@@ -345,7 +351,7 @@ impl Analysis {
                                 }
                                 tried[n_tried] = cand;
                                 n_tried += 1;
-                                let d = self.distance(k, cand[0] >> k, cand[1] >> k, &target, best_d);
+                                let d = self.distance(k, r, cand[0] >> k, cand[1] >> k, &target, best_d);
                                 if d < best_d {
                                     (best, best_d) = (cand, d);
                                 }
