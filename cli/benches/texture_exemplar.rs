@@ -59,13 +59,19 @@ fn main() {
     println!("CPU, {} cores; whole commands (start to files written)", std::thread::available_parallelism().unwrap());
     println!("| exemplar | size | tool | seconds | peak MiB | seam | SWD to exemplar | repetition | verbatim copy |");
     println!("|---|---|---|---|---|---|---|---|---|");
-    let mut summary = Vec::new();
-    for (name, exemplar) in &exemplars {
-        let ex = picture(exemplar);
-        let band = metrics::swd_band(&ex);
+    // Every command runs before any output is scored: a child's peak memory (ru_maxrss) starts
+    // from this process's size at the fork, so this process stays small while they run.
+    struct Run {
+        exemplar: usize,
+        size: usize,
+        theirs: (PathBuf, f64, f64),
+        ours: (PathBuf, f64, f64),
+    }
+    let mut runs = Vec::new();
+    for (e, (_, exemplar)) in exemplars.iter().enumerate() {
         for &size in &sizes {
             let n = size.to_string();
-            let theirs = dir.path().join(format!("ts_{size}.png"));
+            let theirs = dir.path().join(format!("ts_{e}_{size}.png"));
             let (t_ts, m_ts) = measure(
                 Command::new(&baseline)
                     .args(["--out-size", &n, "--tiling", "--seed", "1", "-o"])
@@ -73,7 +79,7 @@ fn main() {
                     .arg("generate")
                     .arg(exemplar),
             );
-            let ours_dir = dir.path().join(format!("ours_{size}"));
+            let ours_dir = dir.path().join(format!("ours_{e}_{size}"));
             let (t_us, m_us) = measure(
                 Command::new(&exe)
                     .args(["texture", "--exemplar"])
@@ -83,41 +89,59 @@ fn main() {
             );
             let stem = exemplar.file_stem().unwrap().to_str().unwrap().trim_end_matches("_Color").to_string();
             let ours = ours_dir.join(format!("{stem}_s1_color.png"));
-            let (a, b) = (scores(&theirs, &ex), scores(&ours, &ex));
-            for (tool, t, m, s) in [("texture-synthesis", t_ts, m_ts, &a), ("latentforge", t_us, m_us, &b)] {
-                println!(
-                    "| {name} | {size} | {tool} | {t:.2} | {m:.0} | {:.3} | {:.1} | {:.3} | {:.3} |",
-                    s.seam, s.swd, s.repetition, s.verbatim
-                );
-            }
-            summary.push(format!(
-                "{name} {size}: {:.1}x faster; seam {:.3} vs {:.3} ({}); SWD {:.2}x texture-synthesis's ({}); \
-                 repetition {:.3} vs {:.3} ({}); SWD band of the exemplar (its quadrants) {:.1} / {:.1} / {:.1}",
-                t_ts / t_us,
-                b.seam,
-                a.seam,
-                if b.seam <= a.seam { "met" } else { "missed" },
-                b.swd / a.swd,
-                if b.swd <= 1.2 * a.swd { "met" } else { "missed" },
-                b.repetition,
-                a.repetition,
-                if b.repetition <= a.repetition { "no worse" } else { "worse" },
-                band[0],
-                band[1],
-                band[2]
-            ));
+            runs.push(Run { exemplar: e, size, theirs: (theirs, t_ts, m_ts), ours: (ours, t_us, m_us) });
         }
     }
     // The row texture-synthesis cannot do: a whole PBR set (colour, normal, height) in step.
-    for &size in &sizes {
-        let out = dir.path().join(format!("set_{size}"));
-        let (t, m) = measure(
-            Command::new(&exe)
-                .args(["texture", "--exemplar"])
-                .arg(materials.join("stone_tiles"))
-                .args(["--seed", "1", "--size", &size.to_string(), "--quiet", "--force", "--out-dir"])
-                .arg(&out),
-        );
+    let sets: Vec<(usize, PathBuf, f64, f64)> = sizes
+        .iter()
+        .map(|&size| {
+            let out = dir.path().join(format!("set_{size}"));
+            let (t, m) = measure(
+                Command::new(&exe)
+                    .args(["texture", "--exemplar"])
+                    .arg(materials.join("stone_tiles"))
+                    .args(["--seed", "1", "--size", &size.to_string(), "--quiet", "--force", "--out-dir"])
+                    .arg(&out),
+            );
+            (size, out, t, m)
+        })
+        .collect();
+    let mut summary = Vec::new();
+    let mut band_of = Vec::new();
+    for (name, exemplar) in &exemplars {
+        let ex = picture(exemplar);
+        band_of.push((name, metrics::swd_band(&ex), ex));
+    }
+    for run in &runs {
+        let (name, band, ex) = &band_of[run.exemplar];
+        let size = run.size;
+        let ((theirs, t_ts, m_ts), (ours, t_us, m_us)) = (&run.theirs, &run.ours);
+        let (a, b) = (scores(theirs, ex), scores(ours, ex));
+        for (tool, t, m, s) in [("texture-synthesis", t_ts, m_ts, &a), ("latentforge", t_us, m_us, &b)] {
+            println!(
+                "| {name} | {size} | {tool} | {t:.2} | {m:.0} | {:.3} | {:.1} | {:.3} | {:.3} |",
+                s.seam, s.swd, s.repetition, s.verbatim
+            );
+        }
+        summary.push(format!(
+            "{name} {size}: {:.1}x faster; seam {:.3} vs {:.3} ({}); SWD {:.2}x texture-synthesis's ({}); \
+             repetition {:.3} vs {:.3} ({}); SWD band of the exemplar (its quadrants) {:.1} / {:.1} / {:.1}",
+            t_ts / t_us,
+            b.seam,
+            a.seam,
+            if b.seam <= a.seam { "met" } else { "missed" },
+            b.swd / a.swd,
+            if b.swd <= 1.2 * a.swd { "met" } else { "missed" },
+            b.repetition,
+            a.repetition,
+            if b.repetition <= a.repetition { "no worse" } else { "worse" },
+            band[0],
+            band[1],
+            band[2]
+        ));
+    }
+    for (size, out, t, m) in sets {
         let seams: Vec<String> = ["color", "normal_gl", "height"]
             .iter()
             .map(|k| format!("{k} {:.3}", seam_score(&picture(&out.join(format!("stone_tiles_s1_{k}.png"))))))
