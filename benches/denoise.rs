@@ -150,7 +150,7 @@ fn parse(label: &str, line: &str) -> Figures {
 
 /// The 320x180 sample repeated 6x6 times: a Full HD frame with real render noise and passes.
 fn full_hd_frame(sample: &Path) -> Frame {
-    frame::read_frame(sample).expect("models/samples frame").repeated(WIDTH, HEIGHT)
+    frame::read_frame(sample, &Default::default()).expect("models/samples frame").repeated(WIDTH, HEIGHT)
 }
 
 fn peak_rss_mb() -> f64 {

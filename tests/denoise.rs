@@ -49,8 +49,8 @@ const MIN_GAIN_COLOR_DB: f64 = 7.5;
 
 #[test]
 fn denoised_fixture_is_closer_to_the_reference() {
-    let noisy = frame::read_frame(&fixture("noisy_8spp.exr")).unwrap();
-    let reference = frame::read_frame(&fixture("reference_1024spp.exr")).unwrap();
+    let noisy = frame::read_frame(&fixture("noisy_8spp.exr"), &Default::default()).unwrap();
+    let reference = frame::read_frame(&fixture("reference_1024spp.exr"), &Default::default()).unwrap();
     assert!(noisy.albedo.is_some() && noisy.normal.is_some(), "fixture carries Blender's denoising passes");
     let d = denoiser();
     let base = psnr(&noisy.color, &reference.color);
@@ -77,7 +77,7 @@ fn denoised_fixture_is_closer_to_the_reference() {
 
 #[test]
 fn tiled_output_matches_untiled_output() {
-    let noisy = frame::read_frame(&fixture("noisy_8spp.exr")).unwrap();
+    let noisy = frame::read_frame(&fixture("noisy_8spp.exr"), &Default::default()).unwrap();
     let d = denoiser();
     let whole = d.denoise_frame(&noisy, &DenoiseOptions::default(), Path::new("n")).unwrap();
     assert_eq!(whole.tiles, 1);
@@ -92,7 +92,7 @@ fn tiled_output_matches_untiled_output() {
 
 #[test]
 fn memory_budget_forces_tiles() {
-    let noisy = frame::read_frame(&fixture("noisy_8spp.exr")).unwrap();
+    let noisy = frame::read_frame(&fixture("noisy_8spp.exr"), &Default::default()).unwrap();
     let opts = DenoiseOptions { max_memory: 1 << 20, ..Default::default() };
     let done = denoiser().denoise_frame(&noisy, &opts, Path::new("n")).unwrap();
     assert!(done.tiles > 1, "1 MiB cannot hold a 128x96 frame in one tile");
@@ -113,7 +113,7 @@ fn blender_frame_round_trip_keeps_passes_and_never_overwrites() {
     let report = d.denoise_file(&input, &out, &DenoiseOptions::default()).unwrap();
     assert_eq!(report.model, "denoise-hdr-alb-nrm");
     assert_eq!(fs::read(&input).unwrap(), before, "input untouched");
-    let clean = frame::read_frame(&out).unwrap();
+    let clean = frame::read_frame(&out, &Default::default()).unwrap();
     assert!(clean.albedo.is_some() && clean.normal.is_some(), "passes carried into the output");
     assert!(clean.alpha.is_some());
     let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
@@ -123,7 +123,7 @@ fn blender_frame_round_trip_keeps_passes_and_never_overwrites() {
 #[test]
 fn side_file_passes_are_used_and_size_mismatch_is_named() {
     let dir = tempfile::tempdir().unwrap();
-    let noisy = frame::read_frame(&fixture("noisy_8spp.exr")).unwrap();
+    let noisy = frame::read_frame(&fixture("noisy_8spp.exr"), &Default::default()).unwrap();
     let plain = |data: &[f32], w: usize, h: usize| {
         let mut f = Frame::new_rgb(w, h, data.to_vec(), frame::Encoding::Linear, frame::FileFormat::Pfm);
         f.wide = false;
@@ -167,14 +167,14 @@ fn mismatched_pass_inside_a_multipart_exr_is_named() {
         .write()
         .to_file(&path)
         .unwrap();
-    let err = frame::read_frame(&path).unwrap_err().to_string();
+    let err = frame::read_frame(&path, &Default::default()).unwrap_err().to_string();
     assert!(err.contains("bad.exr") && err.contains("albedo pass is 4x4") && err.contains("8x8"), "{err}");
 }
 
 #[test]
 fn nan_pixels_are_rejected_with_their_position() {
     let dir = tempfile::tempdir().unwrap();
-    let mut f = frame::read_frame(&fixture("noisy_8spp.exr")).unwrap();
+    let mut f = frame::read_frame(&fixture("noisy_8spp.exr"), &Default::default()).unwrap();
     f.color[3 * (128 * 5 + 7) + 1] = f32::NAN;
     let path = dir.path().join("nan.exr");
     frame::write_frame_atomic(&f, &path).unwrap();
@@ -211,7 +211,7 @@ fn broken_store(break_it: impl Fn(&Path)) -> (tempfile::TempDir, ModelStore) {
 }
 
 fn denoise_with(store: ModelStore) -> Result<(), DenoiseError> {
-    let noisy = frame::read_frame(&fixture("noisy_8spp.exr")).unwrap();
+    let noisy = frame::read_frame(&fixture("noisy_8spp.exr"), &Default::default()).unwrap();
     Denoiser::new(runtime(), store).denoise_frame(&noisy, &DenoiseOptions::default(), Path::new("n")).map(|_| ())
 }
 
@@ -272,7 +272,7 @@ fn bundled_manifests_match_their_files() {
 
 #[test]
 fn the_passes_a_frame_has_pick_the_network() {
-    let mut noisy = frame::read_frame(&fixture("noisy_8spp.exr")).unwrap();
+    let mut noisy = frame::read_frame(&fixture("noisy_8spp.exr"), &Default::default()).unwrap();
     noisy.normal = None;
     let d = denoiser();
     let done = d.denoise_frame(&noisy, &DenoiseOptions::default(), Path::new("n")).unwrap();
@@ -287,7 +287,7 @@ fn the_passes_a_frame_has_pick_the_network() {
 
 #[test]
 fn an_explicit_model_must_fit_the_frame() {
-    let mut noisy = frame::read_frame(&fixture("noisy_8spp.exr")).unwrap();
+    let mut noisy = frame::read_frame(&fixture("noisy_8spp.exr"), &Default::default()).unwrap();
     let d = denoiser();
     let opts = DenoiseOptions { model: Some("denoise-ldr-alb-nrm".into()), ..Default::default() };
     let err = d.denoise_frame(&noisy, &opts, Path::new("n.exr")).unwrap_err().to_string();

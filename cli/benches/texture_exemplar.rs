@@ -17,7 +17,7 @@ mod common;
 use common::measure;
 
 fn picture(path: &Path) -> Texture {
-    let f = frame::read_frame(path).unwrap_or_else(|e| panic!("{e}"));
+    let f = frame::read_frame(path, &Default::default()).unwrap_or_else(|e| panic!("{e}"));
     Texture { width: f.width, height: f.height, rgb: f.color, encoding: Encoding::Srgb }
 }
 

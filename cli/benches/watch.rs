@@ -134,7 +134,7 @@ fn median(v: &mut [f64]) -> f64 {
 
 /// A 960x540 multilayer EXR with every pass of the sample render, tiled to size.
 fn frame_bytes(sample: &Path) -> Vec<u8> {
-    let src = frame::read_frame(sample).expect("models/samples frame");
+    let src = frame::read_frame(sample, &Default::default()).expect("models/samples frame");
     let channels: Vec<ExrChannel> = src
         .exr_channels
         .iter()

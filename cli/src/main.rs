@@ -16,6 +16,7 @@ mod cmd {
     pub mod farm;
     pub mod groove;
     pub mod kit;
+    pub mod limits;
     pub mod models;
     pub mod texture;
     pub mod watch;

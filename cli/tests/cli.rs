@@ -90,7 +90,7 @@ fn cuda_request_falls_back_to_cpu_with_the_reason() {
 #[test]
 fn ldr_and_hdr_formats_round_trip() {
     let dir = tempfile::tempdir().unwrap();
-    let src = frame::read_frame(&fixture("noisy_8spp.exr")).unwrap();
+    let src = frame::read_frame(&fixture("noisy_8spp.exr"), &Default::default()).unwrap();
     let ldr: Vec<f32> = src.color.iter().map(|&v| transfer::linear_to_srgb(v.min(1.0))).collect();
     let cases = [
         ("in8.png", false, Encoding::Srgb),
@@ -108,7 +108,7 @@ fn ldr_and_hdr_formats_round_trip() {
         let out = dir.path().join(format!("out_{name}"));
         let o = latentforge(&["denoise", p(&input), "-o", p(&out)]);
         assert!(o.status.success(), "{name}: {}", text(&o));
-        let g = frame::read_frame(&out).unwrap();
+        let g = frame::read_frame(&out, &Default::default()).unwrap();
         assert_eq!((g.width, g.height, g.encoding, g.wide), (src.width, src.height, enc, wide), "{name}");
         assert!(g.color.iter().all(|v| v.is_finite() && *v >= 0.0), "{name}");
     }
@@ -119,7 +119,7 @@ fn exr_output_can_be_converted() {
     let dir = tempfile::tempdir().unwrap();
     let o = latentforge(&["denoise", p(&fixture("noisy_8spp.exr")), "--out-dir", p(dir.path()), "--format", "png"]);
     assert!(o.status.success(), "{}", text(&o));
-    let g = frame::read_frame(&dir.path().join("noisy_8spp.png")).unwrap();
+    let g = frame::read_frame(&dir.path().join("noisy_8spp.png"), &Default::default()).unwrap();
     assert_eq!((g.width, g.height), (128, 96));
 }
 
@@ -128,7 +128,7 @@ fn exr_output_can_be_converted() {
 #[test]
 fn full_hd_blender_exr_is_denoised() {
     let dir = tempfile::tempdir().unwrap();
-    let src = frame::read_frame(&fixture("noisy_8spp.exr")).unwrap();
+    let src = frame::read_frame(&fixture("noisy_8spp.exr"), &Default::default()).unwrap();
     let (w, h) = (1920, 1080);
     let channels: Vec<frame::ExrChannel> = src
         .exr_channels
@@ -146,7 +146,7 @@ fn full_hd_blender_exr_is_denoised() {
     let t = text(&o);
     assert!(o.status.success(), "{t}");
     assert!(t.contains("denoise-hdr-alb-nrm") && t.contains(" tiles,"), "aux model, tiled: {t}");
-    let g = frame::read_frame(&out).unwrap();
+    let g = frame::read_frame(&out, &Default::default()).unwrap();
     assert_eq!((g.width, g.height), (w, h));
     assert!(g.albedo.is_some() && g.normal.is_some());
     assert!(g.color.iter().all(|v| v.is_finite()));

@@ -21,7 +21,7 @@ fn write_pfm(path: &Path, width: usize, height: usize, rgb: &[f32]) {
 
 #[test]
 fn our_networks_match_pyoidn_in_every_mode() {
-    let noisy = frame::read_frame(&fixture("noisy_8spp.exr")).unwrap();
+    let noisy = frame::read_frame(&fixture("noisy_8spp.exr"), &Default::default()).unwrap();
     let (w, h) = (noisy.width, noisy.height);
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -67,8 +67,9 @@ fn our_networks_match_pyoidn_in_every_mode() {
                 assert!(o.status.success(), "{t}");
                 let model = format!("denoise-{range}{model_aux}{small}");
                 assert!(t.contains(&format!("({model}, ")), "{range}{aux} {quality} ran {model}: {t}");
-                let a = frame::read_frame(&ours).unwrap();
-                let b = frame::read_frame(&d.join(format!("oidn_{range}{aux}_{quality}.pfm"))).unwrap();
+                let a = frame::read_frame(&ours, &Default::default()).unwrap();
+                let b = frame::read_frame(&d.join(format!("oidn_{range}{aux}_{quality}.pfm")), &Default::default())
+                    .unwrap();
                 let psnr = metrics::compare(&a.color, &b.color, w, h, encoding).psnr;
                 report.push(format!("{model}: {psnr:.1} dB"));
                 assert!(psnr >= MIN_PSNR_DB, "{model} vs pyoidn: {psnr:.1} dB < {MIN_PSNR_DB}\n{}", report.join("\n"));

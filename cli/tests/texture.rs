@@ -14,7 +14,7 @@ mod common;
 use common::{latentforge, p, text};
 
 fn texture(path: &Path) -> Texture {
-    let f = frame::read_frame(path).unwrap_or_else(|e| panic!("{e}"));
+    let f = frame::read_frame(path, &Default::default()).unwrap_or_else(|e| panic!("{e}"));
     Texture { width: f.width, height: f.height, rgb: f.color, encoding: f.encoding }
 }
 
@@ -139,7 +139,7 @@ fn walks_mixes_sheets_and_formats() {
         d,
     ]);
     assert!(o.status.success(), "{}", text(&o));
-    let mixed = frame::read_frame(&dir.path().join("grass_s5_mix12.exr")).unwrap();
+    let mixed = frame::read_frame(&dir.path().join("grass_s5_mix12.exr"), &Default::default()).unwrap();
     assert_eq!((mixed.width, mixed.height), (100, 60));
 
     let o = latentforge(&[
@@ -157,7 +157,7 @@ fn walks_mixes_sheets_and_formats() {
         d,
     ]);
     assert!(o.status.success(), "{}", text(&o));
-    assert!(frame::read_frame(&dir.path().join("grass_s1.png")).unwrap().wide, "16-bit PNG");
+    assert!(frame::read_frame(&dir.path().join("grass_s1.png"), &Default::default()).unwrap().wide, "16-bit PNG");
     assert!(dir.path().join("grass_s3_normal.png").is_file(), "the preset asks for PBR maps");
     assert!(dir.path().join("sheet.png").is_file());
 }

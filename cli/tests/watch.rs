@@ -21,7 +21,7 @@ const JOURNAL: &str = ".latentforge-watch.db";
 /// A small multilayer EXR frame like Blender's (Combined + Denoising Albedo/Normal), cut from the
 /// committed 8 spp render at `(x0, y0)`, `size` pixels square; `aux: false` leaves the passes out.
 fn frame_bytes(x0: usize, y0: usize, size: usize, aux: bool) -> Vec<u8> {
-    let src = frame::read_frame(&fixture("noisy_8spp.exr")).unwrap();
+    let src = frame::read_frame(&fixture("noisy_8spp.exr"), &Default::default()).unwrap();
     let channels: Vec<ExrChannel> = src
         .exr_channels
         .iter()
@@ -154,7 +154,7 @@ fn decodable_outputs(out: &Path) -> Vec<String> {
     let names: Vec<String> = files(out).into_iter().filter(|n| !n.starts_with(JOURNAL)).collect();
     for n in &names {
         assert!(!n.contains(".partial") && !n.starts_with('.'), "left-over temporary file {n}");
-        frame::read_frame(&out.join(n)).unwrap_or_else(|e| panic!("{n} does not decode: {e}"));
+        frame::read_frame(&out.join(n), &Default::default()).unwrap_or_else(|e| panic!("{n} does not decode: {e}"));
     }
     names
 }
@@ -215,7 +215,7 @@ fn slow_writers_renames_and_placeholders_are_taken_only_when_whole() {
     assert!(!events.iter().any(|l| is("failed")(l)), "nothing failed: {events:#?}");
     assert_eq!(decodable_outputs(&out), frame_names(3));
     // The whole slow frame was denoised, not a prefix of it.
-    let got = frame::read_frame(&out.join("shot_0001.exr")).unwrap();
+    let got = frame::read_frame(&out.join("shot_0001.exr"), &Default::default()).unwrap();
     assert_eq!((got.width, got.height), (32, 32));
 }
 
@@ -335,7 +335,7 @@ fn side_passes_that_arrive_late_are_waited_for_then_given_up_on() {
     let renders = dir.path().join("renders");
     fs::create_dir(&renders).unwrap();
     let beauty = frame_bytes(0, 0, 32, false);
-    let full = frame::read_frame(&fixture("noisy_8spp.exr")).unwrap();
+    let full = frame::read_frame(&fixture("noisy_8spp.exr"), &Default::default()).unwrap();
     let side = |pass: &str, data: &Vec<f32>| {
         let planes: Vec<ExrChannel> = ["R", "G", "B"]
             .iter()

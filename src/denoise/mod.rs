@@ -15,6 +15,7 @@ use std::time::Instant;
 use crate::infer::{Device, ModelError, ModelStore, Runtime};
 use crate::io::frame::{self, Encoding, Frame, FrameError};
 use crate::io::is_same_file;
+use crate::io::limits::DecodeLimits;
 use crate::io::sequence::{side_file, ALBEDO_PATTERN, NORMAL_PATTERN};
 
 pub mod metrics;
@@ -83,6 +84,8 @@ pub struct DenoiseOptions {
     /// Run this bundled network instead of the one `quality` picks (its passes and range must
     /// fit the frame).
     pub model: Option<String>,
+    /// What a frame's header may claim before it is refused (`--max-pixels`).
+    pub limits: DecodeLimits,
 }
 
 impl Default for DenoiseOptions {
@@ -96,6 +99,7 @@ impl Default for DenoiseOptions {
             normal_pattern: Some(NORMAL_PATTERN.into()),
             quality: Quality::default(),
             model: None,
+            limits: DecodeLimits::default(),
         }
     }
 }
@@ -274,7 +278,7 @@ impl Source {
 /// Reads `input` and, when `opts` uses passes and the file lacks them, its albedo/normal side
 /// files (by `opts`' patterns) where they exist.
 pub fn read_source(input: &Path, opts: &DenoiseOptions) -> Result<Source, FrameError> {
-    let mut frame = frame::read_frame(input)?;
+    let mut frame = frame::read_frame(input, &opts.limits)?;
     let mut files = vec![input.to_path_buf()];
     if opts.use_aux {
         for (pass, pattern) in [("albedo", &opts.albedo_pattern), ("normal", &opts.normal_pattern)] {
@@ -283,7 +287,7 @@ pub fn read_source(input: &Path, opts: &DenoiseOptions) -> Result<Source, FrameE
             if present || !side.is_file() {
                 continue;
             }
-            let data = frame::read_side_pass(&side, pass, frame.width, frame.height)?;
+            let data = frame::read_side_pass(&side, pass, frame.width, frame.height, &opts.limits)?;
             if pass == "albedo" {
                 frame.albedo = Some(data)
             } else {

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::FarmError;
 use crate::io::atomic::write_bytes_atomic;
+use crate::io::limits::{read_text_bounded, MAX_TEXT_BYTES};
 
 pub const SCRIPT_FILE: &str = "job.sbatch";
 pub const JOB_FILE: &str = "job.toml";
@@ -118,9 +119,9 @@ impl ArrayJob {
 
     pub fn load(dir: &Path) -> Result<Self, FarmError> {
         let path = dir.join(JOB_FILE);
-        let text = fs::read_to_string(&path).map_err(|e| FarmError::Job {
+        let text = read_text_bounded(&path, MAX_TEXT_BYTES, "a job file").map_err(|e| FarmError::Job {
             path: path.clone(),
-            reason: format!("{e}: not a job folder written by `latentforge farm slurm`"),
+            reason: format!("{}: not a job folder written by `latentforge farm slurm`", e.reason()),
         })?;
         toml::from_str(&text).map_err(|e| FarmError::Job { path, reason: e.to_string() })
     }

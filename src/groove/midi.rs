@@ -5,12 +5,14 @@ use std::path::Path;
 
 use super::pattern::{hits_between, Feel, Pattern};
 use super::{GrooveError, BPM_RANGE, GM_NOTES, LANES, NOTE_LANES, PATTERN_BARS, PATTERN_STEPS};
+use crate::io::limits::{read_bounded, MAX_MIDI_BYTES};
 
 /// Reads a drum clip (any MIDI file; tempo-aligned, notes mapped to the 9 lanes the way the
 /// Groove MIDI Dataset maps a Roland kit) into 2-bar patterns. A clip shorter than 2 bars is
 /// padded with silence.
 pub fn patterns_from_midi(path: &Path) -> Result<Vec<Pattern>, GrooveError> {
-    let bytes = std::fs::read(path).map_err(|e| GrooveError::Clip { path: path.into(), reason: e.to_string() })?;
+    let bytes = read_bounded(path, MAX_MIDI_BYTES, "a MIDI clip")
+        .map_err(|e| GrooveError::Clip { path: path.into(), reason: e.reason() })?;
     let clip = |reason: String| GrooveError::Clip { path: path.into(), reason };
     let smf = midly::Smf::parse(&bytes).map_err(|e| clip(format!("{e} (is it a .mid file?)")))?;
     let ppq = match smf.header.timing {

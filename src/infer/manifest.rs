@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::runtime::{Device, Runtime, RuntimeError, SharedSession};
 use crate::io::digest::sha256_file;
+use crate::io::limits::{read_text_bounded, MAX_TEXT_BYTES};
 
 pub const MANIFEST_FILE: &str = "model.toml";
 pub const MODELS_ENV: &str = "LATENTFORGE_MODELS";
@@ -107,7 +108,8 @@ impl ModelEntry {
 
     pub fn load(dir: &Path) -> Result<Self, ModelError> {
         let path = dir.join(MANIFEST_FILE);
-        let text = fs::read_to_string(&path).map_err(|source| ModelError::Read { path: path.clone(), source })?;
+        let text = read_text_bounded(&path, MAX_TEXT_BYTES, "a model manifest")
+            .map_err(|e| ModelError::Read { path: path.clone(), source: std::io::Error::other(e.reason()) })?;
         let manifest: Manifest =
             toml::from_str(&text).map_err(|e| ModelError::Manifest { path: path.clone(), reason: e.to_string() })?;
         if manifest.file.contains('/') || manifest.file.contains("..") {

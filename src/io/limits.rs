@@ -1,14 +1,30 @@
-//! Decode limits: what a file's header may claim before the engine allocates for it. Files come
-//! from other people's machines and shares, so a header is checked against these limits before
-//! any buffer sized by it exists, and an over-limit file is an error naming the claim and the
-//! flag that raises the limit.
+//! Decode limits: what a file may claim before the engine allocates for it. Files come from other
+//! people's machines, shares and DAW projects, so every reader checks a header against these
+//! limits before any buffer sized by it exists, and reads text and MIDI files through a byte cap.
+//! An over-limit file is an error naming the file, the claim and what raises the limit.
+//!
+//! The probes here ([`open_image`], [`check_exr`], [`read_bounded`]) are the one place the
+//! readers of frames, texture maps, presets, manifests and MIDI clips go through.
 
+use std::fs;
+use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 /// Largest width or height a decoded image may claim (a 16K render, an 8K texture fit).
 pub const MAX_SIDE: usize = 16384;
 /// Largest pixel count a decoded image may claim (16384 x 16384).
 pub const MAX_PIXELS: usize = MAX_SIDE * MAX_SIDE;
+/// Most channels one EXR may hold over all its parts (a Blender multilayer file with every pass
+/// and Cryptomatte has about a hundred).
+pub const MAX_CHANNELS: usize = 1024;
+/// Most parts (layers written as separate headers) one EXR may hold.
+pub const MAX_PARTS: usize = 256;
+/// Samples (pixels x channels, all parts) an EXR may hold, per pixel of the pixel limit.
+pub const SAMPLES_PER_PIXEL: usize = 16;
+/// Largest preset, model manifest or other TOML file read.
+pub const MAX_TEXT_BYTES: u64 = 1 << 20;
+/// Largest MIDI clip read (a long multitrack song is a few hundred KB).
+pub const MAX_MIDI_BYTES: u64 = 16 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DecodeLimits {
@@ -22,37 +38,100 @@ impl Default for DecodeLimits {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "{path}: header claims {width}x{height} ({pixels}), over the {limit} limit (--max-pixels raises it)",
-    pixels = human_pixels(*width as u128 * *height as u128),
-    limit = limit_text(limits)
-)]
-pub struct OverLimit {
-    pub path: PathBuf,
-    pub width: usize,
-    pub height: usize,
-    pub limits: DecodeLimits,
+#[derive(Debug)]
+pub enum OverLimit {
+    Pixels { path: PathBuf, width: usize, height: usize, limits: DecodeLimits },
+    Count { path: PathBuf, what: &'static str, claimed: usize, limit: usize },
+    Bytes { path: PathBuf, what: &'static str, size: u64, limit: u64 },
 }
 
-fn human_pixels(n: u128) -> String {
-    match n {
-        n if n >= 1_000_000_000 => format!("{} G pixels", n / 1_000_000_000),
-        n if n >= 1_000_000 => format!("{} M pixels", n / 1_000_000),
-        n => format!("{n} pixels"),
+impl OverLimit {
+    /// The file refused.
+    pub fn path(&self) -> &Path {
+        match self {
+            OverLimit::Pixels { path, .. } | OverLimit::Count { path, .. } | OverLimit::Bytes { path, .. } => path,
+        }
+    }
+
+    /// What was claimed and which limit it broke, without the file name (for errors that put
+    /// the name first themselves).
+    pub fn detail(&self) -> String {
+        match self {
+            OverLimit::Pixels { width, height, limits, .. } => format!(
+                "header claims {width}x{height} ({} pixels), over the {} limit (--max-pixels raises it)",
+                short_count(*width as u128 * *height as u128),
+                limit_text(*width, *height, limits)
+            ),
+            OverLimit::Count { what, claimed, limit, .. } => {
+                format!("header claims {claimed} {what}, over the limit of {limit}; remove passes or parts it does not need")
+            }
+            OverLimit::Bytes { what, size, limit, .. } => {
+                format!("{size} bytes or more, over the {limit} byte limit for {what}; is it the right file?")
+            }
+        }
     }
 }
 
-fn limit_text(l: &DecodeLimits) -> String {
-    format!("{} pixel / {} per side", human_pixels(l.max_pixels as u128), l.max_side)
+impl std::fmt::Display for OverLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path().display(), self.detail())
+    }
+}
+
+impl std::error::Error for OverLimit {}
+
+/// "10 G", "268 M", "4096": a pixel count as people say it.
+fn short_count(n: u128) -> String {
+    match n {
+        n if n >= 1_000_000_000 => format!("{} G", n / 1_000_000_000),
+        n if n >= 1_000_000 => format!("{} M", n / 1_000_000),
+        n => n.to_string(),
+    }
+}
+
+/// The limit the claim broke: the pixel count, or else a side.
+fn limit_text(width: usize, height: usize, l: &DecodeLimits) -> String {
+    if width as u128 * height as u128 > l.max_pixels as u128 {
+        format!("{} pixel", short_count(l.max_pixels as u128))
+    } else {
+        format!("{} pixels per side", l.max_side)
+    }
+}
+
+/// Why a header probe refused a file.
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    /// The header itself does not parse, or describes something the engine does not read.
+    #[error("{0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Over(#[from] OverLimit),
+}
+
+impl ProbeError {
+    /// The reason without the file name, for errors that name the file themselves.
+    pub fn reason(&self) -> String {
+        match self {
+            ProbeError::Over(e) => e.detail(),
+            other => other.to_string(),
+        }
+    }
 }
 
 impl DecodeLimits {
+    /// Limits with `max_pixels` as given and the side limit raised with it (a `--max-pixels`
+    /// above 268 M admits panoramas: a side may reach max_pixels / 16384).
+    pub fn with_max_pixels(max_pixels: usize) -> Self {
+        DecodeLimits { max_pixels, max_side: MAX_SIDE.max(max_pixels / MAX_SIDE) }
+    }
+
     /// Checks the size a header claims; zero sides are the caller's to reject as corrupt.
     pub fn check(&self, path: &Path, width: usize, height: usize) -> Result<(), OverLimit> {
         let pixels = width as u128 * height as u128;
         if width > self.max_side || height > self.max_side || pixels > self.max_pixels as u128 {
-            return Err(OverLimit { path: path.to_path_buf(), width, height, limits: *self });
+            return Err(OverLimit::Pixels { path: path.to_path_buf(), width, height, limits: *self });
         }
         Ok(())
     }
@@ -64,6 +143,71 @@ impl DecodeLimits {
     }
 }
 
+/// Opens an image for the `image` crate with its size checked first: the header is read for
+/// the dimensions, checked, and the decoder gets allocation limits to match.
+pub fn open_image(path: &Path, limits: &DecodeLimits) -> Result<image::ImageReader<BufReader<fs::File>>, ProbeError> {
+    let open = || -> Result<image::ImageReader<BufReader<fs::File>>, ProbeError> {
+        Ok(image::ImageReader::open(path)?.with_guessed_format()?)
+    };
+    let (w, h) = open()?.into_dimensions().map_err(|e| ProbeError::Corrupt(e.to_string()))?;
+    limits.check(path, w as usize, h as usize)?;
+    let mut reader = open()?;
+    let mut cap = image::Limits::default();
+    cap.max_image_width = Some(limits.max_side as u32);
+    cap.max_image_height = Some(limits.max_side as u32);
+    // Up to RGBA f32 per pixel, the widest the engine decodes.
+    cap.max_alloc = Some(limits.max_alloc(16));
+    reader.limits(cap);
+    Ok(reader)
+}
+
+/// Reads an EXR's headers (every part) and checks what they claim: size per part, parts,
+/// channels and samples in all; deep data is refused, the engine reads flat images only.
+pub fn check_exr(path: &Path, limits: &DecodeLimits) -> Result<exr::meta::MetaData, ProbeError> {
+    let file = fs::File::open(path)?;
+    let meta =
+        exr::meta::MetaData::read_from_unbuffered(file, false).map_err(|e| ProbeError::Corrupt(e.to_string()))?;
+    let count = |what, claimed, limit| OverLimit::Count { path: path.to_path_buf(), what, claimed, limit };
+    if meta.headers.len() > MAX_PARTS {
+        return Err(count("parts", meta.headers.len(), MAX_PARTS).into());
+    }
+    let (mut channels, mut samples) = (0usize, 0u128);
+    for header in meta.headers.iter() {
+        if header.deep {
+            return Err(ProbeError::Corrupt("deep data (per-pixel sample lists); flatten it to a plain EXR".into()));
+        }
+        let (w, h) = (header.layer_size.0, header.layer_size.1);
+        limits.check(path, w, h)?;
+        channels += header.channels.list.len();
+        samples += w as u128 * h as u128 * header.channels.list.len() as u128;
+    }
+    if channels > MAX_CHANNELS {
+        return Err(count("channels", channels, MAX_CHANNELS).into());
+    }
+    let max_samples = limits.max_pixels as u128 * SAMPLES_PER_PIXEL as u128;
+    if samples > max_samples {
+        let (claimed, limit) = (samples.min(usize::MAX as u128) as usize, max_samples as usize);
+        return Err(count("samples (pixels x channels)", claimed, limit).into());
+    }
+    Ok(meta)
+}
+
+/// Reads at most `limit` bytes of `path`; a longer file (or one that keeps growing, or a
+/// device) is refused without reading the rest.
+pub fn read_bounded(path: &Path, limit: u64, what: &'static str) -> Result<Vec<u8>, ProbeError> {
+    let mut bytes = Vec::new();
+    fs::File::open(path)?.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(OverLimit::Bytes { path: path.to_path_buf(), what, size: bytes.len() as u64, limit }.into());
+    }
+    Ok(bytes)
+}
+
+/// [`read_bounded`] for UTF-8 text (presets, manifests).
+pub fn read_text_bounded(path: &Path, limit: u64, what: &'static str) -> Result<String, ProbeError> {
+    String::from_utf8(read_bounded(path, limit, what)?).map_err(|_| ProbeError::Corrupt("not UTF-8 text".into()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,8 +217,23 @@ mod tests {
         let l = DecodeLimits::default();
         assert!(l.check(Path::new("a.exr"), 16384, 16384).is_ok());
         let e = l.check(Path::new("frame.exr"), 100_000, 100_000).unwrap_err().to_string();
-        assert!(e.contains("frame.exr") && e.contains("100000x100000") && e.contains("10 G pixels"), "{e}");
-        assert!(e.contains("--max-pixels"), "{e}");
-        assert!(l.check(Path::new("a.png"), 20000, 10).is_err(), "a side over the limit");
+        assert_eq!(
+            e,
+            "frame.exr: header claims 100000x100000 (10 G pixels), over the 268 M pixel limit (--max-pixels raises it)"
+        );
+        let e = l.check(Path::new("a.png"), 20000, 10).unwrap_err().to_string();
+        assert!(e.contains("over the 16384 pixels per side limit"), "{e}");
+        let raised = DecodeLimits::with_max_pixels(32768 * 20000);
+        assert!(raised.check(Path::new("a.exr"), 32768, 20000).is_ok());
+    }
+
+    #[test]
+    fn bounded_reads_stop_at_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.toml");
+        fs::write(&path, vec![b'#'; 2000]).unwrap();
+        assert_eq!(read_bounded(&path, 2000, "a preset").unwrap().len(), 2000);
+        let e = read_text_bounded(&path, 1000, "a preset").unwrap_err().to_string();
+        assert!(e.contains("big.toml") && e.contains("1000 byte limit for a preset"), "{e}");
     }
 }

@@ -50,6 +50,10 @@ pub struct DenoisePreset {
     /// Suffix of outputs written beside their inputs (when no output folder is given).
     pub suffix: String,
     pub range: Range,
+    /// Largest image a frame's header may claim, in pixels (default 16384 x 16384); `--max-pixels`
+    /// overrides it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_pixels: Option<u64>,
 }
 
 impl Preset for DenoisePreset {
@@ -64,6 +68,9 @@ impl Preset for DenoisePreset {
         }
         if preset.suffix.is_empty() || preset.suffix.contains('/') {
             return Err(invalid("`suffix` must be a non-empty file-name suffix such as \"_dn\"".into()));
+        }
+        if preset.max_pixels == Some(0) {
+            return Err(invalid("max_pixels must be at least 1".into()));
         }
         if !(preset.passes_timeout_s.is_finite() && preset.passes_timeout_s >= 0.0) {
             return Err(invalid(format!("passes_timeout_s = {} must be 0 or more seconds", preset.passes_timeout_s)));

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 
+use crate::io::limits::{read_text_bounded, MAX_TEXT_BYTES};
+
 pub mod denoise;
 pub mod groove;
 pub mod texture;
@@ -35,7 +37,8 @@ pub trait Preset: Sized + Clone {
 
 /// Parses a TOML preset file; a syntax error or unknown key names the file, line and key.
 pub fn read_toml<T: DeserializeOwned>(path: &Path) -> Result<T, PresetError> {
-    let text = fs::read_to_string(path).map_err(|e| PresetError::Read { path: path.into(), reason: e.to_string() })?;
+    let text = read_text_bounded(path, MAX_TEXT_BYTES, "a preset")
+        .map_err(|e| PresetError::Read { path: path.into(), reason: e.reason() })?;
     toml::from_str(&text).map_err(|e| PresetError::Invalid { path: path.into(), reason: e.to_string() })
 }
 

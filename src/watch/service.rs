@@ -17,7 +17,8 @@ use super::scan::{self, FrameFilter, Settle, Stamp};
 use super::{Event, Summary, WatchError, WatchOptions, WatchOutput};
 use crate::denoise::{read_source, DenoiseError, DenoiseOptions, Denoiser, Source};
 use crate::io::digest::sha256_file;
-use crate::io::frame::{self, FrameError};
+use crate::io::frame;
+use crate::io::limits::DecodeLimits;
 use crate::presets::denoise::MissingPasses;
 
 /// How often files that have not settled yet are looked at again.
@@ -589,7 +590,7 @@ fn start_workers(
                             }
                         }
                         Err(e) => {
-                            let retry = !matches!(e, DenoiseError::Frame(FrameError::NonFinite { .. }));
+                            let retry = !matches!(&e, DenoiseError::Frame(f) if f.is_permanent());
                             let _ = done_tx.send(Outcome::Failed { job: loaded.job, reason: e.to_string(), retry });
                         }
                     }
@@ -652,14 +653,18 @@ fn read(job: Job, opts: &DenoiseOptions, missing: MissingPasses) -> Read {
         if job.known_sha.as_deref() == Some(sha256.as_str()) {
             return Read::Finished(Outcome::Skipped { job, sha256, why: "content unchanged since it was done" });
         }
-        if job.adopt && output_is_intact(&job.input, &job.output) {
+        if job.adopt && output_is_intact(&job.input, &job.output, &opts.limits) {
             return Read::Finished(Outcome::Skipped { job, sha256, why: "its output is already there and intact" });
         }
     }
     let source = match read_source(&job.input, opts) {
         Ok(s) => s,
         Err(_) if !job.input.is_file() => return Read::Finished(Outcome::Vanished { job }),
-        Err(e) => return Read::Finished(Outcome::Failed { reason: e.to_string(), job, retry: true }),
+        // A file over a limit stays over it: failed at once. Others may still be being written.
+        Err(e) => {
+            let retry = !e.is_permanent();
+            return Read::Finished(Outcome::Failed { reason: e.to_string(), job, retry });
+        }
     };
     if let Err(e) = source.check_output(&job.output) {
         return Read::Finished(Outcome::Failed { reason: e.to_string(), job, retry: false });
@@ -683,10 +688,10 @@ fn read(job: Job, opts: &DenoiseOptions, missing: MissingPasses) -> Read {
 
 /// An output newer than its input that decodes: a finished frame the journal does not know of
 /// (a run killed between writing it and recording it, or a rebuilt journal).
-fn output_is_intact(input: &Path, output: &Path) -> bool {
+fn output_is_intact(input: &Path, output: &Path, limits: &DecodeLimits) -> bool {
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     match (modified(input), modified(output)) {
-        (Some(i), Some(o)) if o >= i => frame::read_frame(output).is_ok(),
+        (Some(i), Some(o)) if o >= i => frame::read_frame(output, limits).is_ok(),
         _ => false,
     }
 }

@@ -36,7 +36,7 @@ pub fn test(root: &Path, exe: &Path, ort_lib: &Path) -> Result<()> {
     // 24 frames of 512x384 with Blender's passes: the committed fixture tiled 4x4.
     let shot = dir.join("shot");
     fs::create_dir_all(&shot)?;
-    let fixture = frame::read_frame(&root.join("tests/fixtures/noisy_8spp.exr"))?;
+    let fixture = frame::read_frame(&root.join("tests/fixtures/noisy_8spp.exr"), &Default::default())?;
     let frame = fixture.repeated(fixture.width * 4, fixture.height * 4);
     for n in 1..=FRAMES {
         frame::write_frame_atomic(&frame, &shot.join(format!("beauty_{n:04}.exr")))?;

@@ -12,6 +12,7 @@ use latentforge::io::frame::{self, Encoding};
 use latentforge::io::sequence::{self, OutputNaming, ALBEDO_PATTERN, NORMAL_PATTERN, OUTPUT_SUFFIX};
 
 use crate::cmd::farm::SliceArgs;
+use crate::cmd::limits::LimitArgs;
 use crate::{GlobalArgs, EXIT_PARTIAL, EXIT_SETUP};
 
 pub const EXAMPLES: &str = "Examples:\n  \
@@ -53,6 +54,8 @@ pub struct DenoiseArgs {
     /// Memory budget for inference, in MiB; large frames are tiled to fit.
     #[arg(long, value_name = "MIB", default_value_t = 2048)]
     max_memory: u64,
+    #[command(flatten)]
+    limits: LimitArgs,
     /// Write outputs in this format instead of the input's (with --out-dir).
     #[arg(long, value_enum)]
     format: Option<FormatArg>,
@@ -151,6 +154,7 @@ pub fn run(g: &GlobalArgs, args: DenoiseArgs) -> Result<u8> {
         normal_pattern: Some(args.normal_pattern.clone()),
         quality: args.quality.into(),
         model: args.model.clone(),
+        limits: args.limits.limits(None),
     };
     let references = match &args.reference {
         None => None,
@@ -173,7 +177,7 @@ pub fn run(g: &GlobalArgs, args: DenoiseArgs) -> Result<u8> {
     let mut failed = 0;
     for (k, (input, output)) in jobs.iter().enumerate() {
         bar.set_message(input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
-        if args.slice.skip_existing && frame::read_frame(output).is_ok() {
+        if args.slice.skip_existing && frame::read_frame(output, &opts.limits).is_ok() {
             if args.json {
                 bar.suspend(|| println!("{}", serde_json::json!({"item": input, "output": output, "skipped": true})));
             } else if !g.quiet {
@@ -312,10 +316,11 @@ fn denoise_one(
     reference: Option<&std::path::Path>,
 ) -> Result<FrameLine> {
     // The reference is read first: a wrong path fails before minutes of denoising.
-    let reference = reference.map(frame::read_frame).transpose()?;
+    let read = |path: &std::path::Path| frame::read_frame(path, &opts.limits);
+    let reference = reference.map(read).transpose()?;
     let report = denoiser.denoise_file(input, output, opts)?;
     let Some(reference) = reference else { return Ok(FrameLine { report, scores: None }) };
-    let (noisy, clean) = (frame::read_frame(input)?, frame::read_frame(output)?);
+    let (noisy, clean) = (read(input)?, read(output)?);
     if (reference.width, reference.height) != (noisy.width, noisy.height) {
         bail!(
             "{}: the reference is {}x{}, the frame {}x{}",

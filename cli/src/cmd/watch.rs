@@ -18,6 +18,7 @@ use latentforge::presets::{self, DenoisePreset, Preset};
 use latentforge::watch::{self, Event, Journal, State, WatchOptions, WatchOutput, JOURNAL_FILE};
 
 use crate::cmd::denoise::QualityArg;
+use crate::cmd::limits::LimitArgs;
 use crate::{GlobalArgs, EXIT_PARTIAL};
 
 pub const EXAMPLES: &str = "Examples:\n  \
@@ -75,6 +76,8 @@ pub struct WatchArgs {
     /// Try again the frames the journal records as failed.
     #[arg(long)]
     retry_failed: bool,
+    #[command(flatten)]
+    limits: LimitArgs,
     /// Forget the journal and denoise every frame again (existing outputs are replaced).
     #[arg(long, conflicts_with = "retry_failed")]
     reset: bool,
@@ -182,6 +185,7 @@ fn options(args: &WatchArgs, preset: &DenoisePreset) -> Result<WatchOptions> {
             normal_pattern: preset.normal_pattern.clone(),
             quality: args.quality.into(),
             model: None,
+            limits: args.limits.limits(preset.max_pixels),
         },
     })
 }
@@ -293,7 +297,8 @@ fn status(dir: &Path) -> Result<u8> {
     );
     for e in entries.iter().filter(|e| e.state == State::Failed) {
         let reason = e.reason.as_deref().unwrap_or("unknown");
-        println!("  failed  {} ({} tries): {reason}", e.input.display(), e.attempts);
+        let tries = if e.attempts == 1 { "1 try".to_string() } else { format!("{} tries", e.attempts) };
+        println!("  failed  {} ({tries}): {reason}", e.input.display());
     }
     for e in entries.iter().filter(|e| e.state == State::Pending) {
         println!("  pending {}", e.input.display());

@@ -8,6 +8,7 @@ use ::exr::prelude as ex;
 use ::exr::prelude::traits::*;
 
 use super::{Encoding, FileFormat, Frame, FrameError};
+use crate::io::limits::{check_exr, DecodeLimits};
 
 /// One named EXR channel, kept so an EXR written back carries every pass of the input.
 #[derive(Debug, Clone)]
@@ -17,7 +18,8 @@ pub struct ExrChannel {
     pub data: Vec<f32>,
 }
 
-pub(super) fn read_exr(path: &Path) -> Result<Frame, FrameError> {
+pub(super) fn read_exr(path: &Path, limits: &DecodeLimits) -> Result<Frame, FrameError> {
+    check_exr(path, limits).map_err(|e| FrameError::probe(path, "OpenEXR", e))?;
     let image = ex::read()
         .no_deep_data()
         .largest_resolution_level()
@@ -186,6 +188,7 @@ pub fn write_exr_channels(path: &Path, width: usize, height: usize, channels: &[
 mod tests {
     use super::super::{read_frame, write_frame_atomic};
     use super::*;
+    use crate::io::limits::DecodeLimits;
 
     #[test]
     fn blender_multilayer_exr_passes_are_found_and_kept() {
@@ -206,7 +209,7 @@ mod tests {
         let path = dir.path().join("shot.exr");
         write_exr_channels(&path, w, h, &chans).unwrap();
 
-        let mut f = read_frame(&path).unwrap();
+        let mut f = read_frame(&path, &DecodeLimits::default()).unwrap();
         assert_eq!(&f.color[..3], &[1.0, 2.0, 3.0]);
         assert_eq!(&f.albedo.as_ref().unwrap()[..3], &[0.25, 0.5, 0.75]);
         assert_eq!(&f.normal.as_ref().unwrap()[..3], &[0.0, 1.0, 0.0]);
@@ -215,7 +218,7 @@ mod tests {
         f.color.iter_mut().for_each(|v| *v = 0.5);
         let out = dir.path().join("out.exr");
         write_frame_atomic(&f, &out).unwrap();
-        let g = read_frame(&out).unwrap();
+        let g = read_frame(&out, &DecodeLimits::default()).unwrap();
         assert_eq!(&g.color[..3], &[0.5, 0.5, 0.5]);
         assert!(g.exr_channels.iter().any(|c| c.name == "ViewLayer.Denoising Depth.Z"), "other passes survive");
     }
@@ -225,7 +228,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("depth.exr");
         write_exr_channels(&path, 2, 2, &[ExrChannel { name: "Z".into(), half: false, data: vec![1.0; 4] }]).unwrap();
-        let err = read_frame(&path).unwrap_err().to_string();
+        let err = read_frame(&path, &DecodeLimits::default()).unwrap_err().to_string();
         assert!(err.contains("depth.exr") && err.contains("no colour channels") && err.contains("Z"), "{err}");
     }
 }

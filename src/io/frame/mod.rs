@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use crate::io::atomic::write_atomic;
+use crate::io::limits::{DecodeLimits, OverLimit, ProbeError};
 use crate::io::transfer::srgb_to_linear;
 
 mod exr;
@@ -39,6 +40,25 @@ pub enum FrameError {
     ListFolder { dir: PathBuf, pattern: PathBuf, reason: String },
     #[error("{pattern}: no frames match this pattern")]
     NoFrames { pattern: PathBuf },
+    #[error(transparent)]
+    OverLimit(#[from] OverLimit),
+}
+
+impl FrameError {
+    /// A refused header probe as a frame error for `path` in `format`.
+    fn probe(path: &Path, format: &'static str, e: ProbeError) -> FrameError {
+        match e {
+            ProbeError::Io(e) => FrameError::Read { path: path.to_path_buf(), reason: e.to_string() },
+            ProbeError::Corrupt(reason) => FrameError::Corrupt { path: path.to_path_buf(), format, reason },
+            ProbeError::Over(e) => FrameError::OverLimit(e),
+        }
+    }
+
+    /// True for a file that will never read (over a limit, unsupported, not finite), as opposed
+    /// to one that may still be being written: a service records it failed without retrying.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, FrameError::OverLimit(_) | FrameError::Unsupported { .. } | FrameError::NonFinite { .. })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,23 +186,30 @@ impl Frame {
     }
 }
 
-/// Reads a frame, with its albedo/normal passes when the file carries them.
-pub fn read_frame(path: &Path) -> Result<Frame, FrameError> {
+/// Reads a frame, with its albedo/normal passes when the file carries them; its header is
+/// checked against `limits` before anything sized by it is allocated.
+pub fn read_frame(path: &Path, limits: &DecodeLimits) -> Result<Frame, FrameError> {
     let format = FileFormat::from_path(path).ok_or_else(|| FrameError::Unsupported { path: path.to_path_buf() })?;
     if !path.is_file() {
         return Err(FrameError::Read { path: path.to_path_buf(), reason: "no such file".into() });
     }
     let frame = match format {
-        FileFormat::Exr => exr::read_exr(path)?,
-        FileFormat::Pfm => pfm::read_pfm(path)?,
-        FileFormat::Hdr | FileFormat::Png | FileFormat::Tiff => raster::read_with_image(path, format)?,
+        FileFormat::Exr => exr::read_exr(path, limits)?,
+        FileFormat::Pfm => pfm::read_pfm(path, limits)?,
+        FileFormat::Hdr | FileFormat::Png | FileFormat::Tiff => raster::read_with_image(path, format, limits)?,
     };
     Ok(frame)
 }
 
 /// Reads an auxiliary pass (albedo or normal) from a side file: its colour channels are the pass.
-pub fn read_side_pass(path: &Path, pass: &str, width: usize, height: usize) -> Result<Vec<f32>, FrameError> {
-    let side = read_frame(path)?;
+pub fn read_side_pass(
+    path: &Path,
+    pass: &str,
+    width: usize,
+    height: usize,
+    limits: &DecodeLimits,
+) -> Result<Vec<f32>, FrameError> {
+    let side = read_frame(path, limits)?;
     if side.width != width || side.height != height {
         return Err(FrameError::SizeMismatch {
             path: path.to_path_buf(),
@@ -226,10 +253,10 @@ mod tests {
         for name in ["bad.exr", "bad.png", "bad.pfm", "bad.hdr", "bad.tif"] {
             let path = dir.path().join(name);
             fs::write(&path, b"this is not an image at all").unwrap();
-            let err = read_frame(&path).unwrap_err().to_string();
+            let err = read_frame(&path, &DecodeLimits::default()).unwrap_err().to_string();
             assert!(err.contains(name), "{name}: {err}");
         }
-        let err = read_frame(&dir.path().join("a.jpg")).unwrap_err().to_string();
+        let err = read_frame(&dir.path().join("a.jpg"), &DecodeLimits::default()).unwrap_err().to_string();
         assert!(err.contains("unsupported"), "{err}");
     }
 

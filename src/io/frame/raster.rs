@@ -6,18 +6,17 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use super::{Encoding, FileFormat, Frame, FrameError};
+use crate::io::limits::{open_image, DecodeLimits};
 use crate::io::transfer::{linear_to_srgb, srgb_to_linear};
 
-pub(super) fn read_with_image(path: &Path, format: FileFormat) -> Result<Frame, FrameError> {
+pub(super) fn read_with_image(path: &Path, format: FileFormat, limits: &DecodeLimits) -> Result<Frame, FrameError> {
     let name = match format {
         FileFormat::Hdr => "Radiance HDR",
         FileFormat::Png => "PNG",
         _ => "TIFF",
     };
-    let img = image::ImageReader::open(path)
-        .map_err(|e| FrameError::Read { path: path.to_path_buf(), reason: e.to_string() })?
-        .with_guessed_format()
-        .map_err(|e| FrameError::Read { path: path.to_path_buf(), reason: e.to_string() })?
+    let img = open_image(path, limits)
+        .map_err(|e| FrameError::probe(path, name, e))?
         .decode()
         .map_err(|e| FrameError::Corrupt { path: path.to_path_buf(), format: name, reason: e.to_string() })?;
     use image::DynamicImage as D;
@@ -105,6 +104,7 @@ fn bad_size() -> io::Error {
 mod tests {
     use super::super::{read_frame, write_frame_atomic};
     use super::*;
+    use crate::io::limits::DecodeLimits;
 
     #[test]
     fn png_is_srgb_and_16_bit_survives() {
@@ -113,7 +113,7 @@ mod tests {
         let mut f = Frame::new_rgb(3, 2, vec![0.5; 18], Encoding::Srgb, FileFormat::Png);
         f.wide = true;
         write_frame_atomic(&f, &path).unwrap();
-        let g = read_frame(&path).unwrap();
+        let g = read_frame(&path, &DecodeLimits::default()).unwrap();
         assert_eq!(g.encoding, Encoding::Srgb);
         assert!(g.wide);
         assert!((g.color[0] - 0.5).abs() < 1e-4);

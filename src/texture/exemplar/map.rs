@@ -16,7 +16,7 @@ use super::coords::CoordMap;
 use super::ExemplarError;
 use crate::io::atomic::write_atomic;
 use crate::io::frame::{write_exr_channels, ExrChannel};
-use crate::io::limits::DecodeLimits;
+use crate::io::limits::{check_exr, open_image, DecodeLimits, ProbeError};
 use crate::io::transfer::{linear_to_srgb, srgb_to_linear};
 
 /// The samples of a map, interleaved by pixel.
@@ -61,6 +61,15 @@ pub struct Map {
 
 fn corrupt(path: &Path, reason: impl ToString) -> ExemplarError {
     ExemplarError::Corrupt { path: path.to_path_buf(), reason: reason.to_string() }
+}
+
+/// A refused header probe as an exemplar error for `path`.
+fn probe_error(path: &Path, e: ProbeError) -> ExemplarError {
+    match e {
+        ProbeError::Io(e) => ExemplarError::Read { path: path.to_path_buf(), reason: e.to_string() },
+        ProbeError::Corrupt(reason) => corrupt(path, reason),
+        ProbeError::Over(e) => e.into(),
+    }
 }
 
 impl Map {
@@ -267,25 +276,13 @@ fn gather<T: Copy + Send + Sync + Default>(src: &[T], map: &Map, coords: &CoordM
 }
 
 fn read_raster(path: &Path, limits: &DecodeLimits) -> Result<Map, ExemplarError> {
-    let open = || -> Result<image::ImageReader<io::BufReader<fs::File>>, ExemplarError> {
-        image::ImageReader::open(path)
-            .map_err(|e| ExemplarError::Read { path: path.to_path_buf(), reason: e.to_string() })?
-            .with_guessed_format()
-            .map_err(|e| ExemplarError::Read { path: path.to_path_buf(), reason: e.to_string() })
-    };
-    let (w, h) = open()?.into_dimensions().map_err(|e| corrupt(path, e))?;
-    limits.check(path, w as usize, h as usize)?;
-    let mut reader = open()?;
-    let mut cap = image::Limits::default();
-    cap.max_image_width = Some(limits.max_side as u32);
-    cap.max_image_height = Some(limits.max_side as u32);
-    cap.max_alloc = Some(limits.max_alloc(16));
-    reader.limits(cap);
+    let reader = open_image(path, limits).map_err(|e| probe_error(path, e))?;
     let container = match reader.format() {
         Some(image::ImageFormat::Tiff) => Container::Tiff,
         _ => Container::Png,
     };
     let img = reader.decode().map_err(|e| corrupt(path, e))?;
+    let (w, h) = (img.width(), img.height());
     use image::DynamicImage as D;
     let channels = img.color().channel_count() as usize;
     let samples = match img {
@@ -311,14 +308,7 @@ fn read_raster(path: &Path, limits: &DecodeLimits) -> Result<Map, ExemplarError>
 /// The channels an EXR map is read as: R,G,B(,A) when present (with any layer prefix), else
 /// the one channel of a grey map (Y, Z, or whatever the single channel is called).
 fn read_exr(path: &Path, limits: &DecodeLimits) -> Result<Map, ExemplarError> {
-    let meta = ::exr::meta::MetaData::read_from_file(path, false).map_err(|e| corrupt(path, e))?;
-    for header in meta.headers.iter() {
-        if header.deep {
-            return Err(corrupt(path, "deep EXR data is not an image map; flatten it first"));
-        }
-        let size = header.layer_size;
-        limits.check(path, size.0, size.1)?;
-    }
+    check_exr(path, limits).map_err(|e| probe_error(path, e))?;
     let image = ex::read()
         .no_deep_data()
         .largest_resolution_level()

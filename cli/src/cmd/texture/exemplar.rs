@@ -12,6 +12,7 @@ use latentforge::texture::exemplar::{self, Analysis, Container, CoordMap, Map, M
 use latentforge::texture::{contact_sheet, metrics, seam_score, NormalConvention, Texture};
 
 use super::{parse_size, progress, select, skip_done, ConventionArg, FormatArg, TextureArgs};
+use crate::cmd::limits::LimitArgs;
 use crate::GlobalArgs;
 
 #[derive(Args)]
@@ -36,9 +37,8 @@ pub struct ExemplarArgs {
     /// --format exr), for `latentforge texture remap`.
     #[arg(long)]
     pub save_coords: bool,
-    /// Largest image a file may claim, in pixels (a guard against damaged headers).
-    #[arg(long, value_name = "N", default_value_t = latentforge::io::limits::MAX_PIXELS)]
-    pub max_pixels: usize,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -62,10 +62,6 @@ pub fn parse_maps(maps: &[String], convention: NormalConvention) -> Result<Vec<(
             Ok((kind, PathBuf::from(file)))
         })
         .collect()
-}
-
-pub fn limits(max_pixels: usize) -> DecodeLimits {
-    DecodeLimits { max_pixels, ..DecodeLimits::default() }
 }
 
 /// The container a map is written in: its own unless --format names another.
@@ -115,7 +111,7 @@ pub fn run(g: &GlobalArgs, args: &TextureArgs, out_dir: &Path) -> Result<u8> {
         ConventionArg::Directx => NormalConvention::DirectX,
     };
     let by_hand = parse_maps(&ex.maps, convention)?;
-    let set = MaterialSet::open(ex.exemplar.as_deref(), &by_hand, &limits(ex.max_pixels))?;
+    let set = MaterialSet::open(ex.exemplar.as_deref(), &by_hand, &ex.limits.limits(None))?;
     for w in &set.warnings {
         eprintln!("warning: {w}");
     }
@@ -158,7 +154,7 @@ pub fn run(g: &GlobalArgs, args: &TextureArgs, out_dir: &Path) -> Result<u8> {
             set.maps.iter().map(|m| serde_json::json!({"kind": m.kind.word(), "file": m.path})).collect();
         println!("{}", serde_json::json!({"plan": stems, "maps": maps, "exemplar_tiles": tiles}));
     }
-    let lim = limits(ex.max_pixels);
+    let lim = ex.limits.limits(None);
     let jobs = skip_done(jobs, |j| &j.stem, files, |f| Map::read(f, &lim).is_ok(), args, g)?;
     // The exemplar's own SWD spread, for --json's reading of each variation's SWD.
     let band = args.json.then(|| metrics::swd_band(&guide));
@@ -233,6 +229,6 @@ fn tile3(t: &Texture) -> Texture {
 }
 
 /// Reads a saved coordinate map with the same decode limits.
-pub fn read_coords(path: &Path, max_pixels: usize) -> Result<CoordMap> {
-    Ok(CoordMap::read(path, &limits(max_pixels))?)
+pub fn read_coords(path: &Path, limits: &DecodeLimits) -> Result<CoordMap> {
+    Ok(CoordMap::read(path, limits)?)
 }

@@ -9,6 +9,7 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use latentforge::infer::ModelStore;
 use latentforge::io::frame;
+use latentforge::io::limits::DecodeLimits;
 use latentforge::presets::{self, Preset, TexturePreset};
 use latentforge::texture::{pbr, synth, NormalConvention, Style, Texture, TextureModel, TextureRequest};
 
@@ -268,7 +269,8 @@ pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
         let stems: Vec<&str> = jobs.iter().map(|j| j.stem.as_str()).collect();
         println!("{}", serde_json::json!({"plan": stems}));
     }
-    let jobs = skip_done(jobs, |j| &j.stem, files, |f| frame::read_frame(f).is_ok(), &args, g)?;
+    let jobs =
+        skip_done(jobs, |j| &j.stem, files, |f| frame::read_frame(f, &DecodeLimits::default()).is_ok(), &args, g)?;
     let bar = progress(g, jobs.len(), "textures");
     let sixteen = args.bits == Some(16);
     let mut sheet: Vec<Texture> = Vec::new();

@@ -9,8 +9,9 @@ use clap::Args;
 use latentforge::texture::exemplar::{self, Map};
 use latentforge::texture::NormalConvention;
 
-use super::exemplar::{limits, output_container, output_map, parse_maps, read_coords};
+use super::exemplar::{output_container, output_map, parse_maps, read_coords};
 use super::FormatArg;
+use crate::cmd::limits::LimitArgs;
 use crate::GlobalArgs;
 
 pub const EXAMPLES: &str = "Examples:\n  \
@@ -38,20 +39,19 @@ pub struct RemapArgs {
     /// Replace existing files.
     #[arg(long)]
     force: bool,
-    /// Largest image a file may claim, in pixels (a guard against damaged headers).
-    #[arg(long, value_name = "N", default_value_t = latentforge::io::limits::MAX_PIXELS)]
-    max_pixels: usize,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 pub fn run(g: &GlobalArgs, args: RemapArgs) -> Result<u8> {
-    let coords = read_coords(&args.coords, args.max_pixels)?;
+    let coords = read_coords(&args.coords, &args.limits.limits(None))?;
     let maps = parse_maps(&args.maps, NormalConvention::OpenGl)?;
     super::prepare_out_dir(&args.out_dir)?;
     let stem = args.coords.file_stem().and_then(|s| s.to_str()).unwrap_or("remapped");
     let stem = stem.strip_suffix("_coords").unwrap_or(stem);
     let mut planned = Vec::new();
     for (kind, file) in &maps {
-        let map = Map::read(file, &limits(args.max_pixels))?;
+        let map = Map::read(file, &args.limits.limits(None))?;
         let ext = output_container(&map, args.format).extension();
         let out = args.out_dir.join(format!("{stem}_{}.{ext}", kind.word()));
         if planned.iter().any(|(_, _, o): &(_, _, PathBuf)| *o == out) {
