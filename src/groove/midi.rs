@@ -7,6 +7,10 @@ use super::pattern::{hits_between, Feel, Pattern};
 use super::{GrooveError, BPM_RANGE, GM_NOTES, LANES, NOTE_LANES, PATTERN_BARS, PATTERN_STEPS};
 use crate::io::limits::{read_bounded, MAX_MIDI_BYTES};
 
+/// Most 2-bar patterns a clip may hold (a 1024-bar song; a damaged file's delta times can claim
+/// millions).
+pub const MAX_CLIP_PATTERNS: usize = 512;
+
 /// Reads a drum clip (any MIDI file; tempo-aligned, notes mapped to the 9 lanes the way the
 /// Groove MIDI Dataset maps a Roland kit) into 2-bar patterns. A clip shorter than 2 bars is
 /// padded with silence.
@@ -14,12 +18,17 @@ pub fn patterns_from_midi(path: &Path) -> Result<Vec<Pattern>, GrooveError> {
     let bytes = read_bounded(path, MAX_MIDI_BYTES, "a MIDI clip")
         .map_err(|e| GrooveError::Clip { path: path.into(), reason: e.reason() })?;
     let clip = |reason: String| GrooveError::Clip { path: path.into(), reason };
+    let smpte = || clip("SMPTE-timed files are not supported; export the clip with musical (PPQ) timing".into());
+    // The division's top bit marks SMPTE timing; checked before midly, which negates its frame
+    // rate byte (-128 overflows).
+    if bytes.starts_with(b"MThd") && bytes.get(12).is_some_and(|b| b & 0x80 != 0) {
+        return Err(smpte());
+    }
     let smf = midly::Smf::parse(&bytes).map_err(|e| clip(format!("{e} (is it a .mid file?)")))?;
     let ppq = match smf.header.timing {
-        midly::Timing::Metrical(t) => t.as_int() as f64,
-        midly::Timing::Timecode(..) => {
-            return Err(clip("SMPTE-timed files are not supported; export the clip with musical (PPQ) timing".into()))
-        }
+        midly::Timing::Metrical(t) if t.as_int() > 0 => t.as_int() as f64,
+        midly::Timing::Metrical(_) => return Err(clip("its header gives 0 ticks per quarter note".into())),
+        midly::Timing::Timecode(..) => return Err(smpte()),
     };
     let mut onsets = Vec::new();
     for track in &smf.tracks {
@@ -39,7 +48,15 @@ pub fn patterns_from_midi(path: &Path) -> Result<Vec<Pattern>, GrooveError> {
         return Err(clip("no drum notes found (expected General MIDI drum notes 22-87)".into()));
     }
     let last_step = onsets.iter().map(|o| o.0).fold(0.0, f64::max);
-    let count = ((last_step + 0.5) / PATTERN_STEPS as f64).floor() as usize + 1;
+    let count = ((last_step + 0.5) / PATTERN_STEPS as f64).floor() + 1.0;
+    if count > MAX_CLIP_PATTERNS as f64 {
+        let bars = count * PATTERN_BARS as f64;
+        return Err(clip(format!(
+            "its last drum note is {bars:.0} bars in, over the {} bar limit; trim the clip to the part to vary",
+            MAX_CLIP_PATTERNS * PATTERN_BARS
+        )));
+    }
+    let count = count as usize;
     let mut grids = vec![[[0.0f32; 3 * LANES]; PATTERN_STEPS]; count];
     for (pos, lane, vel) in onsets {
         let step = (pos + 0.5).floor() as usize;

@@ -147,18 +147,95 @@ impl DecodeLimits {
 /// the dimensions, checked, and the decoder gets allocation limits to match.
 pub fn open_image(path: &Path, limits: &DecodeLimits) -> Result<image::ImageReader<BufReader<fs::File>>, ProbeError> {
     let open = || -> Result<image::ImageReader<BufReader<fs::File>>, ProbeError> {
-        Ok(image::ImageReader::open(path)?.with_guessed_format()?)
+        let mut reader = image::ImageReader::open(path)?.with_guessed_format()?;
+        let mut cap = image::Limits::default();
+        cap.max_image_width = Some(limits.max_side.min(u32::MAX as usize) as u32);
+        cap.max_image_height = Some(limits.max_side.min(u32::MAX as usize) as u32);
+        // Up to RGBA f32 per pixel, the widest the engine decodes; the header reader too (a
+        // TIFF's tag arrays are sized by counts in the file).
+        cap.max_alloc = Some(limits.max_alloc(16));
+        reader.limits(cap);
+        Ok(reader)
     };
-    let (w, h) = open()?.into_dimensions().map_err(|e| ProbeError::Corrupt(e.to_string()))?;
+    if open()?.format() == Some(image::ImageFormat::Tiff) {
+        check_tiff(path)?;
+    }
+    let (w, h) = open()?.into_dimensions().map_err(|e| match e {
+        image::ImageError::Limits(_) => ProbeError::Corrupt(format!("{e} (--max-pixels raises the limit)")),
+        e => ProbeError::Corrupt(e.to_string()),
+    })?;
+    if w == 0 || h == 0 {
+        return Err(ProbeError::Corrupt(format!("its header claims {w}x{h} pixels")));
+    }
     limits.check(path, w as usize, h as usize)?;
-    let mut reader = open()?;
-    let mut cap = image::Limits::default();
-    cap.max_image_width = Some(limits.max_side as u32);
-    cap.max_image_height = Some(limits.max_side as u32);
-    // Up to RGBA f32 per pixel, the widest the engine decodes.
-    cap.max_alloc = Some(limits.max_alloc(16));
-    reader.limits(cap);
-    Ok(reader)
+    open()
+}
+
+/// Most values one TIFF tag may hold (strip offsets of a 16K image in 1-row strips are 16384;
+/// the `tiff` crate keeps each value in 32 bytes, before the `image` crate's limits apply).
+pub const MAX_TIFF_TAG_VALUES: u64 = 1 << 22;
+
+/// Walks a TIFF's directories (classic and BigTIFF) and refuses a tag whose value count claims
+/// more data than the file holds: the `tiff` decoder allocates for the count as it opens.
+pub fn check_tiff(path: &Path) -> Result<(), ProbeError> {
+    use std::io::{Seek, SeekFrom};
+    let corrupt = |what: String| ProbeError::Corrupt(what);
+    let mut file = fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    let mut head = [0u8; 16];
+    let got = file.read(&mut head)?;
+    if got < 8 {
+        return Err(corrupt("shorter than a TIFF header".into()));
+    }
+    let big_endian = match &head[..2] {
+        b"MM" => true,
+        b"II" => false,
+        _ => return Err(corrupt("not a TIFF byte-order mark".into())),
+    };
+    let num = |b: &[u8]| -> u64 {
+        let mut v = 0u64;
+        for (i, &x) in b.iter().enumerate() {
+            v |= (x as u64) << (8 * if big_endian { b.len() - 1 - i } else { i });
+        }
+        v
+    };
+    let bigtiff = num(&head[2..4]) == 43;
+    let (count_len, entry_len, offset_len) = if bigtiff { (8, 20, 8) } else { (2, 12, 4) };
+    let mut ifd = if bigtiff { num(&head[8..16]) } else { num(&head[4..8]) };
+    // Directories are chained; a loop or a long chain in a damaged file stops here.
+    for _ in 0..64 {
+        if ifd == 0 {
+            return Ok(());
+        }
+        if ifd >= len {
+            return Err(corrupt(format!("a directory offset {ifd} beyond the file's {len} bytes")));
+        }
+        file.seek(SeekFrom::Start(ifd))?;
+        let mut count = [0u8; 8];
+        file.read_exact(&mut count[..count_len]).map_err(|_| corrupt("a truncated directory".into()))?;
+        let entries = num(&count[..count_len]);
+        if entries.saturating_mul(entry_len as u64) > len {
+            return Err(corrupt(format!("a directory of {entries} entries, more than the file holds")));
+        }
+        let mut table = vec![0u8; entries as usize * entry_len + offset_len];
+        file.read_exact(&mut table).map_err(|_| corrupt("a truncated directory".into()))?;
+        for e in table[..entries as usize * entry_len].chunks_exact(entry_len) {
+            let (tag, kind) = (num(&e[0..2]), num(&e[2..4]));
+            let values = num(&e[4..4 + offset_len]);
+            let size: u64 = match kind {
+                1 | 2 | 6 | 7 => 1,
+                3 | 8 => 2,
+                4 | 9 | 11 | 13 => 4,
+                5 | 10 | 12 | 16 | 17 | 18 => 8,
+                _ => 1,
+            };
+            if values > MAX_TIFF_TAG_VALUES || values.saturating_mul(size) > len {
+                return Err(corrupt(format!("tag {tag} claims {values} values, more than the file's {len} bytes hold")));
+            }
+        }
+        ifd = num(&table[entries as usize * entry_len..]);
+    }
+    Err(corrupt("more than 64 directories (a loop in a damaged file?)".into()))
 }
 
 /// Reads an EXR's headers (every part) and checks what they claim: size per part, parts,

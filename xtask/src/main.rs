@@ -13,6 +13,7 @@ use latentforge::io::digest::sha256_file;
 
 mod farm;
 mod fixtures;
+mod fuzz;
 
 /// A pinned PyPI wheel of ONNX Runtime (CPython 3.11 tag; the native library inside is the same
 /// for every tag).
@@ -69,6 +70,10 @@ const HELP: &str = "cargo xtask <task>
   train groove|groove-clip|drums|texture
                        train/export/evaluate the groove VAE, the clip VAE (`groove --from`), the
                        drum one-shot model or the texture generator (resumable, into .work/)
+  fuzz [--format F] [--minutes N] [--replay FILE]
+                       the file-reader fuzz harness (tests/fuzz) for N minutes per format (exr,
+                       png, tiff, jpeg, hdr, pfm, midi, preset, manifest) with fresh seeds;
+                       failing inputs are kept in .work/fuzz/failures/ with how to replay them
   fixtures             rebuild the material-set fixtures (tests/fixtures/materials/) from Debian's
                        cube2-data (CC-BY-3.0), fetched into .work/data/
   bundle [--alloc-check]
@@ -97,6 +102,7 @@ fn main() -> Result<()> {
         Some("test") if rest.first().is_some_and(|a| a == "farm") => setup(false).and_then(|lib| test_farm(&lib)),
         Some("test") => test(rest),
         Some("bench") => bench(rest),
+        Some("fuzz") => fuzz::fuzz(rest),
         Some("train") => train(rest),
         Some("bundle") => bundle(rest.iter().any(|a| a == "--alloc-check")).map(|_| ()),
         _ => {
