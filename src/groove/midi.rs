@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::pattern::{hits_between, Feel, Pattern};
 use super::{GrooveError, BPM_RANGE, GM_NOTES, LANES, NOTE_LANES, PATTERN_BARS, PATTERN_STEPS};
-use crate::io::limits::{read_bounded, MAX_MIDI_BYTES};
+use crate::io::limits::{contain_panics, read_bounded, MAX_MIDI_BYTES};
 
 /// Most 2-bar patterns a clip may hold (a 1024-bar song; a damaged file's delta times can claim
 /// millions).
@@ -24,7 +24,9 @@ pub fn patterns_from_midi(path: &Path) -> Result<Vec<Pattern>, GrooveError> {
     if bytes.starts_with(b"MThd") && bytes.get(12).is_some_and(|b| b & 0x80 != 0) {
         return Err(smpte());
     }
-    let smf = midly::Smf::parse(&bytes).map_err(|e| clip(format!("{e} (is it a .mid file?)")))?;
+    let smf = contain_panics(|| midly::Smf::parse(&bytes))
+        .map_err(|e| clip(e.reason()))?
+        .map_err(|e| clip(format!("{e} (is it a .mid file?)")))?;
     let ppq = match smf.header.timing {
         midly::Timing::Metrical(t) if t.as_int() > 0 => t.as_int() as f64,
         midly::Timing::Metrical(_) => return Err(clip("its header gives 0 ticks per quarter note".into())),

@@ -230,7 +230,9 @@ pub fn check_tiff(path: &Path) -> Result<(), ProbeError> {
                 _ => 1,
             };
             if values > MAX_TIFF_TAG_VALUES || values.saturating_mul(size) > len {
-                return Err(corrupt(format!("tag {tag} claims {values} values, more than the file's {len} bytes hold")));
+                return Err(corrupt(format!(
+                    "tag {tag} claims {values} values, more than the file's {len} bytes hold"
+                )));
             }
         }
         ifd = num(&table[entries as usize * entry_len..]);
@@ -267,6 +269,20 @@ pub fn check_exr(path: &Path, limits: &DecodeLimits) -> Result<exr::meta::MetaDa
         return Err(count("samples (pixels x channels)", claimed, limit).into());
     }
     Ok(meta)
+}
+
+/// Runs a third-party decoder, turning a panic on a damaged file into a refusal: the `exr` crate
+/// indexes its buffers by chunk headers it has not fully checked, and a reader must never take
+/// a service down.
+pub fn contain_panics<T>(decode: impl FnOnce() -> T) -> Result<T, ProbeError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(decode)).map_err(|payload| {
+        let text = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        ProbeError::Corrupt(format!("the decoder failed on it: {text}"))
+    })
 }
 
 /// Reads at most `limit` bytes of `path`; a longer file (or one that keeps growing, or a

@@ -119,6 +119,16 @@ range = "auto"
         fs::write(dir.path().join("ext.toml"), GOOD.replace("[\"exr\", \"png\"]", "[\".exr\"]")).unwrap();
         let e = DenoisePreset::load(&dir.path().join("ext.toml")).unwrap_err().to_string();
         assert!(e.contains("ext.toml") && e.contains("extensions"), "{e}");
+
+        fs::write(dir.path().join("big.toml"), format!("{GOOD}max_pixels = 1000000000\n")).unwrap();
+        assert_eq!(DenoisePreset::load(&dir.path().join("big.toml")).unwrap().max_pixels, Some(1_000_000_000));
+        fs::write(dir.path().join("zero.toml"), format!("{GOOD}max_pixels = 0\n")).unwrap();
+        let e = DenoisePreset::load(&dir.path().join("zero.toml")).unwrap_err().to_string();
+        assert!(e.contains("zero.toml") && e.contains("max_pixels"), "{e}");
+        // A preset is read through a byte cap: a huge file is refused without reading it all.
+        fs::write(dir.path().join("huge.toml"), format!("{GOOD}{}", "#".repeat(2 << 20))).unwrap();
+        let e = DenoisePreset::load(&dir.path().join("huge.toml")).unwrap_err().to_string();
+        assert!(e.contains("huge.toml") && e.contains("byte limit for a preset"), "{e}");
     }
 
     #[test]

@@ -63,16 +63,26 @@ static PANIC: Mutex<Option<String>> = Mutex::new(None);
 /// When the running case began (ms since the harness started; 0: none running).
 static CASE_START_MS: AtomicU64 = AtomicU64::new(0);
 
+/// What one case did: read (or refused), a decoder panic the reader contained, and why it
+/// failed, if it did.
+struct Judged {
+    read: bool,
+    contained: bool,
+    failure: Option<String>,
+}
+
 /// Feeds one file to a target's reader and judges it.
-fn run_case(target: &Target, path: &Path, bytes: &[u8], epoch: Instant) -> (bool, Option<String>) {
+fn run_case(target: &Target, path: &Path, bytes: &[u8], epoch: Instant) -> Judged {
     fs::write(path, bytes).expect("writing the case");
+    PANIC.lock().unwrap().take();
     CASE_START_MS.store(epoch.elapsed().as_millis() as u64 + 1, Ordering::SeqCst);
     let case = Case::begin();
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| (target.read)(path)));
     let usage = case.usage();
     CASE_START_MS.store(0, Ordering::SeqCst);
-    let read_ok = matches!(outcome, Ok(Ok(())));
-    (read_ok, verdict(outcome, usage))
+    let read = matches!(outcome, Ok(Ok(())));
+    let contained = outcome.is_ok() && PANIC.lock().unwrap().is_some();
+    Judged { read, contained, failure: verdict(outcome, usage) }
 }
 
 /// Keeps a failing input where `cargo xtask fuzz` and the replay find it.
@@ -105,6 +115,8 @@ fn watchdog(epoch: Instant, current: PathBuf) {
 struct Tally {
     cases: u64,
     read: u64,
+    /// Decoder panics the readers turned into refusals (`io::limits::contain_panics`).
+    contained: u64,
     failures: Vec<String>,
 }
 
@@ -114,9 +126,10 @@ fn fuzz_target(target: &Target, work: &Path, epoch: Instant) -> Tally {
     // The file the readers see: kept in .work so a case that aborts the process survives it.
     let current = root().join(".work/fuzz/current").join(format!("{}.{}", target.name, target.ext));
     fs::create_dir_all(current.parent().unwrap()).unwrap();
-    let mut tally = Tally { cases: 0, read: 0, failures: Vec::new() };
+    let mut tally = Tally { cases: 0, read: 0, contained: 0, failures: Vec::new() };
     let regressions = root().join("tests/fixtures/fuzz").join(target.name);
-    let mut inputs: Vec<PathBuf> = fs::read_dir(&regressions).map_or(Vec::new(), |d| d.map(|e| e.unwrap().path()).collect());
+    let mut inputs: Vec<PathBuf> =
+        fs::read_dir(&regressions).map_or(Vec::new(), |d| d.map(|e| e.unwrap().path()).collect());
     inputs.sort();
     // Seeds as they are, and the committed regression cases, before any mutation.
     let fixed: Vec<(String, Vec<u8>)> = seeds
@@ -126,11 +139,11 @@ fn fuzz_target(target: &Target, work: &Path, epoch: Instant) -> Tally {
         .chain(inputs.iter().map(|p| (p.display().to_string(), fs::read(p).unwrap())))
         .collect();
     for (name, bytes) in &fixed {
-        let (read, failure) = run_case(target, &current, bytes, epoch);
+        let judged = run_case(target, &current, bytes, epoch);
         if name.starts_with("seed") {
-            assert!(read, "{}: {name} does not read: the seeds must be valid files", target.name);
+            assert!(judged.read, "{}: {name} does not read: the seeds must be valid files", target.name);
         }
-        if let Some(why) = failure {
+        if let Some(why) = judged.failure {
             tally.failures.push(format!("{}: {name}: {why}", target.name));
         }
     }
@@ -151,12 +164,18 @@ fn fuzz_target(target: &Target, work: &Path, epoch: Instant) -> Tally {
         if rng.below(2) == 0 {
             (target.fixup)(&mut bytes);
         }
-        let (read, failure) = run_case(target, &current, &bytes, epoch);
+        let judged = run_case(target, &current, &bytes, epoch);
         tally.cases += 1;
-        tally.read += read as u64;
-        if let Some(why) = failure {
+        tally.read += judged.read as u64;
+        tally.contained += judged.contained as u64;
+        if let Some(why) = judged.failure {
             let kept = keep_failure(target, &bytes, &why);
-            tally.failures.push(format!("{}: case seed {k}: {why}\n  kept: {}\n  replay: {}", target.name, kept.display(), replay_command(&kept)));
+            tally.failures.push(format!(
+                "{}: case seed {k}: {why}\n  kept: {}\n  replay: {}",
+                target.name,
+                kept.display(),
+                replay_command(&kept)
+            ));
         }
         k += 1;
     }
@@ -174,9 +193,11 @@ fn replay(path: &Path) {
     let work = tempfile::tempdir().unwrap();
     let case = work.path().join(format!("case.{}", target.ext));
     let bytes = fs::read(path).unwrap();
-    let (read, failure) = run_case(target, &case, &bytes, Instant::now());
-    println!("{}: {} ({})", path.display(), if read { "read" } else { "refused" }, target.name);
-    if let Some(why) = failure {
+    let judged = run_case(target, &case, &bytes, Instant::now());
+    let what = if judged.read { "read" } else { "refused" };
+    let contained = if judged.contained { ", a decoder panic contained" } else { "" };
+    println!("{}: {what} ({}{contained})", path.display(), target.name);
+    if let Some(why) = judged.failure {
         drop(panic::take_hook());
         panic!("{}: {why}", path.display());
     }
@@ -210,11 +231,12 @@ fn every_reader_survives_mutated_files() {
         let t = Instant::now();
         let tally = fuzz_target(target, work.path(), epoch);
         println!(
-            "fuzz {:<8} {:>7} cases, {:>6} read, {:>6} refused, {} failing, {:.1} s",
+            "fuzz {:<8} {:>7} cases, {:>6} read, {:>6} refused ({} decoder panics contained), {} failing, {:.1} s",
             target.name,
             tally.cases,
             tally.read,
             tally.cases - tally.read,
+            tally.contained,
             tally.failures.len(),
             t.elapsed().as_secs_f64()
         );

@@ -134,9 +134,8 @@ pub fn mutate(seed: &[u8], other: &[u8], fields: &[Field], rng: &mut Rng) -> Vec
             }
             8 => {
                 // Replace a number in the text (PFM/HDR headers, TOML).
-                let digits: Vec<usize> = (0..b.len())
-                    .filter(|&i| b[i].is_ascii_digit() && (i == 0 || !b[i - 1].is_ascii_digit()))
-                    .collect();
+                let digits: Vec<usize> =
+                    (0..b.len()).filter(|&i| b[i].is_ascii_digit() && (i == 0 || !b[i - 1].is_ascii_digit())).collect();
                 if !digits.is_empty() {
                     let start = digits[rng.below(digits.len())];
                     let end = (start..b.len()).find(|&i| !b[i].is_ascii_digit()).unwrap_or(b.len());
@@ -157,4 +156,3 @@ pub fn mutate(seed: &[u8], other: &[u8], fields: &[Field], rng: &mut Rng) -> Vec
     }
     b
 }
-

@@ -46,7 +46,14 @@ pub const TARGETS: [Target; 9] = [
     Target { name: "pfm", ext: "pfm", seeds: pfm_seeds, read: read_frame, fields: no_fields, fixup: no_fixup },
     Target { name: "midi", ext: "mid", seeds: midi_seeds, read: read_midi, fields: midi_fields, fixup: no_fixup },
     Target { name: "preset", ext: "toml", seeds: preset_seeds, read: read_preset, fields: no_fields, fixup: no_fixup },
-    Target { name: "manifest", ext: "toml", seeds: manifest_seeds, read: read_manifest, fields: no_fields, fixup: no_fixup },
+    Target {
+        name: "manifest",
+        ext: "toml",
+        seeds: manifest_seeds,
+        read: read_manifest,
+        fields: no_fields,
+        fixup: no_fixup,
+    },
 ];
 
 fn root() -> PathBuf {
@@ -187,7 +194,10 @@ fn exr_seeds(dir: &Path) -> Vec<Vec<u8>> {
     vec![
         // Blender's own multilayer file, cut small: ZIP scanlines, half, passes by name.
         written(dir, &{ crop(32, 24) }, "multilayer.exr"),
-        write("tiled_rle.exr", ex::Image::from_layers(attrs(), vec![layer(None, false, encoding(ex::Compression::RLE, Some(8)))])),
+        write(
+            "tiled_rle.exr",
+            ex::Image::from_layers(attrs(), vec![layer(None, false, encoding(ex::Compression::RLE, Some(8)))]),
+        ),
         write(
             "two_parts.exr",
             ex::Image::from_layers(
@@ -210,7 +220,8 @@ fn srgb(f: &Frame, wide: bool, alpha: bool) -> Frame {
 
 fn png_seeds(dir: &Path) -> Vec<Vec<u8>> {
     let f = crop(24, 16);
-    let stone = image::open(fixture("materials/stone_tiles/stone_tiles_Color.png")).expect("fixture").crop_imm(0, 0, 32, 32);
+    let stone =
+        image::open(fixture("materials/stone_tiles/stone_tiles_Color.png")).expect("fixture").crop_imm(0, 0, 32, 32);
     let path = dir.join("stone.png");
     stone.save(&path).unwrap();
     let grey = dir.join("grey16.png");

@@ -37,9 +37,15 @@ pub fn fuzz(args: &[String]) -> Result<()> {
                 let file = it.next().context("--replay FILE")?;
                 let file = fs::canonicalize(file).with_context(|| format!("{file}: no such file"))?;
                 let (_, text) = harness(&harness_binary()?, &[("LF_FUZZ_REPLAY", file.display().to_string())])?;
-                return if text.contains("test result: ok") { Ok(()) } else { bail!("{}: still fails", file.display()) };
+                return if text.contains("test result: ok") {
+                    Ok(())
+                } else {
+                    bail!("{}: still fails", file.display())
+                };
             }
-            other => bail!("unknown argument {other}; usage: cargo xtask fuzz [--format F] [--minutes N] [--replay FILE]"),
+            other => {
+                bail!("unknown argument {other}; usage: cargo xtask fuzz [--format F] [--minutes N] [--replay FILE]")
+            }
         }
     }
     let binary = harness_binary()?;

@@ -22,8 +22,9 @@ use latentforge::presets::{self, GroovePreset, GrooveSettings, MAX_SEED};
 use nice_plug::midi::{Channel, Key, VoiceID};
 use nice_plug::prelude::*;
 
-/// Version of the extra state saved beside the parameters (`groove-state`).
-const STATE_VERSION: u32 = 1;
+mod state;
+pub use state::{SavedState, STATE_VERSION};
+
 /// Preset slots the `preset` parameter offers (0 = none).
 const PRESET_SLOTS: i32 = 32;
 /// Longest block we prepare buffers for when the host does not say.
@@ -91,21 +92,6 @@ pub struct MacroParam {
 pub struct LaneLevel {
     #[id = "level"]
     pub value: FloatParam,
-}
-
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct SavedState {
-    pub version: u32,
-    /// The pattern latent the worker last decoded (for reference and tools; the knobs and
-    /// the variation reproduce it).
-    #[serde(default)]
-    pub latent: Vec<f32>,
-}
-
-impl Default for SavedState {
-    fn default() -> Self {
-        SavedState { version: STATE_VERSION, latent: Vec::new() }
-    }
 }
 
 /// A level knob from -36 to +6 dB, shown and typed in dB.
@@ -587,13 +573,8 @@ impl Plugin for LatentGroove {
     }
 
     fn filter_state(state: &mut PluginState) {
-        // Fields missing from an older or hand-made state keep their defaults; an unreadable
-        // groove-state is dropped with a log line instead of failing the whole load.
-        if let Some(raw) = state.fields.get("groove-state") {
-            if serde_json::from_str::<SavedState>(raw).is_err() {
-                nice_warn!("Latent Groove: unreadable groove-state in the saved project; using variation 0");
-                state.fields.remove("groove-state");
-            }
+        if let Some(problems) = state::sanitize(state) {
+            nice_warn!("Latent Groove: the saved state had {problems}");
         }
     }
 

@@ -8,7 +8,7 @@ use ::exr::prelude as ex;
 use ::exr::prelude::traits::*;
 
 use super::{Encoding, FileFormat, Frame, FrameError};
-use crate::io::limits::{check_exr, DecodeLimits};
+use crate::io::limits::{check_exr, contain_panics, DecodeLimits};
 
 /// One named EXR channel, kept so an EXR written back carries every pass of the input.
 #[derive(Debug, Clone)]
@@ -20,13 +20,17 @@ pub struct ExrChannel {
 
 pub(super) fn read_exr(path: &Path, limits: &DecodeLimits) -> Result<Frame, FrameError> {
     check_exr(path, limits).map_err(|e| FrameError::probe(path, "OpenEXR", e))?;
-    let image = ex::read()
-        .no_deep_data()
-        .largest_resolution_level()
-        .all_channels()
-        .all_layers()
-        .all_attributes()
-        .from_file(path)
+    let read = || {
+        ex::read()
+            .no_deep_data()
+            .largest_resolution_level()
+            .all_channels()
+            .all_layers()
+            .all_attributes()
+            .from_file(path)
+    };
+    let image = contain_panics(read)
+        .map_err(|e| FrameError::probe(path, "OpenEXR", e))?
         .map_err(|e| FrameError::Corrupt { path: path.to_path_buf(), format: "OpenEXR", reason: e.to_string() })?;
 
     // Flatten every layer into full channel names ("ViewLayer.Combined.R"), remembering sizes.

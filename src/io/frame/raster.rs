@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use super::{Encoding, FileFormat, Frame, FrameError};
-use crate::io::limits::{open_image, DecodeLimits};
+use crate::io::limits::{contain_panics, open_image, DecodeLimits};
 use crate::io::transfer::{linear_to_srgb, srgb_to_linear};
 
 pub(super) fn read_with_image(path: &Path, format: FileFormat, limits: &DecodeLimits) -> Result<Frame, FrameError> {
@@ -15,9 +15,9 @@ pub(super) fn read_with_image(path: &Path, format: FileFormat, limits: &DecodeLi
         FileFormat::Png => "PNG",
         _ => "TIFF",
     };
-    let img = open_image(path, limits)
+    let reader = open_image(path, limits).map_err(|e| FrameError::probe(path, name, e))?;
+    let img = contain_panics(|| reader.decode())
         .map_err(|e| FrameError::probe(path, name, e))?
-        .decode()
         .map_err(|e| FrameError::Corrupt { path: path.to_path_buf(), format: name, reason: e.to_string() })?;
     use image::DynamicImage as D;
     let float = matches!(img, D::ImageRgb32F(_) | D::ImageRgba32F(_));

@@ -16,7 +16,7 @@ use super::coords::CoordMap;
 use super::ExemplarError;
 use crate::io::atomic::write_atomic;
 use crate::io::frame::{write_exr_channels, ExrChannel};
-use crate::io::limits::{check_exr, open_image, DecodeLimits, ProbeError};
+use crate::io::limits::{check_exr, contain_panics, open_image, DecodeLimits, ProbeError};
 use crate::io::transfer::{linear_to_srgb, srgb_to_linear};
 
 /// The samples of a map, interleaved by pixel.
@@ -281,7 +281,7 @@ fn read_raster(path: &Path, limits: &DecodeLimits) -> Result<Map, ExemplarError>
         Some(image::ImageFormat::Tiff) => Container::Tiff,
         _ => Container::Png,
     };
-    let img = reader.decode().map_err(|e| corrupt(path, e))?;
+    let img = contain_panics(|| reader.decode()).map_err(|e| probe_error(path, e))?.map_err(|e| corrupt(path, e))?;
     let (w, h) = (img.width(), img.height());
     use image::DynamicImage as D;
     let channels = img.color().channel_count() as usize;
@@ -309,14 +309,16 @@ fn read_raster(path: &Path, limits: &DecodeLimits) -> Result<Map, ExemplarError>
 /// the one channel of a grey map (Y, Z, or whatever the single channel is called).
 fn read_exr(path: &Path, limits: &DecodeLimits) -> Result<Map, ExemplarError> {
     check_exr(path, limits).map_err(|e| probe_error(path, e))?;
-    let image = ex::read()
-        .no_deep_data()
-        .largest_resolution_level()
-        .all_channels()
-        .first_valid_layer()
-        .all_attributes()
-        .from_file(path)
-        .map_err(|e| corrupt(path, e))?;
+    let read = || {
+        ex::read()
+            .no_deep_data()
+            .largest_resolution_level()
+            .all_channels()
+            .first_valid_layer()
+            .all_attributes()
+            .from_file(path)
+    };
+    let image = contain_panics(read).map_err(|e| probe_error(path, e))?.map_err(|e| corrupt(path, e))?;
     let layer = &image.layer_data;
     let (w, h) = (layer.size.0, layer.size.1);
     let list = &layer.channel_data.list;

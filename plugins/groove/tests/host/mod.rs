@@ -331,8 +331,13 @@ impl Session {
     }
 
     pub fn load(&mut self, bytes: &[u8]) {
+        assert!(self.try_load(bytes), "the plugin refused the state");
+    }
+
+    /// Hands the plugin a saved state as a host does when a project opens; false if it refused.
+    pub fn try_load(&mut self, bytes: &[u8]) -> bool {
         let state = self.instance.access_shared_handler(|s| *s.state.get().unwrap()).expect("state extension");
-        state.load(&self.instance.plugin_handle(), &mut std::io::Cursor::new(bytes)).expect("load");
+        state.load(&self.instance.plugin_handle(), &mut std::io::Cursor::new(bytes)).is_ok()
     }
 
     pub fn ons(&self, from: usize, to: usize) -> Vec<(usize, u8)> {
