@@ -252,7 +252,7 @@ pub fn check_exr(path: &Path, limits: &DecodeLimits) -> Result<exr::meta::MetaDa
     }
     let (mut channels, mut samples) = (0usize, 0u128);
     for header in meta.headers.iter() {
-        if header.deep {
+        if header.deep || header.deep_data_version.is_some() || meta.requirements.has_deep_data {
             return Err(ProbeError::Corrupt("deep data (per-pixel sample lists); flatten it to a plain EXR".into()));
         }
         let (w, h) = (header.layer_size.0, header.layer_size.1);
@@ -318,6 +318,36 @@ mod tests {
         assert!(e.contains("over the 16384 pixels per side limit"), "{e}");
         let raised = DecodeLimits::with_max_pixels(32768 * 20000);
         assert!(raised.check(Path::new("a.exr"), 32768, 20000).is_ok());
+    }
+
+    /// A small EXR, its version flags and header rewritten to say it holds deep scanlines.
+    fn deep_exr(dir: &Path) -> PathBuf {
+        use crate::io::frame::{write_exr_channels, ExrChannel};
+        let path = dir.join("deep.exr");
+        let ch = |n: &str| ExrChannel { name: n.into(), half: true, data: vec![0.5; 16] };
+        write_exr_channels(&path, 4, 4, &[ch("R"), ch("G"), ch("B")]).unwrap();
+        let mut bytes = fs::read(&path).unwrap();
+        bytes[5] |= 0x08; // the "non-image" (deep) flag
+        let mut attrs = Vec::new();
+        for (name, kind, value) in [
+            ("type", "string", b"deepscanline".to_vec()),
+            ("version", "int", 1i32.to_le_bytes().to_vec()),
+            ("maxSamplesPerPixel", "int", 4i32.to_le_bytes().to_vec()),
+        ] {
+            attrs.extend_from_slice(format!("{name}\0{kind}\0").as_bytes());
+            attrs.extend_from_slice(&(value.len() as i32).to_le_bytes());
+            attrs.extend_from_slice(&value);
+        }
+        bytes.splice(8..8, attrs);
+        fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    #[test]
+    fn deep_exr_is_refused_clearly() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = check_exr(&deep_exr(dir.path()), &DecodeLimits::default()).unwrap_err().to_string();
+        assert!(e.contains("deep data"), "{e}");
     }
 
     #[test]

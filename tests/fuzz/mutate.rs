@@ -58,10 +58,9 @@ fn write_field(bytes: &mut [u8], f: Field, value: u64) {
     if f.offset + f.width > bytes.len() {
         return;
     }
-    let le = value.to_le_bytes();
-    for i in 0..f.width.min(8) {
+    for (i, byte) in value.to_le_bytes().into_iter().take(f.width).enumerate() {
         let at = if f.big_endian { f.offset + f.width - 1 - i } else { f.offset + i };
-        bytes[at] = le[i];
+        bytes[at] = byte;
     }
 }
 

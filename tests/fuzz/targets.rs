@@ -277,7 +277,7 @@ fn midi_seeds(_dir: &Path) -> Vec<Vec<u8>> {
             p.cells[step][LANES - 7] = hit(0.5, -0.05);
         }
     }
-    vec![midi_file(&[p.clone()], &Feel::default(), 120.0), midi_file(&[p.clone(), p], &Feel::default(), 93.0)]
+    vec![midi_file(&[p], &Feel::default(), 120.0), midi_file(&[p, p], &Feel::default(), 93.0)]
 }
 
 fn text_files(dirs: &[&str]) -> Vec<Vec<u8>> {
