@@ -157,10 +157,11 @@ pub fn open_image(path: &Path, limits: &DecodeLimits) -> Result<image::ImageRead
         reader.limits(cap);
         Ok(reader)
     };
-    if open()?.format() == Some(image::ImageFormat::Tiff) {
+    let probe = open()?;
+    if probe.format() == Some(image::ImageFormat::Tiff) {
         check_tiff(path)?;
     }
-    let (w, h) = open()?.into_dimensions().map_err(|e| match e {
+    let (w, h) = probe.into_dimensions().map_err(|e| match e {
         image::ImageError::Limits(_) => ProbeError::Corrupt(format!("{e} (--max-pixels raises the limit)")),
         e => ProbeError::Corrupt(e.to_string()),
     })?;
@@ -252,7 +253,7 @@ pub fn check_exr(path: &Path, limits: &DecodeLimits) -> Result<exr::meta::MetaDa
     }
     let (mut channels, mut samples) = (0usize, 0u128);
     for header in meta.headers.iter() {
-        if header.deep || header.deep_data_version.is_some() || meta.requirements.has_deep_data {
+        if header.deep || meta.requirements.has_deep_data {
             return Err(ProbeError::Corrupt("deep data (per-pixel sample lists); flatten it to a plain EXR".into()));
         }
         let (w, h) = (header.layer_size.0, header.layer_size.1);

@@ -15,6 +15,19 @@ static LARGEST: AtomicUsize = AtomicUsize::new(0);
 
 pub struct Counting;
 
+/// A fresh allocation through `allocate`, counted; refused over [`HARD_LIMIT`].
+fn counted(layout: Layout, allocate: impl FnOnce() -> *mut u8) -> *mut u8 {
+    if layout.size() > HARD_LIMIT {
+        return std::ptr::null_mut();
+    }
+    let p = allocate();
+    if !p.is_null() {
+        LARGEST.fetch_max(layout.size(), Ordering::Relaxed);
+        grew(layout.size());
+    }
+    p
+}
+
 fn grew(by: usize) {
     let live = LIVE.fetch_add(by, Ordering::Relaxed) + by;
     PEAK.fetch_max(live, Ordering::Relaxed);
@@ -23,27 +36,11 @@ fn grew(by: usize) {
 // SAFETY: every call is passed to the system allocator unchanged; only counters are added.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if layout.size() > HARD_LIMIT {
-            return std::ptr::null_mut();
-        }
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            LARGEST.fetch_max(layout.size(), Ordering::Relaxed);
-            grew(layout.size());
-        }
-        p
+        counted(layout, || unsafe { System.alloc(layout) })
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        if layout.size() > HARD_LIMIT {
-            return std::ptr::null_mut();
-        }
-        let p = unsafe { System.alloc_zeroed(layout) };
-        if !p.is_null() {
-            LARGEST.fetch_max(layout.size(), Ordering::Relaxed);
-            grew(layout.size());
-        }
-        p
+        counted(layout, || unsafe { System.alloc_zeroed(layout) })
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {

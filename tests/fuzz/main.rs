@@ -8,7 +8,9 @@
 //!   `manifest`);
 //! - `LF_FUZZ_SECONDS`: seconds per target instead of a case count;
 //! - `LF_FUZZ_SEED`: the first case seed (cases are `seed`, `seed + 1`, ...);
-//! - `LF_FUZZ_REPLAY`: one file to feed (its target is the folder it lies in, or its extension).
+//! - `LF_FUZZ_REPLAY`: one file to feed (its target is the folder it lies in, or its extension);
+//! - `LF_FUZZ_CURRENT`: the folder each case is written to before it is read (default: a
+//!   temporary one), where the case that aborted the process is found.
 //!
 //! Every failing input is kept under `.work/fuzz/failures/<target>/` (git-ignored); the
 //! committed regression cases in `tests/fixtures/fuzz/<target>/` run first, every time.
@@ -123,9 +125,10 @@ struct Tally {
 fn fuzz_target(target: &Target, work: &Path, epoch: Instant) -> Tally {
     let seeds = (target.seeds)(&work.join(format!("seeds-{}", target.name)));
     assert!(!seeds.is_empty(), "{}: no seeds", target.name);
-    // The file the readers see: kept in .work so a case that aborts the process survives it.
-    let current = root().join(".work/fuzz/current").join(format!("{}.{}", target.name, target.ext));
-    fs::create_dir_all(current.parent().unwrap()).unwrap();
+    // The file the readers see: `cargo xtask fuzz` names a folder that outlives a process abort.
+    let current_dir = std::env::var_os("LF_FUZZ_CURRENT").map_or_else(|| work.join("current"), PathBuf::from);
+    fs::create_dir_all(&current_dir).unwrap();
+    let current = current_dir.join(format!("{}.{}", target.name, target.ext));
     let mut tally = Tally { cases: 0, read: 0, contained: 0, failures: Vec::new() };
     let regressions = root().join("tests/fixtures/fuzz").join(target.name);
     let mut inputs: Vec<PathBuf> =
@@ -141,7 +144,10 @@ fn fuzz_target(target: &Target, work: &Path, epoch: Instant) -> Tally {
     for (name, bytes) in &fixed {
         let judged = run_case(target, &current, bytes, epoch);
         if name.starts_with("seed") {
-            assert!(judged.read, "{}: {name} does not read: the seeds must be valid files", target.name);
+            if !judged.read {
+                let why = (target.read)(&current).err().unwrap_or_default();
+                panic!("{}: {name} does not read ({why}): the seeds must be valid files", target.name);
+            }
         }
         if let Some(why) = judged.failure {
             tally.failures.push(format!("{}: {name}: {why}", target.name));
@@ -198,7 +204,6 @@ fn replay(path: &Path) {
     let contained = if judged.contained { ", a decoder panic contained" } else { "" };
     println!("{}: {what} ({}{contained})", path.display(), target.name);
     if let Some(why) = judged.failure {
-        drop(panic::take_hook());
         panic!("{}: {why}", path.display());
     }
 }
@@ -206,7 +211,13 @@ fn replay(path: &Path) {
 #[test]
 fn every_reader_survives_mutated_files() {
     let epoch = Instant::now();
-    panic::set_hook(Box::new(|info| {
+    // Panics inside a case are recorded quietly (thousands may be contained); others, such as
+    // the harness's own assertions, are reported as usual.
+    let report = panic::take_hook();
+    panic::set_hook(Box::new(move |info| {
+        if CASE_START_MS.load(Ordering::SeqCst) == 0 {
+            return report(info);
+        }
         let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
         let msg = info
             .payload()
@@ -224,7 +235,7 @@ fn every_reader_survives_mutated_files() {
         assert!(TARGETS.iter().any(|t| t.name == f), "LF_FUZZ_FORMAT={f}: not one of the targets");
     }
     let work = tempfile::tempdir().unwrap();
-    watchdog(epoch, root().join(".work/fuzz/current"));
+    watchdog(epoch, std::env::var_os("LF_FUZZ_CURRENT").map_or_else(|| work.path().join("current"), PathBuf::from));
     let mut failures = Vec::new();
     for target in TARGETS.iter().filter(|t| only.as_ref().is_none_or(|o| o == t.name)) {
         fs::create_dir_all(work.path().join(format!("seeds-{}", target.name))).unwrap();
@@ -242,6 +253,5 @@ fn every_reader_survives_mutated_files() {
         );
         failures.extend(tally.failures);
     }
-    drop(panic::take_hook());
     assert!(failures.is_empty(), "{} failing cases:\n{}", failures.len(), failures.join("\n"));
 }

@@ -60,6 +60,7 @@ pub fn fuzz(args: &[String]) -> Result<()> {
             let seed = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH)?.as_nanos() as u64 >> 8;
             println!("fuzz {format}: seed {seed}, {left:.0} s");
             let env = [
+                ("LF_FUZZ_CURRENT", current_dir().display().to_string()),
                 ("LF_FUZZ_FORMAT", format.to_string()),
                 ("LF_FUZZ_SECONDS", format!("{left}")),
                 ("LF_FUZZ_SEED", seed.to_string()),
@@ -78,6 +79,7 @@ pub fn fuzz(args: &[String]) -> Result<()> {
             }
         }
     }
+    let _ = fs::remove_dir_all(current_dir());
     println!();
     for (format, (cases, failing)) in &totals {
         println!("fuzz {format:<8} {cases:>9} cases, {failing} failing");
@@ -124,9 +126,15 @@ fn harness(binary: &Path, env: &[(&str, String)]) -> Result<(bool, String)> {
     Ok((aborted, text))
 }
 
-/// Keeps the case a process abort left in `.work/fuzz/current/`.
+/// Where this run's harness writes each case before reading it (one folder per xtask process,
+/// so two runs never read each other's cases).
+fn current_dir() -> PathBuf {
+    root().join(".work/fuzz/current").join(std::process::id().to_string())
+}
+
+/// Keeps the case a process abort left in [`current_dir`].
 fn keep_aborted(format: &str, failures: &Path) -> Result<()> {
-    let current = root().join(".work/fuzz/current");
+    let current = current_dir();
     for entry in fs::read_dir(&current)? {
         let path = entry?.path();
         if path.file_stem().is_some_and(|s| s == format) {
