@@ -143,11 +143,9 @@ fn fuzz_target(target: &Target, work: &Path, epoch: Instant) -> Tally {
         .collect();
     for (name, bytes) in &fixed {
         let judged = run_case(target, &current, bytes, epoch);
-        if name.starts_with("seed") {
-            if !judged.read {
-                let why = (target.read)(&current).err().unwrap_or_default();
-                panic!("{}: {name} does not read ({why}): the seeds must be valid files", target.name);
-            }
+        if name.starts_with("seed") && !judged.read {
+            let why = (target.read)(&current).err().unwrap_or_default();
+            panic!("{}: {name} does not read ({why}): the seeds must be valid files", target.name);
         }
         if let Some(why) = judged.failure {
             tally.failures.push(format!("{}: {name}: {why}", target.name));
