@@ -1,0 +1,183 @@
+//! The worker thread: one per instance, it loads ONNX Runtime and the models from the bundle's
+//! `Resources/` and runs every inference. The audio thread talks to it only through lock-free
+//! SPSC queues of plain values ([`Request`] in, [`Pattern`]s and boxed [`Kit`]s out, old kits
+//! back to be freed here).
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use latentforge::drums::{DrumModel, Kit, KitKnobs};
+use latentforge::groove::{GrooveKnobs, GrooveModel, GrooveUse, Pattern};
+use latentforge::infer::{Device, ModelStore, Runtime, RuntimeOptions, LIBRARY_FILE};
+use nice_plug::prelude::*;
+
+use crate::params::GrooveParams;
+
+/// What the audio thread asks the worker for. Plain `Copy` data.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Request {
+    Pattern(GrooveKnobs),
+    Kit(KitKnobs, u32),
+}
+
+/// The audio thread's ends of the queues to and from the worker.
+pub(crate) struct WorkerLink {
+    pub(crate) requests: rtrb::Producer<Request>,
+    pub(crate) patterns: rtrb::Consumer<Pattern>,
+    pub(crate) kits: rtrb::Consumer<Box<Kit>>,
+    /// Old kits go back to the worker to be freed there, never on the audio thread.
+    pub(crate) garbage: rtrb::Producer<Box<Kit>>,
+    pub(crate) stop: Arc<AtomicBool>,
+    /// [`LOADED`], [`GROOVE_OK`], [`DRUMS_OK`] once the worker has tried to load its models.
+    pub(crate) status: Arc<AtomicU8>,
+    pub(crate) thread: Option<JoinHandle<()>>,
+}
+
+pub(crate) const LOADED: u8 = 1;
+pub(crate) const GROOVE_OK: u8 = 2;
+pub(crate) const DRUMS_OK: u8 = 4;
+
+impl Drop for WorkerLink {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Where the bundle keeps the models, ONNX Runtime and presets: `Resources/` beside the plugin
+/// binary (CLAP folder) or one level up (VST3 `Contents/`), or `LATENT_GROOVE_RESOURCES`.
+pub fn resources_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("LATENT_GROOVE_RESOURCES") {
+        return Some(PathBuf::from(dir));
+    }
+    let binary = own_binary_path()?;
+    let dir = binary.parent()?;
+    [dir.join("Resources"), dir.join("../Resources")].into_iter().find(|d| d.is_dir())
+}
+
+fn own_binary_path() -> Option<PathBuf> {
+    // dladdr on a function of this library gives the path the host loaded it from.
+    let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
+    let addr = own_binary_path as *const libc::c_void;
+    if unsafe { libc::dladdr(addr, &mut info) } == 0 || info.dli_fname.is_null() {
+        return None;
+    }
+    let c = unsafe { std::ffi::CStr::from_ptr(info.dli_fname) };
+    Some(PathBuf::from(c.to_str().ok()?))
+}
+
+/// One ONNX Runtime per process, shared by every instance.
+fn runtime(resources: &Path) -> Result<Arc<Runtime>, String> {
+    static RUNTIME: OnceLock<Result<Arc<Runtime>, String>> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            let library = resources.join("onnxruntime").join(LIBRARY_FILE);
+            if !library.is_file() {
+                return Err(format!(
+                    "ONNX Runtime is missing from the bundle ({}); re-run `cargo xtask bundle`",
+                    library.display()
+                ));
+            }
+            Runtime::new(RuntimeOptions { library: Some(library), device: Device::Cpu, intra_threads: Some(1) })
+                .map(Arc::new)
+                .map_err(|e| e.to_string())
+        })
+        .clone()
+}
+
+struct Models {
+    groove: Option<GrooveModel>,
+    drums: Option<DrumModel>,
+}
+
+fn load_models() -> Models {
+    let Some(resources) = resources_dir() else {
+        nice_warn!("Latent Groove: no Resources folder beside the plugin binary; outputting silence. Re-run `cargo xtask bundle` and copy the whole bundle.");
+        return Models { groove: None, drums: None };
+    };
+    let runtime = match runtime(&resources) {
+        Ok(r) => r,
+        Err(e) => {
+            nice_warn!("Latent Groove: {e}; outputting silence");
+            return Models { groove: None, drums: None };
+        }
+    };
+    let store = match ModelStore::locate(Some(&resources.join("models"))) {
+        Ok(s) => s,
+        Err(e) => {
+            nice_warn!("Latent Groove: {e}; outputting silence");
+            return Models { groove: None, drums: None };
+        }
+    };
+    let groove = GrooveModel::load(&runtime, &store, GrooveUse::Seeds)
+        .map_err(|e| nice_warn!("Latent Groove: groove model unusable, no patterns: {e}"))
+        .ok();
+    let drums = DrumModel::load(&runtime, &store)
+        .map_err(|e| nice_warn!("Latent Groove: drum model unusable, silent kit: {e}"))
+        .ok();
+    Models { groove, drums }
+}
+
+pub(crate) fn spawn_worker(saved: Arc<GrooveParams>) -> WorkerLink {
+    let (requests, mut req_rx) = rtrb::RingBuffer::<Request>::new(64);
+    let (mut pat_tx, patterns) = rtrb::RingBuffer::<Pattern>::new(8);
+    let (mut kit_tx, kits) = rtrb::RingBuffer::<Box<Kit>>::new(4);
+    let (garbage, mut garbage_rx) = rtrb::RingBuffer::<Box<Kit>>::new(16);
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop_worker = stop.clone();
+    let status = Arc::new(AtomicU8::new(0));
+    let status_worker = status.clone();
+    let thread = std::thread::Builder::new()
+        .name("latent-groove-worker".into())
+        .spawn(move || {
+            let models = load_models();
+            let ok = LOADED
+                | if models.groove.is_some() { GROOVE_OK } else { 0 }
+                | if models.drums.is_some() { DRUMS_OK } else { 0 };
+            status_worker.store(ok, Ordering::Release);
+            while !stop_worker.load(Ordering::Acquire) {
+                while garbage_rx.pop().is_ok() {}
+                // Only the newest request of each kind matters: knob sweeps coalesce.
+                let (mut pattern_req, mut kit_req) = (None, None);
+                while let Ok(r) = req_rx.pop() {
+                    match r {
+                        Request::Pattern(k) => pattern_req = Some(k),
+                        Request::Kit(k, rate) => kit_req = Some((k, rate)),
+                    }
+                }
+                if let (Some(knobs), Some(model)) = (pattern_req, models.groove.as_ref()) {
+                    let z = knobs.latent(model.spec());
+                    match model.decode(std::slice::from_ref(&z), knobs.take()) {
+                        Ok(p) => {
+                            let _ = pat_tx.push(p[0]);
+                            if let Ok(mut s) = saved.state.write() {
+                                s.latent = z;
+                            }
+                        }
+                        Err(e) => nice_warn!("Latent Groove: {e}"),
+                    }
+                }
+                if let (Some((knobs, rate)), Some(model)) = (kit_req, models.drums.as_ref()) {
+                    match model.kit(&knobs) {
+                        Ok(kit) => match kit.resampled(rate) {
+                            Ok(kit) => {
+                                let _ = kit_tx.push(Box::new(kit));
+                            }
+                            Err(e) => nice_warn!("Latent Groove: {e}"),
+                        },
+                        Err(e) => nice_warn!("Latent Groove: {e}"),
+                    }
+                }
+                if pattern_req.is_none() && kit_req.is_none() {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+            }
+        })
+        .expect("spawning the Latent Groove worker thread");
+    WorkerLink { requests, patterns, kits, garbage, stop, status, thread: Some(thread) }
+}
