@@ -1,9 +1,9 @@
 """Writes models/drums/CARD.md from the checkpoint's training record and evaluate.py's numbers
 (and, when it was measured, the permissive-kits variant's: `LF_DRUM_KITS=permissive`)."""
 import json
-import shutil
 
 import torch
+from PIL import Image
 
 import config
 import evaluate
@@ -63,7 +63,9 @@ training one-shots) carry permissive terms instead? Trained the same way for
 of {pv['fd_generated_vs_heldout']} ({pv['fd_generated_vs_heldout'] / ev['fd_train_vs_heldout_floor']:.1f}x the
 real-vs-real floor) against this model's {ev['fd_generated_vs_heldout']} ({ratio:.1f}x). {permissive_verdict(pv, ev)}
 """
-    shutil.copy(config.CKPT / "spectrograms.png", config.MODELS / "drums" / "spectrograms.png")
+    # JPEG in the repository: a fraction of the PNG's size, and a sheet, not data.
+    Image.open(config.CKPT / "spectrograms.png").convert("RGB").save(
+        config.MODELS / "drums" / "spectrograms.jpg", quality=85)
     knots = ", ".join(f"{k:g}" for k in model.KNOTS)
     prior = json.loads((config.CKPT / "prior.json").read_text())
     prior_rows = "\n".join(f"- {name}: {fd}" for name, fd in prior["fd_to_train"].items())
@@ -155,7 +157,7 @@ All generated samples were finite; raw peak |x| = {ev['generated_peak_max']} bef
 One generated kit (one prior sample per lane) above held-out real one-shots, log-frequency
 spectrograms, 80 dB range:
 
-![spectrograms](spectrograms.png)
+![spectrograms](spectrograms.jpg)
 
 ## Limits
 A few hundred one-shots and {ck['state']['seconds'] / 60:.0f} minutes of CPU training: the generated
