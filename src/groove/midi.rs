@@ -58,10 +58,20 @@ pub fn patterns_from_midi(path: &Path) -> Result<Vec<Pattern>, GrooveError> {
             MAX_CLIP_PATTERNS * PATTERN_BARS
         )));
     }
-    let count = count as usize;
+    Ok(patterns_from_onsets(&onsets, count as usize))
+}
+
+/// `count` 2-bar patterns from drum onsets `(position in 16th steps from the clip's start, lane,
+/// velocity 0..1)`: each hit on its nearest step, its offset from it as micro-timing; of two hits
+/// on one cell the louder stays. Onsets past the patterns are dropped.
+pub fn patterns_from_onsets(onsets: &[(f64, usize, f32)], count: usize) -> Vec<Pattern> {
     let mut grids = vec![[[0.0f32; 3 * LANES]; PATTERN_STEPS]; count];
-    for (pos, lane, vel) in onsets {
-        let step = (pos + 0.5).floor() as usize;
+    for &(pos, lane, vel) in onsets {
+        let step = (pos + 0.5).floor();
+        if step < 0.0 || lane >= LANES {
+            continue;
+        }
+        let step = step as usize;
         let (k, s) = (step / PATTERN_STEPS, step % PATTERN_STEPS);
         if k >= count {
             continue;
@@ -73,7 +83,7 @@ pub fn patterns_from_midi(path: &Path) -> Result<Vec<Pattern>, GrooveError> {
             row[2 * LANES + lane] = (pos - step as f64) as f32;
         }
     }
-    Ok(grids.iter().map(Pattern::from_grid).collect())
+    grids.iter().map(Pattern::from_grid).collect()
 }
 
 /// The lane a General MIDI / Roland drum note plays (the 9-lane reduction of Magenta's GrooVAE).

@@ -23,7 +23,7 @@ pub mod schedule;
 pub mod take;
 
 pub use knobs::{clip_variation, neighbour, phrase_plan, GrooveKnobs};
-pub use midi::{lane_of_note, midi_file, patterns_from_midi};
+pub use midi::{lane_of_note, midi_file, patterns_from_midi, patterns_from_onsets};
 pub use model::{GrooveModel, GrooveSpec, GrooveUse, SharedGrooveModel};
 pub use pattern::{hits_between, Cell, Feel, Hit, Pattern};
 pub use refine::{refine, REFINE_STEPS};

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 use latentforge::drums::DRUM_MODEL;
-use latentforge::groove::DECODER_MODEL;
+use latentforge::groove::{CLIP_DECODER_MODEL, CLIP_ENCODER_MODEL, DECODER_MODEL};
 use latentforge::infer::{LIBRARY_FILE, ORT_VERSION};
 use latentforge::io::atomic::write_atomic;
 use latentforge::io::digest::sha256_file;
@@ -89,8 +89,8 @@ const PYOIDN: &str = "pyoidn==2.5.1.0";
 
 const PLUGIN_PACKAGE: &str = "latent_groove";
 const PLUGIN_NAME: &str = "Latent Groove";
-/// Models the plugin loads at run time.
-const PLUGIN_MODELS: &[&str] = &[DECODER_MODEL, DRUM_MODEL];
+/// Models the plugin loads at run time (the clip VAE for Follow).
+const PLUGIN_MODELS: &[&str] = &[DECODER_MODEL, CLIP_ENCODER_MODEL, CLIP_DECODER_MODEL, DRUM_MODEL];
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -20,6 +20,7 @@ use crate::LatentGroove;
 pub const MAX_EVENTS: usize = 512;
 /// MIDI notes last a 32nd note.
 const NOTE_BEATS: f64 = 0.125;
+const BEATS_PER_BAR: f64 = 4.0;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct BlockEvent {
@@ -45,7 +46,11 @@ impl LatentGroove {
     pub(crate) fn request_changes(&mut self, settings: &GrooveSettings) {
         let Some(worker) = self.worker.as_mut() else { return };
         let pk = settings.groove_knobs();
-        if self.sent_pattern != Some(pk) && worker.requests.push(Request::Pattern(pk)).is_ok() {
+        if self.params.follow.value() {
+            // Follow plays variations of the input; the knobs' groove is asked for again when
+            // it is turned off.
+            self.sent_pattern = None;
+        } else if self.sent_pattern != Some(pk) && worker.requests.push(Request::Pattern(pk)).is_ok() {
             self.sent_pattern = Some(pk);
             self.awaiting_pattern = true;
         }
@@ -133,6 +138,44 @@ impl LatentGroove {
             self.patterns.jump();
         }
         block
+    }
+
+    /// Keeps the drum notes played into the plugin this block, by beat, for Follow.
+    pub(crate) fn take_input(&mut self, context: &mut impl ProcessContext<Self>, block: &Block) {
+        if block.jumped {
+            self.recorder.clear();
+        }
+        while let Some(event) = context.next_event() {
+            if let NoteEvent::NoteOn { timing, key: Key::Number(key), velocity, .. } = event {
+                self.recorder.note_on(block.start_beat + timing as f64 * block.beats_per_sample, key, velocity);
+            }
+        }
+    }
+
+    /// With Follow on, at each bar line: the 2 bars played before it go to the worker, unless
+    /// they (and the seed, variation and spread) are what was last sent.
+    pub(crate) fn request_follow(&mut self, block: &Block) {
+        if !self.params.follow.value() {
+            self.sent_follow = None;
+            return;
+        }
+        let bar = (block.end_beat / BEATS_PER_BAR).floor() as i64;
+        if (block.start_beat / BEATS_PER_BAR).floor() as i64 == bar && self.sent_follow.is_some() {
+            return;
+        }
+        let Some(clip) = self.recorder.clip_before(bar) else { return };
+        let seed = self.params.seed.value() as u32;
+        let take = self.params.variation.load(Ordering::Relaxed);
+        let spread = self.params.follow_spread.value();
+        let request = (clip, seed, take, spread);
+        if self.sent_follow == Some(request) {
+            return;
+        }
+        let Some(worker) = self.worker.as_mut() else { return };
+        if worker.requests.push(Request::Follow { clip, seed, take, spread }).is_ok() {
+            self.sent_follow = Some(request);
+            self.awaiting_pattern = true;
+        }
     }
 
     /// Note-offs that fall in this block (all of them after a jump, so no note hangs). Returns

@@ -18,11 +18,13 @@ use latentforge::presets::{self, GroovePreset};
 use nice_plug::prelude::*;
 
 mod audio;
+mod follow;
 mod params;
 mod state;
 mod worker;
 
 use audio::{BlockEvent, MAX_EVENTS};
+use follow::{Clip, Recorder};
 pub use params::GrooveParams;
 use params::PRESET_SLOTS;
 pub use state::{SavedState, STATE_VERSION};
@@ -54,6 +56,10 @@ pub struct LatentGroove {
     variation_button: bool,
     note_offs: [Option<(u8, f64)>; 64],
     events: [BlockEvent; MAX_EVENTS],
+    /// Drum notes played into the plugin, for Follow.
+    recorder: Recorder,
+    /// The last Follow request sent (clip, seed, take, spread), so an unchanged one is not resent.
+    sent_follow: Option<(Clip, u32, u32, f32)>,
 }
 
 impl Default for LatentGroove {
@@ -89,6 +95,8 @@ impl Default for LatentGroove {
             variation_button: false,
             note_offs: [None; 64],
             events: [BlockEvent::default(); MAX_EVENTS],
+            recorder: Recorder::default(),
+            sent_follow: None,
         }
     }
 }
@@ -108,7 +116,7 @@ impl Plugin for LatentGroove {
         names: PortNames { aux_outputs: &GROUP_NAMES, ..PortNames::const_default() },
         ..AudioIOLayout::const_default()
     }];
-    const MIDI_INPUT: MidiConfig = MidiConfig::None;
+    const MIDI_INPUT: MidiConfig = MidiConfig::Basic;
     const MIDI_OUTPUT: MidiConfig = MidiConfig::Basic;
     const SAMPLE_ACCURATE_AUTOMATION: bool = false;
 
@@ -160,6 +168,7 @@ impl Plugin for LatentGroove {
         self.worker = None;
         self.sent_pattern = None;
         self.sent_kit = None;
+        self.sent_follow = None;
         self.awaiting_pattern = false;
         self.awaiting_kit = false;
     }
@@ -178,6 +187,8 @@ impl Plugin for LatentGroove {
             self.wait_for_worker();
         }
         let block = self.advance_clock(context.transport(), samples);
+        self.take_input(context, &block);
+        self.request_follow(&block);
         self.receive(block.start_beat);
         let count = self.release_due_notes(&block, samples);
         let count = self.render(&block, &settings, samples, count);

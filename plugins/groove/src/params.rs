@@ -43,6 +43,14 @@ pub struct GrooveParams {
     pub lock_toms: BoolParam,
     #[id = "lock_cymbals"]
     pub lock_cymbals: BoolParam,
+    /// Vary the drums played into the plugin: the last 2 bars of input are encoded with the clip
+    /// VAE and variations around them play instead of the knobs' groove.
+    #[id = "follow"]
+    pub follow: BoolParam,
+    /// How far Follow's variations stray from the input, in latent standard deviations (0 plays
+    /// the input back as the model heard it).
+    #[id = "follow_spread"]
+    pub follow_spread: FloatParam,
     #[id = "kit_seed"]
     pub kit_seed: IntParam,
     #[id = "kit_timbre"]
@@ -132,6 +140,9 @@ impl GrooveParams {
             lock_hats: lock("Lock hats"),
             lock_toms: lock("Lock toms"),
             lock_cymbals: lock("Lock cymbals"),
+            follow: BoolParam::new("Follow input", false),
+            follow_spread: FloatParam::new("Follow spread", 0.3, FloatRange::Linear { min: 0.0, max: 1.0 })
+                .with_step_size(0.01),
             kit_seed: IntParam::new("Kit", 1, IntRange::Linear { min: 0, max: MAX_SEED as i32 }),
             kit_timbre: unit_param("Kit timbre", 0.0),
             levels: std::array::from_fn(|l| LaneLevel {

@@ -10,17 +10,30 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use latentforge::drums::{DrumModel, Kit, KitKnobs};
-use latentforge::groove::{GrooveKnobs, GrooveModel, GrooveUse, Pattern};
+use latentforge::groove::{
+    clip_variation, patterns_from_onsets, refine, GrooveError, GrooveKnobs, GrooveModel, GrooveUse, Pattern, Take,
+    REFINE_STEPS,
+};
 use latentforge::infer::{Device, ModelStore, Runtime, RuntimeOptions, LIBRARY_FILE};
 use nice_plug::prelude::*;
 
+use crate::follow::Clip;
 use crate::params::GrooveParams;
 
 /// What the audio thread asks the worker for. Plain `Copy` data.
 #[derive(Debug, Clone, Copy, PartialEq)]
+// A boxed clip would allocate on the audio thread; the queue's 64 slots take 100 KB instead.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Request {
     Pattern(GrooveKnobs),
     Kit(KitKnobs, u32),
+    /// Variation `take` (seed `seed`, `spread` standard deviations) of a played clip.
+    Follow {
+        clip: Clip,
+        seed: u32,
+        take: u32,
+        spread: f32,
+    },
 }
 
 /// The audio thread's ends of the queues to and from the worker.
@@ -92,35 +105,40 @@ fn runtime(resources: &Path) -> Result<Arc<Runtime>, String> {
 
 struct Models {
     groove: Option<GrooveModel>,
+    /// The clip VAE (encoder and decoder), for Follow.
+    clips: Option<GrooveModel>,
     drums: Option<DrumModel>,
 }
 
 fn load_models() -> Models {
     let Some(resources) = resources_dir() else {
         nice_warn!("Latent Groove: no Resources folder beside the plugin binary; outputting silence. Re-run `cargo xtask bundle` and copy the whole bundle.");
-        return Models { groove: None, drums: None };
+        return Models { groove: None, clips: None, drums: None };
     };
     let runtime = match runtime(&resources) {
         Ok(r) => r,
         Err(e) => {
             nice_warn!("Latent Groove: {e}; outputting silence");
-            return Models { groove: None, drums: None };
+            return Models { groove: None, clips: None, drums: None };
         }
     };
     let store = match ModelStore::locate(Some(&resources.join("models"))) {
         Ok(s) => s,
         Err(e) => {
             nice_warn!("Latent Groove: {e}; outputting silence");
-            return Models { groove: None, drums: None };
+            return Models { groove: None, clips: None, drums: None };
         }
     };
     let groove = GrooveModel::load(&runtime, &store, GrooveUse::Seeds)
         .map_err(|e| nice_warn!("Latent Groove: groove model unusable, no patterns: {e}"))
         .ok();
+    let clips = GrooveModel::load(&runtime, &store, GrooveUse::Clips)
+        .map_err(|e| nice_warn!("Latent Groove: clip model unusable, Follow is off: {e}"))
+        .ok();
     let drums = DrumModel::load(&runtime, &store)
         .map_err(|e| nice_warn!("Latent Groove: drum model unusable, silent kit: {e}"))
         .ok();
-    Models { groove, drums }
+    Models { groove, clips, drums }
 }
 
 pub(crate) fn spawn_worker(saved: Arc<GrooveParams>) -> WorkerLink {
@@ -143,11 +161,20 @@ pub(crate) fn spawn_worker(saved: Arc<GrooveParams>) -> WorkerLink {
             while !stop_worker.load(Ordering::Acquire) {
                 while garbage_rx.pop().is_ok() {}
                 // Only the newest request of each kind matters: knob sweeps coalesce.
-                let (mut pattern_req, mut kit_req) = (None, None);
+                let (mut pattern_req, mut kit_req, mut follow_req) = (None, None, None);
                 while let Ok(r) = req_rx.pop() {
                     match r {
                         Request::Pattern(k) => pattern_req = Some(k),
                         Request::Kit(k, rate) => kit_req = Some((k, rate)),
+                        Request::Follow { clip, seed, take, spread } => follow_req = Some((clip, seed, take, spread)),
+                    }
+                }
+                if let (Some((clip, seed, take, spread)), Some(model)) = (follow_req, models.clips.as_ref()) {
+                    match follow(model, &clip, seed, take, spread) {
+                        Ok(p) => {
+                            let _ = pat_tx.push(p);
+                        }
+                        Err(e) => nice_warn!("Latent Groove: Follow: {e}"),
                     }
                 }
                 if let (Some(knobs), Some(model)) = (pattern_req, models.groove.as_ref()) {
@@ -173,11 +200,23 @@ pub(crate) fn spawn_worker(saved: Arc<GrooveParams>) -> WorkerLink {
                         Err(e) => nice_warn!("Latent Groove: {e}"),
                     }
                 }
-                if pattern_req.is_none() && kit_req.is_none() {
+                if pattern_req.is_none() && kit_req.is_none() && follow_req.is_none() {
                     std::thread::sleep(Duration::from_millis(2));
                 }
             }
         })
         .expect("spawning the Latent Groove worker thread");
     WorkerLink { requests, patterns, kits, garbage, stop, status, thread: Some(thread) }
+}
+
+/// A variation of a played clip, as `latentforge groove --from` makes one: the clip encoded,
+/// its latent refined to give the clip back, then moved `spread` standard deviations; decoded
+/// with the hits the model finds most likely.
+fn follow(model: &GrooveModel, clip: &Clip, seed: u32, take: u32, spread: f32) -> Result<Pattern, GrooveError> {
+    let onsets: Vec<(f64, usize, f32)> = clip.hits().iter().map(|&(s, l, v)| (s as f64, l as usize, v)).collect();
+    let patterns = patterns_from_onsets(&onsets, 1);
+    let means: Vec<Vec<f32>> = model.encode(&patterns)?.into_iter().map(|(mu, _)| mu).collect();
+    let means = refine(model, &patterns, &means, REFINE_STEPS)?;
+    let latents = clip_variation(&means, seed as u64, take, 1, spread);
+    Ok(model.decode(&latents, Take::MostLikely)?[0])
 }

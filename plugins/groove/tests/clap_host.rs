@@ -112,6 +112,17 @@ fn play_session(clap: &Path) {
     assert_close(s.param("Seed"), 42.0);
     assert_close(s.param("Density"), 0.25);
 
+    // Follow: drums played in, variations of them out; on the allocation-checking build too,
+    // recording the input and asking the worker happen in process().
+    s.set("Follow input", 1.0);
+    let start = s.pos;
+    s.input.extend((0..48).filter(|k| k % 4 == 0).map(|k| (start + (k as f64 * STEP) as usize, 36, 0.9)));
+    s.play_bars(3);
+    s.settle();
+    s.play_bars(1);
+    assert!(s.audio.iter().all(|v| v.is_finite()));
+    s.set("Follow input", 0.0);
+
     // Extreme parameter values: still finite output.
     for (name, v) in [
         ("Temperature", 2.0),
@@ -233,5 +244,43 @@ fn bundle_without_resources_loads_and_stays_silent() {
     }
     assert!(s.audio.iter().all(|v| *v == 0.0), "silence without models");
     assert!(s.notes.is_empty(), "no notes without the groove model");
+    s.close();
+}
+
+/// Follow: a known clip played into the plugin (kick on beats 1 and 3, snare on 2 and 4, closed
+/// hats on eighths) comes back, at spread 0, with its kick and snare where they were played.
+#[test]
+fn follow_plays_the_input_groove_back_at_spread_0() {
+    use latentforge::groove::lane_of_note;
+    use std::collections::BTreeSet;
+
+    // Offline: the plugin waits for the worker's answer instead of playing on without it.
+    let mut s = Session::open_mode(&bundled_clap("LATENT_GROOVE_CLAP"), true);
+    for (name, v) in [("Humanize timing", 0.0), ("Swing", 0.0), ("Follow input", 1.0), ("Follow spread", 0.0)] {
+        s.set(name, v);
+    }
+    let at = |bar: usize, step: usize| bar * BAR + (step as f64 * STEP) as usize;
+    for bar in 0..10 {
+        for step in 0..16 {
+            for (key, every, phase, velocity) in [(36u8, 8, 0, 0.9), (38, 8, 4, 0.85), (42, 2, 0, 0.6)] {
+                if step % every == phase {
+                    s.input.push((at(bar, step), key, velocity));
+                }
+            }
+        }
+    }
+    s.play_from_start();
+    s.play_bars(10);
+    // Bars 6-9 play variations of what was played before them.
+    let steps_of = |key: u8| -> BTreeSet<usize> {
+        let out = GM_NOTES[lane_of_note(key).unwrap()];
+        s.ons(6 * BAR, 10 * BAR)
+            .iter()
+            .filter(|(_, k)| *k == out)
+            .map(|(t, _)| ((*t % BAR) as f64 / STEP).round() as usize % 16)
+            .collect()
+    };
+    assert_eq!(steps_of(36), BTreeSet::from([0, 8]), "kick steps: {:?}", s.ons(6 * BAR, 10 * BAR));
+    assert_eq!(steps_of(38), BTreeSet::from([4, 12]), "snare steps: {:?}", s.ons(6 * BAR, 10 * BAR));
     s.close();
 }

@@ -15,7 +15,7 @@ use clack_extensions::params::{ParamInfoBuffer, PluginParams};
 use clack_extensions::render::{PluginRender, RenderMode};
 use clack_extensions::state::PluginState;
 use clack_host::events::event_types::{NoteOffEvent, NoteOnEvent, ParamValueEvent, TransportEvent, TransportFlags};
-use clack_host::events::{EventFlags, EventHeader, Pckn};
+use clack_host::events::{EventFlags, EventHeader, Match, Pckn};
 use clack_host::prelude::*;
 use clack_host::utils::BeatTime;
 use latentforge::groove::GROUPS;
@@ -113,6 +113,9 @@ pub struct Session {
     pub frames: usize,
     pub playing: bool,
     pending_params: Vec<ParamValueEvent>,
+    /// Notes played into the plugin: (sample from the start, key, velocity), sent in the block
+    /// they fall in (a MIDI track feeding the instrument).
+    pub input: Vec<(usize, u8, f64)>,
     pub notes: Vec<Note>,
     /// The main output (the full mix), left channel.
     pub audio: Vec<f32>,
@@ -170,6 +173,7 @@ impl Session {
             frames: BLOCK,
             playing: false,
             pending_params: Vec::new(),
+            input: Vec::new(),
             notes: Vec::new(),
             audio: Vec::new(),
             groups: Default::default(),
@@ -235,8 +239,12 @@ impl Session {
         for p in self.pending_params.drain(..) {
             in_events.push(&p);
         }
-        let mut out_events = EventBuffer::new();
         let n = self.frames.min(BLOCK);
+        for &(at, key, velocity) in self.input.iter().filter(|i| (self.pos..self.pos + n).contains(&i.0)) {
+            let pckn = Pckn::new(0u16, 9u16, key as u16, Match::All);
+            in_events.push(&NoteOnEvent::new((at - self.pos) as u32, pckn, velocity));
+        }
+        let mut out_events = EventBuffer::new();
         // A stereo buffer pair per output port: the mix, then one per lane group.
         let mut bufs = [[0.0f32; BLOCK]; 2 * (1 + GROUPS)];
         let mut in_ports = AudioPorts::with_capacity(0, 0);
