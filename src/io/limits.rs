@@ -146,18 +146,20 @@ impl DecodeLimits {
 /// Opens an image for the `image` crate with its size checked first: the header is read for
 /// the dimensions, checked, and the decoder gets allocation limits to match.
 pub fn open_image(path: &Path, limits: &DecodeLimits) -> Result<image::ImageReader<BufReader<fs::File>>, ProbeError> {
-    let open = || -> Result<image::ImageReader<BufReader<fs::File>>, ProbeError> {
+    // Up to RGBA f32 per pixel, the widest the engine decodes. The header is read under the
+    // allocation cap alone, so an over-size claim reaches our check (and its message) below.
+    let open = |sides: bool| -> Result<image::ImageReader<BufReader<fs::File>>, ProbeError> {
         let mut reader = image::ImageReader::open(path)?.with_guessed_format()?;
         let mut cap = image::Limits::default();
-        cap.max_image_width = Some(limits.max_side.min(u32::MAX as usize) as u32);
-        cap.max_image_height = Some(limits.max_side.min(u32::MAX as usize) as u32);
-        // Up to RGBA f32 per pixel, the widest the engine decodes; the header reader too (a
-        // TIFF's tag arrays are sized by counts in the file).
         cap.max_alloc = Some(limits.max_alloc(16));
+        if sides {
+            cap.max_image_width = Some(limits.max_side.min(u32::MAX as usize) as u32);
+            cap.max_image_height = Some(limits.max_side.min(u32::MAX as usize) as u32);
+        }
         reader.limits(cap);
         Ok(reader)
     };
-    let probe = open()?;
+    let probe = open(false)?;
     if probe.format() == Some(image::ImageFormat::Tiff) {
         check_tiff(path)?;
     }
@@ -169,7 +171,7 @@ pub fn open_image(path: &Path, limits: &DecodeLimits) -> Result<image::ImageRead
         return Err(ProbeError::Corrupt(format!("its header claims {w}x{h} pixels")));
     }
     limits.check(path, w as usize, h as usize)?;
-    open()
+    open(true)
 }
 
 /// Most values one TIFF tag may hold (strip offsets of a 16K image in 1-row strips are 16384;
