@@ -46,7 +46,7 @@ impl Pattern {
 
     /// Number of hits per lane at this density.
     pub fn hit_counts(&self, density: f32) -> [usize; LANES] {
-        let t = self.thresholds(&Feel { density, ..Feel::default() }.sanitized());
+        let t = self.hit_thresholds(density);
         let mut n = [0; LANES];
         for step in &self.cells {
             for (lane, c) in step.iter().enumerate() {
@@ -54,6 +54,17 @@ impl Pattern {
             }
         }
         n
+    }
+
+    /// Which cells play at this density (what an editor draws as hits).
+    pub fn plays(&self, density: f32) -> [[bool; LANES]; PATTERN_STEPS] {
+        let t = self.hit_thresholds(density);
+        self.cells.map(|step| std::array::from_fn(|lane| step[lane].prob > t[lane]))
+    }
+
+    /// The probability each lane's cells must exceed to play at this density.
+    pub fn hit_thresholds(&self, density: f32) -> [f32; LANES] {
+        self.thresholds(&Feel { density, ..Feel::default() }.sanitized())
     }
 
     /// The probability each lane's cells must exceed to play at this feel's density.

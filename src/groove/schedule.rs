@@ -95,6 +95,11 @@ impl PatternSchedule {
         }
     }
 
+    /// The pattern waiting for its bar line, and that bar.
+    pub fn pending(&self) -> Option<(&Pattern, i64)> {
+        self.pending.as_ref().map(|(p, bar)| (p, *bar))
+    }
+
     /// The transport jumped: there is no bar line to wait for, a waiting pattern plays now.
     pub fn jump(&mut self) {
         if let Some((p, _)) = self.pending.take() {

@@ -64,7 +64,8 @@ const HELP: &str = "cargo xtask <task>
   bench texture-exemplar [--sizes 512,1024,2048]
                        `texture --exemplar` vs texture-synthesis-cli on three exemplars and a PBR
                        set: seconds, peak memory, seam, SWD, repetition and verbatim-copy scores
-  bench groove         Latent Groove process() cost per block (64/512 samples, 10 000 blocks)
+  bench groove         Latent Groove process() cost per block (64/512 samples, 10 000 blocks), with
+                       the editor closed, open (on Xvfb) and closed again
                        and the worker's pattern/kit decode times
   train denoise        render the data set and train/export/evaluate the denoisers (hours)
   train groove|groove-clip|drums|texture
@@ -302,6 +303,7 @@ fn test(extra: &[String]) -> Result<()> {
     let clap = bundle(false)?;
     let alloc_check = bundle(true)?;
     ensure_ardour()?;
+    ensure_xvfb()?;
     run(cargo()
         .current_dir(&root)
         .env("LATENTFORGE_ORT", &lib)
@@ -364,6 +366,7 @@ fn bench(args: &[String]) -> Result<()> {
         Some("groove") => {
             let lib = setup(false)?;
             let clap = bundle(false)?;
+            ensure_xvfb()?;
             return run(cargo()
                 .current_dir(root())
                 .env("LATENTFORGE_ORT", &lib)
@@ -446,6 +449,11 @@ fn train(args: &[String]) -> Result<()> {
 /// The VST3 test runs the plugin in Debian's Ardour 7, headless; install it when missing.
 fn ensure_ardour() -> Result<()> {
     apt_install(&["ardour"], Path::new("/usr/bin/ardour7-lua"), "the VST3 test (headless ardour7-lua)")
+}
+
+/// The editor test and the groove benchmark open the editor on Xvfb (Mesa's software OpenGL).
+fn ensure_xvfb() -> Result<()> {
+    apt_install(&["xvfb", "libgl1-mesa-dri"], Path::new("/usr/bin/Xvfb"), "the Latent Groove editor test (Xvfb)")
 }
 
 /// Installs Debian `packages` unless `marker` (a file one of them installs) exists.

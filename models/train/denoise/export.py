@@ -8,14 +8,13 @@ import subprocess
 import sys
 
 import numpy as np
-import onnx
 import onnxruntime as ort
 import torch
-from onnx import TensorProto, helper, numpy_helper
 
 import config
 from common import manifest
 from common.export import export_checked
+from common.half import store_weights_half
 from model import SPATIAL_MULTIPLE
 
 # Receptive-field radius of OIDN's U-Net is under 96 px; tiles carry 96 px of context per side.
@@ -53,31 +52,6 @@ def peak_bytes_per_pixel(path, channels):
     return int((rss[1024] - rss[128]) / (1024 ** 2 - 128 ** 2))
 
 
-def store_weights_half(path):
-    """Rewrites the Conv weights and biases of `path` as float16 initialisers behind Cast nodes."""
-    model = onnx.load(str(path))
-    graph = model.graph
-    inits = {i.name: i for i in graph.initializer}
-    casts = []
-    for node in graph.node:
-        if node.op_type != "Conv":
-            continue
-        for k, name in enumerate(node.input):
-            if name not in inits:
-                continue
-            init = inits[name]
-            half = numpy_helper.from_array(numpy_helper.to_array(init).astype(np.float16), name + "_f16")
-            init.CopyFrom(half)
-            casts.append(helper.make_node("Cast", [half.name], [name], to=TensorProto.FLOAT))
-            node.input[k] = name
-    for c in reversed(casts):
-        graph.node.insert(0, c)
-    onnx.checker.check_model(model)
-    tmp = path.with_name(f".{path.name}.f16")
-    onnx.save(model, str(tmp))
-    tmp.replace(path)
-
-
 def export_network(net, name, *, hdr, aux, description, version, training, extra_notes=(), half=True):
     """Exports `net` (input 3 + 3 * len(aux) channels) to models/NAME/NAME.onnx with its model.toml.
     `aux` lists the passes after colour: [], ["albedo"] or ["albedo", "normal"]. `half` stores the
@@ -92,7 +66,7 @@ def export_network(net, name, *, hdr, aux, description, version, training, extra
     err = export_checked(net, (torch.rand(1, cin, 64, 64),), path, ["input"], ["output"],
                          {"input": axes, "output": axes}, check, tol=1e-4)
     if half:
-        store_weights_half(path)
+        store_weights_half(path, ops={"Conv"}, min_elements=0)
     with torch.no_grad():
         want = net(check["input"]).numpy()
     got = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {

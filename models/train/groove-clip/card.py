@@ -23,6 +23,10 @@ and an MLP decoder (512 -> 1024 -> 864) giving per step and lane the hit probabi
 a Gaussian fitted to the training split's posteriors (principal axes, largest first) is folded
 in, so `--spread` moves a clip's latent in units of how training grooves differ. Opset 17,
 dynamic batch, single file. Version {version}.
+Weights are stored as float16 (`common/half.py`); ONNX Runtime computes in float32. Against the
+float32 export (`groove/half_check.py`): the decoder flips 12 of 69 375 hit decisions of 2000
+prior latents (0.017 %), velocities move at most 0.0007, offsets 0.0007 steps; the encoder's
+latent means move 0.0067 posterior sd on average (0.05 at most) on 500 random clips.
 
 Why a second groove VAE: the groove VAE (`groove-decoder`) is made for sampling (KL weight 0.1,
 32-d latent, every seed a groove) and gives back {g_acc} of an unseen clip's 16th steps

@@ -19,6 +19,9 @@ GrooVAE-shaped VAE (models/train/groove/model.py): bidirectional GRU encoder (hi
 2-layer bidirectional GRU, hidden {hidden}) giving per step and lane the hit probability, velocity
 (0..1) and micro-timing offset (-0.5..0.5 of a 16th). One ONNX call decodes a 2-bar pattern.
 Exported with opset 17, dynamic batch, single file. Version {version}.
+Weights are stored as float16 (`common/half.py`); ONNX Runtime computes in float32. Against the
+float32 export (`groove/half_check.py`, 2000 prior latents): 23 of 57 512 hit decisions flip
+(0.040 %, all within 0.001 of p = 0.5), velocities move at most 0.0004, offsets 0.0002 steps.
 
 How a decoded pattern is played (`src/groove/take.rs`): the decoder's most likely hits (p > 0.5)
 at their mean velocity and timing sound like an average drummer (the "most likely" column below:

@@ -13,6 +13,7 @@ use latentforge::presets::GrooveSettings;
 use nice_plug::midi::{Channel, Key, VoiceID};
 use nice_plug::prelude::*;
 
+use crate::snapshot::GridSnapshot;
 use crate::worker::{Request, DRUMS_OK, GROOVE_OK, LOADED};
 use crate::LatentGroove;
 
@@ -50,7 +51,9 @@ impl LatentGroove {
             // Follow plays variations of the input; the knobs' groove is asked for again when
             // it is turned off.
             self.sent_pattern = None;
-        } else if self.sent_pattern != Some(pk) && worker.requests.push(Request::Pattern(pk)).is_ok() {
+        } else if self.sent_pattern != Some(pk)
+            && worker.requests.push(Request::Pattern(pk, self.params.knobs())).is_ok()
+        {
             self.sent_pattern = Some(pk);
             self.awaiting_pattern = true;
         }
@@ -132,6 +135,7 @@ impl LatentGroove {
     /// The block's place on the host's timeline; a jump (loop, locate) lets a waiting pattern
     /// start now.
     pub(crate) fn advance_clock(&mut self, transport: &Transport, samples: usize) -> Block {
+        self.transport_playing = transport.playing;
         let host_beat = if transport.playing { transport.pos_beats() } else { None };
         let block = self.clock.next_block(transport.tempo, host_beat, samples, self.sample_rate as f64);
         if block.jumped {
@@ -178,6 +182,30 @@ impl LatentGroove {
         }
     }
 
+    /// What plays this block: the takes (playing and waiting) under the editor's edit layer,
+    /// read from its triple buffer (the newest the editor published).
+    pub(crate) fn apply_edits(&mut self) {
+        let layer = self.edits.read();
+        self.played = layer.apply(self.patterns.current());
+        self.played_waiting = self.patterns.pending().map(|(p, bar)| (layer.apply(p), bar));
+    }
+
+    /// Tells the editor what played: the takes, the playhead and the worker's status.
+    pub(crate) fn publish(&mut self, block: &Block) {
+        self.blocks += 1;
+        let status = self.worker.as_ref().map_or(0, |w| w.status.load(Ordering::Relaxed));
+        let snapshot = GridSnapshot {
+            take: *self.patterns.current(),
+            waiting: self.patterns.pending().map(|(p, bar)| (*p, bar)),
+            beat: block.end_beat,
+            playing: self.transport_playing,
+            status,
+            following: self.params.follow.value() && self.sent_follow.is_some(),
+            blocks: self.blocks,
+        };
+        self.grid.write(snapshot);
+    }
+
     /// Note-offs that fall in this block (all of them after a jump, so no note hangs). Returns
     /// the number of events queued.
     pub(crate) fn release_due_notes(&mut self, block: &Block, samples: usize) -> usize {
@@ -213,10 +241,13 @@ impl LatentGroove {
             g.fill(0.0);
             g
         });
-        let patterns = &self.patterns;
+        let (played, waiting) = (&self.played, &self.played_waiting);
         let events = &mut self.events;
         let note_offs = &mut self.note_offs;
-        let pattern_for_bar = |bar: i64| patterns.pattern_for_bar(bar);
+        let pattern_for_bar = |bar: i64| match waiting {
+            Some((p, from)) if bar >= *from => p,
+            _ => played,
+        };
         self.player.sampler.set_mix(self.params.mix());
         self.player.render_block(
             BlockStart { beat: block.start_beat, bpm: block.tempo },

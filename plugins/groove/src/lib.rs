@@ -18,15 +18,22 @@ use latentforge::presets::{self, GroovePreset};
 use nice_plug::prelude::*;
 
 mod audio;
+pub mod editor;
+mod edits;
 mod follow;
+mod history;
 mod params;
+mod snapshot;
 mod state;
 mod worker;
 
 use audio::{BlockEvent, MAX_EVENTS};
+use edits::EditLayer;
 use follow::{Clip, Recorder};
+use latentforge::groove::Pattern;
 pub use params::GrooveParams;
 use params::PRESET_SLOTS;
+use snapshot::GridSnapshot;
 pub use state::{SavedState, STATE_VERSION};
 pub use worker::resources_dir;
 use worker::{spawn_worker, WorkerLink};
@@ -60,6 +67,16 @@ pub struct LatentGroove {
     recorder: Recorder,
     /// The last Follow request sent (clip, seed, take, spread), so an unchanged one is not resent.
     sent_follow: Option<(Clip, u32, u32, f32)>,
+    /// The editor's edit layer, newest first (see [`edits`]).
+    edits: triple_buffer::Output<EditLayer>,
+    /// What plays: the playing and the waiting take under the edit layer.
+    played: Pattern,
+    played_waiting: Option<(Pattern, i64)>,
+    /// What the editor draws, published every block; the reading end goes to the editor.
+    grid: triple_buffer::Input<GridSnapshot>,
+    grid_reader: Option<triple_buffer::Output<GridSnapshot>>,
+    blocks: u64,
+    transport_playing: bool,
 }
 
 impl Default for LatentGroove {
@@ -74,8 +91,12 @@ impl Default for LatentGroove {
         }
         presets.truncate(PRESET_SLOTS as usize);
         let names = Arc::new(presets.iter().map(|p| p.name.clone()).collect());
+        let params = Arc::new(GrooveParams::new(names));
+        let edits =
+            params.edits_reader.lock().ok().and_then(|mut r| r.take()).expect("a new GrooveParams has its reader");
+        let (grid, grid_reader) = triple_buffer::triple_buffer(&GridSnapshot::default());
         LatentGroove {
-            params: Arc::new(GrooveParams::new(names)),
+            params,
             presets: Arc::new(presets),
             worker: None,
             sample_rate: 48_000.0,
@@ -97,6 +118,13 @@ impl Default for LatentGroove {
             events: [BlockEvent::default(); MAX_EVENTS],
             recorder: Recorder::default(),
             sent_follow: None,
+            edits,
+            played: Pattern::default(),
+            played_waiting: None,
+            grid,
+            grid_reader: Some(grid_reader),
+            blocks: 0,
+            transport_playing: false,
         }
     }
 }
@@ -122,10 +150,14 @@ impl Plugin for LatentGroove {
 
     type SysExMessage = ();
     type BackgroundTask = ();
-    type Editor = ();
+    type Editor = editor::Editor;
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
+    }
+
+    fn editor(&mut self, _executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        editor::create(self.params.clone(), self.grid_reader.take()?)
     }
 
     fn filter_state(state: &mut PluginState) {
@@ -190,11 +222,13 @@ impl Plugin for LatentGroove {
         self.take_input(context, &block);
         self.request_follow(&block);
         self.receive(block.start_beat);
+        self.apply_edits();
         let count = self.release_due_notes(&block, samples);
         let count = self.render(&block, &settings, samples, count);
         self.send_events(count, context);
         self.patterns.finish_block(block.end_beat);
         self.write_outputs(buffer, aux, samples);
+        self.publish(&block);
         ProcessStatus::Normal
     }
 }

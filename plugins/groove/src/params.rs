@@ -3,13 +3,16 @@
 //! thread and the worker read from them ([`GrooveParams::settings`], `mix`, `locks`).
 
 use std::sync::atomic::AtomicU32;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use latentforge::drums::Mix;
 use latentforge::groove::{GROUPS, LANES, LANE_NAMES, MACROS};
 use latentforge::presets::{GrooveSettings, MAX_SEED};
 use nice_plug::prelude::*;
 
+use crate::editor::EditorSettings;
+use crate::edits::{EditLayer, EditStore};
+use crate::history::{History, Knobs};
 use crate::state::SavedState;
 
 /// Preset slots the `preset` parameter offers (0 = none).
@@ -70,6 +73,17 @@ pub struct GrooveParams {
     /// Format version and the latent the worker last decoded (written by the worker only).
     #[persist = "groove-state"]
     pub state: RwLock<SavedState>,
+    /// Hits painted and erased over the take, lane mute and solo (the editor's edit layer).
+    #[persist = "edits"]
+    pub edits: EditStore,
+    /// The reading end of the edit layer, taken once by the plugin for its audio thread.
+    pub edits_reader: Mutex<Option<triple_buffer::Output<EditLayer>>>,
+    /// The last variations and the starred ones (written by the worker and the editor).
+    #[persist = "history"]
+    pub history: Mutex<History>,
+    /// The editor's window size and which macros the XY pad moves.
+    #[persist = "editor"]
+    pub editor: Mutex<EditorSettings>,
 }
 
 #[derive(Params)]
@@ -120,6 +134,7 @@ fn unit_param(name: &str, default: f32) -> FloatParam {
 impl GrooveParams {
     pub(crate) fn new(preset_names: Arc<Vec<String>>) -> Self {
         let lock = |name: &str| BoolParam::new(name, false);
+        let (edits, edits_reader) = EditStore::new();
         GrooveParams {
             macros: std::array::from_fn(|i| MacroParam {
                 value: FloatParam::new(format!("Macro {}", i + 1), 0.0, FloatRange::Linear { min: -1.0, max: 1.0 })
@@ -171,6 +186,21 @@ impl GrooveParams {
                 })),
             state: RwLock::new(SavedState::default()),
             variation: Arc::new(AtomicU32::new(0)),
+            edits,
+            edits_reader: Mutex::new(Some(edits_reader)),
+            history: Mutex::new(History::default()),
+            editor: Mutex::new(EditorSettings::default()),
+        }
+    }
+
+    /// The groove knobs as the parameters hold them (before a preset applies): what the
+    /// variation history records and sets back.
+    pub(crate) fn knobs(&self) -> Knobs {
+        Knobs {
+            seed: self.seed.value(),
+            variation: self.variation.load(std::sync::atomic::Ordering::Relaxed),
+            macros: std::array::from_fn(|i| self.macros[i].value.value()),
+            temperature: self.temperature.value(),
         }
     }
 

@@ -10,6 +10,9 @@ use nice_plug::params::internals::ParamPtr;
 use nice_plug::plugin::ParamValue;
 use nice_plug::prelude::*;
 
+use crate::editor::EditorSettings;
+use crate::edits::EditLayer;
+use crate::history::History;
 use crate::GrooveParams;
 
 /// Version of the extra state saved beside the parameters (`groove-state`).
@@ -62,6 +65,9 @@ pub fn sanitize(state: &mut PluginState) -> Option<String> {
             state.fields.remove("variation");
         }
     }
+    check_field::<EditLayer>(state, "edits", "edit layer", &mut problems, |e| e);
+    check_field::<History>(state, "history", "variation history", &mut problems, History::sanitized);
+    check_field::<EditorSettings>(state, "editor", "editor settings", &mut problems, EditorSettings::sanitized);
     let defaults = GrooveParams::new(Default::default());
     let mut fixed = 0;
     for (id, ptr, _) in defaults.param_map() {
@@ -75,6 +81,28 @@ pub fn sanitize(state: &mut PluginState) -> Option<String> {
         problems.push(format!("{fixed} parameter values out of range or of the wrong type, clamped"));
     }
     (!problems.is_empty()).then(|| problems.join("; "))
+}
+
+/// Drops saved field `key` when it does not parse as a `T`, else stores it repaired by `repair`.
+fn check_field<T: serde::Serialize + serde::de::DeserializeOwned>(
+    state: &mut PluginState,
+    key: &str,
+    what: &str,
+    problems: &mut Vec<String>,
+    repair: impl FnOnce(T) -> T,
+) {
+    let Some(raw) = state.fields.get(key) else { return };
+    match serde_json::from_str::<T>(raw) {
+        Ok(value) => {
+            if let Ok(fixed) = serde_json::to_string(&repair(value)) {
+                state.fields.insert(key.to_string(), fixed);
+            }
+        }
+        Err(_) => {
+            problems.push(format!("an unreadable {what}, dropped"));
+            state.fields.remove(key);
+        }
+    }
 }
 
 /// `value` brought into `ptr`'s range and type, or `None` when it already is. A NaN, or a value
@@ -158,6 +186,22 @@ mod tests {
         assert!(matches!(s.params["temperature"], ParamValue::F32(_)));
         let mut ok = state(&[("density", ParamValue::F32(0.3))], r#"{"version":1,"latent":[0.5]}"#);
         assert_eq!(sanitize(&mut ok), None, "a good state is left alone");
+    }
+
+    #[test]
+    fn unreadable_editor_fields_are_dropped_and_odd_ones_repaired() {
+        let mut s = state(&[], r#"{"version":1,"latent":[]}"#);
+        s.fields.insert("edits".into(), r#"{"hits":"lots"}"#.into());
+        s.fields.insert("history".into(), r#"{"entries":[],"current":7}"#.into());
+        s.fields.insert("editor".into(), r#"{"width":100000,"height":1,"x_macro":99,"y_macro":1}"#.into());
+        let said = sanitize(&mut s).expect("a log line");
+        assert!(said.contains("unreadable edit layer"), "{said}");
+        assert!(!s.fields.contains_key("edits"));
+        let history: History = serde_json::from_str(&s.fields["history"]).unwrap();
+        assert_eq!(history.current, 0);
+        let editor: EditorSettings = serde_json::from_str(&s.fields["editor"]).unwrap();
+        assert_eq!(editor, editor.sanitized());
+        assert!(editor.width < 100000 && editor.x_macro < 8);
     }
 
     #[test]

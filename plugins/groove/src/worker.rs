@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use latentforge::drums::{DrumModel, Kit, KitKnobs};
 use latentforge::groove::{
@@ -18,6 +18,7 @@ use latentforge::infer::{Device, ModelStore, Runtime, RuntimeOptions, LIBRARY_FI
 use nice_plug::prelude::*;
 
 use crate::follow::Clip;
+use crate::history::Knobs;
 use crate::params::GrooveParams;
 
 /// What the audio thread asks the worker for. Plain `Copy` data.
@@ -25,7 +26,8 @@ use crate::params::GrooveParams;
 // A boxed clip would allocate on the audio thread; the queue's 64 slots take 100 KB instead.
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum Request {
-    Pattern(GrooveKnobs),
+    /// A groove from the knobs as they act (a preset applied) and as the parameters hold them.
+    Pattern(GrooveKnobs, Knobs),
     Kit(KitKnobs, u32),
     /// Variation `take` (seed `seed`, `spread` standard deviations) of a played clip.
     Follow {
@@ -103,42 +105,57 @@ fn runtime(resources: &Path) -> Result<Arc<Runtime>, String> {
         .clone()
 }
 
+#[derive(Default)]
 struct Models {
     groove: Option<GrooveModel>,
-    /// The clip VAE (encoder and decoder), for Follow.
-    clips: Option<GrooveModel>,
     drums: Option<DrumModel>,
+    /// Where models load from, kept for the clip VAE.
+    source: Option<(Arc<Runtime>, ModelStore)>,
+    /// The clip VAE (encoder and decoder), for Follow: loaded when Follow is first used, so an
+    /// instance that never follows does not hold it. `Some(None)`: it failed to load.
+    clips: Option<Option<GrooveModel>>,
+}
+
+impl Models {
+    fn clips(&mut self) -> Option<&GrooveModel> {
+        let source = &self.source;
+        self.clips
+            .get_or_insert_with(|| {
+                let (runtime, store) = source.as_ref()?;
+                GrooveModel::load(runtime, store, GrooveUse::Clips)
+                    .map_err(|e| nice_warn!("Latent Groove: clip model unusable, Follow is off: {e}"))
+                    .ok()
+            })
+            .as_ref()
+    }
 }
 
 fn load_models() -> Models {
     let Some(resources) = resources_dir() else {
         nice_warn!("Latent Groove: no Resources folder beside the plugin binary; outputting silence. Re-run `cargo xtask bundle` and copy the whole bundle.");
-        return Models { groove: None, clips: None, drums: None };
+        return Models::default();
     };
     let runtime = match runtime(&resources) {
         Ok(r) => r,
         Err(e) => {
             nice_warn!("Latent Groove: {e}; outputting silence");
-            return Models { groove: None, clips: None, drums: None };
+            return Models::default();
         }
     };
     let store = match ModelStore::locate(Some(&resources.join("models"))) {
         Ok(s) => s,
         Err(e) => {
             nice_warn!("Latent Groove: {e}; outputting silence");
-            return Models { groove: None, clips: None, drums: None };
+            return Models::default();
         }
     };
     let groove = GrooveModel::load(&runtime, &store, GrooveUse::Seeds)
         .map_err(|e| nice_warn!("Latent Groove: groove model unusable, no patterns: {e}"))
         .ok();
-    let clips = GrooveModel::load(&runtime, &store, GrooveUse::Clips)
-        .map_err(|e| nice_warn!("Latent Groove: clip model unusable, Follow is off: {e}"))
-        .ok();
     let drums = DrumModel::load(&runtime, &store)
         .map_err(|e| nice_warn!("Latent Groove: drum model unusable, silent kit: {e}"))
         .ok();
-    Models { groove, clips, drums }
+    Models { groove, drums, source: Some((runtime, store)), clips: None }
 }
 
 pub(crate) fn spawn_worker(saved: Arc<GrooveParams>) -> WorkerLink {
@@ -153,7 +170,7 @@ pub(crate) fn spawn_worker(saved: Arc<GrooveParams>) -> WorkerLink {
     let thread = std::thread::Builder::new()
         .name("latent-groove-worker".into())
         .spawn(move || {
-            let models = load_models();
+            let mut models = load_models();
             let ok = LOADED
                 | if models.groove.is_some() { GROOVE_OK } else { 0 }
                 | if models.drums.is_some() { DRUMS_OK } else { 0 };
@@ -164,20 +181,21 @@ pub(crate) fn spawn_worker(saved: Arc<GrooveParams>) -> WorkerLink {
                 let (mut pattern_req, mut kit_req, mut follow_req) = (None, None, None);
                 while let Ok(r) = req_rx.pop() {
                     match r {
-                        Request::Pattern(k) => pattern_req = Some(k),
+                        Request::Pattern(k, raw) => pattern_req = Some((k, raw)),
                         Request::Kit(k, rate) => kit_req = Some((k, rate)),
                         Request::Follow { clip, seed, take, spread } => follow_req = Some((clip, seed, take, spread)),
                     }
                 }
-                if let (Some((clip, seed, take, spread)), Some(model)) = (follow_req, models.clips.as_ref()) {
-                    match follow(model, &clip, seed, take, spread) {
-                        Ok(p) => {
+                if let Some((clip, seed, take, spread)) = follow_req {
+                    match models.clips().map(|model| follow(model, &clip, seed, take, spread)) {
+                        Some(Ok(p)) => {
                             let _ = pat_tx.push(p);
                         }
-                        Err(e) => nice_warn!("Latent Groove: Follow: {e}"),
+                        Some(Err(e)) => nice_warn!("Latent Groove: Follow: {e}"),
+                        None => {}
                     }
                 }
-                if let (Some(knobs), Some(model)) = (pattern_req, models.groove.as_ref()) {
+                if let (Some((knobs, raw)), Some(model)) = (pattern_req, models.groove.as_ref()) {
                     let z = knobs.latent(model.spec());
                     match model.decode(std::slice::from_ref(&z), knobs.take()) {
                         Ok(p) => {
@@ -185,6 +203,7 @@ pub(crate) fn spawn_worker(saved: Arc<GrooveParams>) -> WorkerLink {
                             if let Ok(mut s) = saved.state.write() {
                                 s.latent = z;
                             }
+                            saved.history.lock().unwrap_or_else(|e| e.into_inner()).record(raw, &p[0], Instant::now());
                         }
                         Err(e) => nice_warn!("Latent Groove: {e}"),
                     }

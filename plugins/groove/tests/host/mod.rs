@@ -3,13 +3,18 @@
 //! `process()` benchmark.
 #![allow(dead_code)]
 
+pub mod display;
+
 use std::collections::HashMap;
 use std::ffi::CString;
+use std::ops::{Deref, DerefMut};
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
+use clack_extensions::gui::{GuiSize, HostGui, HostGuiImpl, PluginGui};
 use clack_extensions::latency::PluginLatency;
 use clack_extensions::params::{ParamInfoBuffer, PluginParams};
 use clack_extensions::render::{PluginRender, RenderMode};
@@ -36,6 +41,13 @@ pub struct Shared {
     pub latency: OnceLock<Option<PluginLatency>>,
     pub render: OnceLock<Option<PluginRender>>,
     pub audio_ports: OnceLock<Option<PluginAudioPorts>>,
+    pub gui: OnceLock<Option<PluginGui>>,
+    /// The plugin asked to be called on the main thread (its editor's window thread does).
+    pub callback_requested: AtomicBool,
+    /// The last size the editor asked its parent window for.
+    pub resize_requested: Mutex<Option<(u32, u32)>>,
+    /// The editor told the host it closed.
+    pub gui_closed: AtomicBool,
 }
 
 impl<'a> SharedHandler<'a> for Shared {
@@ -45,10 +57,30 @@ impl<'a> SharedHandler<'a> for Shared {
         let _ = self.latency.set(instance.get_extension());
         let _ = self.render.set(instance.get_extension());
         let _ = self.audio_ports.set(instance.get_extension());
+        let _ = self.gui.set(instance.get_extension());
     }
     fn request_restart(&self) {}
     fn request_process(&self) {}
-    fn request_callback(&self) {}
+    fn request_callback(&self) {
+        self.callback_requested.store(true, Ordering::Release);
+    }
+}
+
+impl HostGuiImpl for Shared {
+    fn resize_hints_changed(&self) {}
+    fn request_resize(&self, new_size: GuiSize) -> Result<(), HostError> {
+        *self.resize_requested.lock().unwrap() = Some((new_size.width, new_size.height));
+        Ok(())
+    }
+    fn request_show(&self) -> Result<(), HostError> {
+        Ok(())
+    }
+    fn request_hide(&self) -> Result<(), HostError> {
+        Ok(())
+    }
+    fn closed(&self, _was_destroyed: bool) {
+        self.gui_closed.store(true, Ordering::Release);
+    }
 }
 
 pub struct MainThread;
@@ -61,6 +93,10 @@ impl HostHandlers for Host {
     type Shared<'a> = Shared;
     type MainThread<'a> = MainThread;
     type AudioProcessor<'a> = ();
+
+    fn declare_extensions(builder: &mut HostExtensions<Self>, _shared: &Self::Shared<'_>) {
+        builder.register::<HostGui>();
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -99,12 +135,31 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// A plugin instance driven like a DAW drives it, one block at a time.
+/// A plugin instance driven like a DAW drives it, one block at a time. Its audio side
+/// ([`Player`]) can move to another thread, as a DAW's audio thread, and come back.
 pub struct Session {
     _entry: PluginEntry,
     pub instance: PluginInstance<Host>,
-    pub processor: Option<StartedPluginAudioProcessor<Host>>,
     pub ids: HashMap<String, ClapId>,
+    pub player: Player,
+}
+
+impl Deref for Session {
+    type Target = Player;
+    fn deref(&self) -> &Player {
+        &self.player
+    }
+}
+
+impl DerefMut for Session {
+    fn deref_mut(&mut self) -> &mut Player {
+        &mut self.player
+    }
+}
+
+/// The audio side of a session: the started processor, the transport, and what came out.
+pub struct Player {
+    pub processor: Option<StartedPluginAudioProcessor<Host>>,
     /// Samples processed since the transport started (or since activation while stopped).
     pub pos: usize,
     /// Time the last `process()` call took.
@@ -163,20 +218,13 @@ impl Session {
             let p = params.get_info(&handle, i, &mut buf).unwrap();
             ids.insert(String::from_utf8_lossy(p.name).into_owned(), p.id);
         }
-        Session {
-            _entry: entry,
-            instance,
-            processor,
-            ids,
-            pos: 0,
-            last_process: Duration::ZERO,
-            frames: BLOCK,
-            playing: false,
-            pending_params: Vec::new(),
-            input: Vec::new(),
-            notes: Vec::new(),
-            audio: Vec::new(),
-            groups: Default::default(),
+        Session { _entry: entry, instance, ids, player: Player { processor, ..Player::empty() } }
+    }
+
+    /// Runs the main-thread callback the plugin asked for, if it did (its editor needs it).
+    pub fn pump(&mut self) {
+        if self.instance.access_shared_handler(|s| s.callback_requested.swap(false, Ordering::AcqRel)) {
+            self.instance.call_on_main_thread_callback();
         }
     }
 
@@ -213,6 +261,46 @@ impl Session {
         let mut buf = [0u8; 256];
         let t = params.value_to_text(&self.instance.plugin_handle(), id, value, &mut buf).expect("value_to_text");
         String::from_utf8_lossy(t).trim_end_matches('\0').to_string()
+    }
+
+    pub fn save(&mut self) -> Vec<u8> {
+        let state = self.instance.access_shared_handler(|s| *s.state.get().unwrap()).expect("state extension");
+        let mut out = Vec::new();
+        state.save(&self.instance.plugin_handle(), &mut out).expect("save");
+        out
+    }
+
+    pub fn load(&mut self, bytes: &[u8]) {
+        assert!(self.try_load(bytes), "the plugin refused the state");
+    }
+
+    /// Hands the plugin a saved state as a host does when a project opens; false if it refused.
+    pub fn try_load(&mut self, bytes: &[u8]) -> bool {
+        let state = self.instance.access_shared_handler(|s| *s.state.get().unwrap()).expect("state extension");
+        state.load(&self.instance.plugin_handle(), &mut std::io::Cursor::new(bytes)).is_ok()
+    }
+
+    pub fn close(mut self) {
+        let p = self.player.processor.take().unwrap().stop_processing();
+        self.instance.deactivate(p);
+    }
+}
+
+impl Player {
+    /// A player without a processor (a placeholder while the real one is on another thread).
+    pub fn empty() -> Player {
+        Player {
+            processor: None,
+            pos: 0,
+            last_process: Duration::ZERO,
+            frames: BLOCK,
+            playing: false,
+            pending_params: Vec::new(),
+            input: Vec::new(),
+            notes: Vec::new(),
+            audio: Vec::new(),
+            groups: Default::default(),
+        }
     }
 
     pub fn block(&mut self) {
@@ -331,29 +419,7 @@ impl Session {
         std::thread::sleep(Duration::from_millis(300));
     }
 
-    pub fn save(&mut self) -> Vec<u8> {
-        let state = self.instance.access_shared_handler(|s| *s.state.get().unwrap()).expect("state extension");
-        let mut out = Vec::new();
-        state.save(&self.instance.plugin_handle(), &mut out).expect("save");
-        out
-    }
-
-    pub fn load(&mut self, bytes: &[u8]) {
-        assert!(self.try_load(bytes), "the plugin refused the state");
-    }
-
-    /// Hands the plugin a saved state as a host does when a project opens; false if it refused.
-    pub fn try_load(&mut self, bytes: &[u8]) -> bool {
-        let state = self.instance.access_shared_handler(|s| *s.state.get().unwrap()).expect("state extension");
-        state.load(&self.instance.plugin_handle(), &mut std::io::Cursor::new(bytes)).is_ok()
-    }
-
     pub fn ons(&self, from: usize, to: usize) -> Vec<(usize, u8)> {
         self.notes.iter().filter(|n| n.on && n.at >= from && n.at < to).map(|n| (n.at - from, n.key)).collect()
-    }
-
-    pub fn close(mut self) {
-        let p = self.processor.take().unwrap().stop_processing();
-        self.instance.deactivate(p);
     }
 }

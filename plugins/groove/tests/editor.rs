@@ -1,0 +1,201 @@
+//! The editor in a real X window: Xvfb with Mesa's software OpenGL, the bundled allocation-
+//! checking `.clap` in clack-host, its GUI extension embedding the editor in a window this test
+//! creates. Opened, drawn, resized and closed 20 times while an audio thread processes (any
+//! allocation in `process()` aborts this build), with resident memory bounded; then a screenshot
+//! that must show a drawn editor, an XTest click on an empty grid cell that must change the
+//! picture, and the next `process()` block playing the painted hit.
+//!
+//! Needs `Xvfb` (Debian `xvfb`; `cargo xtask test` installs it).
+
+mod host;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clack_extensions::gui::GuiSize;
+use host::display::*;
+use host::*;
+use latent_groove::editor::layout::{cell_centre, DEFAULT_SIZE};
+use latentforge::groove::{GM_NOTES, LANES, PATTERN_STEPS};
+use x11rb::connection::Connection;
+use x11rb::protocol::xproto::{
+    ConfigureWindowAux, ConnectionExt as _, BUTTON_PRESS_EVENT, BUTTON_RELEASE_EVENT, MOTION_NOTIFY_EVENT,
+};
+use x11rb::protocol::xtest::ConnectionExt as _;
+
+/// Open/draw/resize/close cycles while processing (`LATENT_GROOVE_EDITOR_CYCLES` overrides, to
+/// watch memory over longer runs).
+fn cycles() -> usize {
+    std::env::var("LATENT_GROOVE_EDITOR_CYCLES").ok().and_then(|v| v.parse().ok()).unwrap_or(20).max(4)
+}
+/// Resident memory may grow by at most this much from the third cycle to the 20th (in proportion
+/// for other counts).
+const RSS_GROWTH_BOUND_MB: f64 = 48.0;
+
+fn rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap();
+    kb / 1024.0
+}
+
+/// Distinct colours and the luminance's standard deviation: a drawn editor has many and a large
+/// one, a blank or uniform window neither.
+fn variety(img: &image::RgbImage) -> (usize, f64) {
+    let mut colours: Vec<[u8; 3]> = img.pixels().map(|p| p.0).collect();
+    let lum: Vec<f64> = colours.iter().map(|c| 0.3 * c[0] as f64 + 0.59 * c[1] as f64 + 0.11 * c[2] as f64).collect();
+    let mean = lum.iter().sum::<f64>() / lum.len() as f64;
+    let sd = (lum.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / lum.len() as f64).sqrt();
+    colours.sort_unstable();
+    colours.dedup();
+    (colours.len(), sd)
+}
+
+/// The saved state's JSON (nice-plug frames it with an 8-byte length).
+fn saved_state(s: &mut Session) -> serde_json::Value {
+    let bytes = s.save();
+    serde_json::from_slice(&bytes[8..]).expect("the state is JSON")
+}
+
+/// The saved field `key` (nice-plug stores fields as JSON strings).
+fn field(state: &serde_json::Value, key: &str) -> serde_json::Value {
+    let raw = state["fields"][key].as_str().unwrap_or_else(|| panic!("no field {key} in {state}"));
+    serde_json::from_str(raw).unwrap()
+}
+
+fn screenshot_path() -> PathBuf {
+    std::env::var_os("LATENT_GROOVE_SCREENSHOT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/latent-groove-editor.png"))
+}
+
+#[test]
+fn the_editor_opens_draws_and_edits_in_a_real_window_while_processing() {
+    let xvfb = Xvfb::start();
+    let (conn, screen_num) = x11rb::connect(Some(&xvfb.display)).expect("connecting to Xvfb");
+    let screen = conn.setup().roots[screen_num].clone();
+    let (w, h) = (DEFAULT_SIZE.0 as u16, DEFAULT_SIZE.1 as u16);
+    let parent = parent_window(&conn, &screen, w, h);
+
+    let clap = bundled_clap("LATENT_GROOVE_ALLOC_CHECK_CLAP");
+    let mut s = Session::open(&clap);
+    s.warm_up();
+    s.play_from_start();
+
+    // 1. Open, draw, resize and close the editor 20 times while an audio thread processes.
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut player = std::mem::replace(&mut s.player, Player::empty());
+    let audio = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut blocks = 0usize;
+            while !stop.load(Ordering::Acquire) {
+                player.block();
+                blocks += 1;
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            (player, blocks)
+        })
+    };
+    let mut rss = Vec::new();
+    let cycles = cycles();
+    for cycle in 0..cycles {
+        let gui = open_editor(&mut s, parent);
+        pump_for(&mut s, Duration::from_millis(250));
+        // Resize as a host does when the user drags its window's corner.
+        let (rw, rh) = if cycle % 2 == 0 { (w as u32 + 160, h as u32 + 90) } else { (w as u32, h as u32) };
+        conn.configure_window(parent, &ConfigureWindowAux::new().width(rw).height(rh)).unwrap();
+        conn.flush().unwrap();
+        let handle = s.instance.plugin_handle();
+        gui.set_size(&handle, GuiSize { width: rw, height: rh }).expect("gui.set_size");
+        pump_for(&mut s, Duration::from_millis(150));
+        gui.destroy(&s.instance.plugin_handle());
+        pump_for(&mut s, Duration::from_millis(30));
+        rss.push(rss_mb());
+    }
+    stop.store(true, Ordering::Release);
+    let (player, blocks) = audio.join().expect("the audio thread (an allocation in process() aborts the test)");
+    s.player = player;
+    assert!(blocks > 1000, "only {blocks} blocks processed while the editor opened and closed");
+    let growth = rss[cycles - 1] - rss[2];
+    println!("resident memory over {cycles} cycles (MB): {rss:.0?}; growth from cycle 3: {growth:.1} MB");
+    let bound = RSS_GROWTH_BOUND_MB * (cycles - 3) as f64 / 17.0;
+    assert!(growth <= bound, "resident memory grew {growth:.1} MB over {cycles} cycles (bound {bound:.0} MB)");
+
+    // 2. A screenshot of the running editor: drawn, not blank or uniform.
+    conn.configure_window(parent, &ConfigureWindowAux::new().width(w as u32).height(h as u32)).unwrap();
+    conn.flush().unwrap();
+    let gui = open_editor(&mut s, parent);
+    gui.set_size(&s.instance.plugin_handle(), GuiSize { width: w as u32, height: h as u32 }).unwrap();
+    // The pointer off the controls, so no tooltip covers them.
+    conn.xtest_fake_input(MOTION_NOTIFY_EVENT, 0, 0, screen.root, w as i16 - 4, 4, 0).unwrap();
+    conn.flush().unwrap();
+    for _ in 0..20 {
+        s.block();
+        pump_for(&mut s, Duration::from_millis(30));
+    }
+    let before = screenshot(&conn, screen.root, w, h);
+    let (colours, sd) = variety(&before);
+    assert!(colours > 200 && sd > 12.0, "the editor looks blank or uniform: {colours} colours, sd {sd:.1}");
+    let path = screenshot_path();
+    before.save(&path).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+    println!("screenshot: {} ({colours} colours, luminance sd {sd:.1})", path.display());
+
+    // 3. Click an empty kick (or snare) cell: the picture changes and the hit plays.
+    let state = saved_state(&mut s);
+    let history = field(&state, "history");
+    let current = &history["entries"][history["current"].as_u64().unwrap() as usize];
+    let hits: Vec<u32> = current["hits"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
+    assert_eq!(hits.len(), LANES);
+    let (step, lane) = (0..2)
+        .flat_map(|lane| (4..PATTERN_STEPS).map(move |step| (step, lane)))
+        .find(|&(step, lane)| hits[lane] >> step & 1 == 0)
+        .expect("an empty kick or snare step");
+    let (x, y) = cell_centre(w as u32, h as u32, step, lane);
+    conn.xtest_fake_input(MOTION_NOTIFY_EVENT, 0, 0, screen.root, x as i16, y as i16, 0).unwrap();
+    conn.flush().unwrap();
+    pump_for(&mut s, Duration::from_millis(150));
+    conn.xtest_fake_input(BUTTON_PRESS_EVENT, 1, 0, x11rb::NONE, 0, 0, 0).unwrap();
+    conn.flush().unwrap();
+    pump_for(&mut s, Duration::from_millis(60));
+    conn.xtest_fake_input(BUTTON_RELEASE_EVENT, 1, 0, x11rb::NONE, 0, 0, 0).unwrap();
+    conn.flush().unwrap();
+    let start = Instant::now();
+    let painted = loop {
+        pump_for(&mut s, Duration::from_millis(20));
+        let edits = field(&saved_state(&mut s), "edits");
+        let hit = edits["hits"].as_array().is_some_and(|hits| {
+            hits.iter().any(|e| e[0].as_u64() == Some(step as u64) && e[1].as_u64() == Some(lane as u64))
+        });
+        if hit || start.elapsed() > Duration::from_secs(10) {
+            break hit;
+        }
+    };
+    assert!(painted, "the click at ({x:.0}, {y:.0}) on step {step}, lane {lane} did not paint a hit");
+    pump_for(&mut s, Duration::from_millis(200));
+    let after = screenshot(&conn, screen.root, w, h);
+    let changed = before.pixels().zip(after.pixels()).filter(|(a, b)| a != b).count();
+    assert!(changed > 20, "the screenshot did not change after the click ({changed} pixels)");
+    // The next block that covers the step plays the painted hit.
+    s.notes.clear();
+    let at = (step as f64 * STEP) as usize;
+    s.pos = at - 100;
+    s.frames = 512;
+    s.block();
+    let key = GM_NOTES[lane];
+    assert!(
+        s.ons(at - 100, at + 412).iter().any(|&(t, k)| k == key && t.abs_diff(100) <= 1),
+        "the painted hit (step {step}, note {key}) is not in the next block: {:?}",
+        s.ons(at - 100, at + 412)
+    );
+
+    gui.destroy(&s.instance.plugin_handle());
+    pump_for(&mut s, Duration::from_millis(30));
+    s.close();
+    drop(conn);
+}
