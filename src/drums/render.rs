@@ -5,20 +5,21 @@ use std::io;
 use std::path::Path;
 
 use super::model::Kit;
-use super::sampler::{BlockStart, Outputs, Player};
+use super::sampler::{BlockStart, Mix, Outputs, Player};
 use super::DrumError;
 use crate::groove::{self, Feel, Pattern};
 use crate::io::atomic::write_atomic;
 
-/// Renders patterns played back to back at `bpm` with `kit` (plus the last hit's ring-out), as
-/// mono samples at the kit's rate.
-pub fn render_patterns(patterns: &[Pattern], feel: &Feel, bpm: f64, kit: &Kit) -> Vec<f32> {
+/// Renders patterns played back to back at `bpm` with `kit` through `mix` (plus the last hit's
+/// ring-out), as mono samples at the kit's rate.
+pub fn render_patterns(patterns: &[Pattern], feel: &Feel, bpm: f64, kit: &Kit, mix: &Mix) -> Vec<f32> {
     let rate = kit.sample_rate as f64;
     let beats = (patterns.len() * groove::PATTERN_STEPS) as f64 / 4.0;
     let music = (beats * 60.0 / bpm * rate).round() as usize;
     let tail = kit.lanes.iter().map(Vec::len).max().unwrap_or(0);
     let mut out = vec![0.0f32; music + tail];
     let mut player = Player::new(kit.sample_rate as f32);
+    player.sampler.set_mix(*mix);
     let block = 512;
     let beats_per_sample = bpm / 60.0 / rate;
     let pattern_for_bar = |bar: i64| &patterns[((bar.max(0) as usize) / groove::PATTERN_BARS).min(patterns.len() - 1)];
@@ -72,7 +73,7 @@ mod tests {
             p.cells[s][s % LANES] = Cell { prob: 0.9, velocity: 0.7, offset: 0.1 };
         }
         let kit = Kit::clicks(48_000);
-        let audio = render_patterns(&[p, p], &Feel::default(), 120.0, &kit);
+        let audio = render_patterns(&[p, p], &Feel::default(), 120.0, &kit, &Mix::default());
         assert_eq!(audio.len(), 8 * 48_000 + 100);
         assert!(audio.iter().all(|s| s.is_finite()));
         assert_eq!(audio.iter().filter(|s| **s != 0.0).count(), 64);

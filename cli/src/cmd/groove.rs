@@ -172,7 +172,7 @@ pub fn run(g: &GlobalArgs, args: GrooveArgs) -> Result<u8> {
         if let Some(kit) = &kit {
             let wav = base.with_extension("wav");
             crate::check_free(&wav, args.force, None)?;
-            let audio = drums::render_patterns(&patterns, &feel, bpm, kit);
+            let audio = drums::render_patterns(&patterns, &feel, bpm, kit, &drums::Mix::default());
             drums::write_wav(&wav, &audio, kit.sample_rate)?;
             line.push_str(&format!(" + {}", wav.display()));
         }
