@@ -191,7 +191,7 @@ impl LatentGroove {
     }
 
     /// Tells the editor what played: the takes, the playhead and the worker's status.
-    pub(crate) fn publish(&mut self, block: &Block) {
+    pub(crate) fn publish(&mut self, block: &Block, settings: &GrooveSettings) {
         self.blocks += 1;
         let status = self.worker.as_ref().map_or(0, |w| w.status.load(Ordering::Relaxed));
         let snapshot = GridSnapshot {
@@ -202,6 +202,8 @@ impl LatentGroove {
             status,
             following: self.params.follow.value() && self.sent_follow.is_some(),
             blocks: self.blocks,
+            settings: *settings,
+            tempo: block.tempo,
         };
         self.grid.write(snapshot);
     }

@@ -82,26 +82,42 @@ pub fn default_dir() -> PathBuf {
     music.join("Latent Groove")
 }
 
-/// A folder under `parent` named after the groove that does not exist yet (nothing is overwritten).
-fn new_folder(parent: &Path, settings: &GrooveSettings) -> Result<PathBuf, String> {
-    std::fs::create_dir_all(parent).map_err(|e| format!("{}: cannot create the export folder: {e}", parent.display()))?;
+/// A name under `parent` for this groove's export that is not taken yet (nothing is overwritten).
+fn free_name(parent: &Path, settings: &GrooveSettings) -> Result<PathBuf, String> {
     let base = format!("seed{}-var{}", settings.seed, settings.variation);
-    for n in 1..10_000 {
-        let name = if n == 1 { base.clone() } else { format!("{base}-{n}") };
-        let dir = parent.join(name);
-        match std::fs::create_dir(&dir) {
-            Ok(()) => return Ok(dir),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(format!("{}: {e}", dir.display())),
-        }
-    }
-    Err(format!("{}: too many exports of seed {}", parent.display(), settings.seed))
+    (1..10_000)
+        .map(|n| parent.join(if n == 1 { base.clone() } else { format!("{base}-{n}") }))
+        .find(|dir| !dir.exists())
+        .ok_or_else(|| format!("{}: too many exports of seed {}", parent.display(), settings.seed))
 }
 
-/// Writes the export; returns the folder written. The `.mid` files need only the groove model
-/// (for variations); the audio needs the drum model and is skipped, with a note file, without it.
+/// Writes the export into a hidden folder, then renames it into place, so a folder that shows
+/// up is complete; returns it. The `.mid` files need only the groove model (for variations); the
+/// audio needs the drum model and is left out, with a note saying so, without it.
 pub fn run(job: &ExportJob, groove: Option<&GrooveModel>, drums: Option<&DrumModel>) -> Result<PathBuf, String> {
-    let dir = new_folder(&job.dir, &job.settings)?;
+    let parent = &job.dir;
+    std::fs::create_dir_all(parent)
+        .map_err(|e| format!("{}: cannot create the export folder: {e}", parent.display()))?;
+    let partial = parent.join(format!(".latent-groove-export-{}.partial", std::process::id()));
+    let _ = std::fs::remove_dir_all(&partial);
+    std::fs::create_dir(&partial).map_err(|e| format!("{}: {e}", partial.display()))?;
+    let result = write_files(job, &partial, groove, drums).and_then(|()| {
+        let done = free_name(parent, &job.settings)?;
+        std::fs::rename(&partial, &done).map_err(|e| format!("{}: {e}", done.display()))?;
+        Ok(done)
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&partial);
+    }
+    result
+}
+
+fn write_files(
+    job: &ExportJob,
+    dir: &Path,
+    groove: Option<&GrooveModel>,
+    drums: Option<&DrumModel>,
+) -> Result<(), String> {
     let feel = job.settings.feel();
     let bpm = if job.bpm.is_finite() && groove::BPM_RANGE.contains(&job.bpm) { job.bpm } else { 120.0 };
     let write = |name: &str, bytes: &[u8]| {
@@ -119,15 +135,14 @@ pub fn run(job: &ExportJob, groove: Option<&GrooveModel>, drums: Option<&DrumMod
         }
     }
     let Some(model) = drums else {
-        write("NO-AUDIO.txt", b"The drum model was missing from the plugin bundle: MIDI only.\n")?;
-        return Ok(dir);
+        return write("NO-AUDIO.txt", b"The drum model was missing from the plugin bundle: MIDI only.\n");
     };
     let kit = model.kit(&job.settings.kit_knobs()).and_then(|k| k.resampled(EXPORT_RATE)).map_err(|e| e.to_string())?;
     let mix = drums::render_patterns(&[played], &feel, bpm, &kit, &job.mix);
     drums::write_wav(&dir.join("groove.wav"), &mix, EXPORT_RATE).map_err(|e| e.to_string())?;
     let stems = dir.join("stems");
     std::fs::create_dir_all(&stems).map_err(|e| format!("{}: {e}", stems.display()))?;
-    for lane in 0..LANES {
+    for (lane, name) in LANE_NAMES.iter().enumerate() {
         let mut solo = EditLayer { solo: [false; LANES], ..job.layer };
         solo.solo[lane] = true;
         let alone = solo.apply(&job.take);
@@ -135,10 +150,9 @@ pub fn run(job: &ExportJob, groove: Option<&GrooveModel>, drums: Option<&DrumMod
             continue;
         }
         let audio = drums::render_patterns(&[alone], &feel, bpm, &kit, &job.mix);
-        drums::write_wav(&stems.join(format!("{}.wav", LANE_NAMES[lane])), &audio, EXPORT_RATE)
-            .map_err(|e| e.to_string())?;
+        drums::write_wav(&stems.join(format!("{name}.wav")), &audio, EXPORT_RATE).map_err(|e| e.to_string())?;
     }
-    Ok(dir)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -163,6 +177,10 @@ mod tests {
         let first = run(&job, None, None).unwrap();
         let second = run(&job, None, None).unwrap();
         assert_ne!(first, second, "a second export must not overwrite the first");
+        let hidden = std::fs::read_dir(tmp.path().join("exports"))
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with('.'));
+        assert_eq!(hidden.count(), 0, "no partial folder is left behind");
         for dir in [&first, &second] {
             assert!(dir.join("groove.mid").is_file() && dir.join("NO-AUDIO.txt").is_file());
         }

@@ -20,6 +20,7 @@ use nice_plug::prelude::*;
 mod audio;
 pub mod editor;
 mod edits;
+mod export;
 mod follow;
 mod history;
 mod params;
@@ -228,7 +229,7 @@ impl Plugin for LatentGroove {
         self.send_events(count, context);
         self.patterns.finish_block(block.end_beat);
         self.write_outputs(buffer, aux, samples);
-        self.publish(&block);
+        self.publish(&block, &settings);
         ProcessStatus::Normal
     }
 }

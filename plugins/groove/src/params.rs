@@ -12,6 +12,7 @@ use nice_plug::prelude::*;
 
 use crate::editor::EditorSettings;
 use crate::edits::{EditLayer, EditStore};
+use crate::export::Exports;
 use crate::history::{History, Knobs};
 use crate::state::SavedState;
 
@@ -81,9 +82,11 @@ pub struct GrooveParams {
     /// The last variations and the starred ones (written by the worker and the editor).
     #[persist = "history"]
     pub history: Mutex<History>,
-    /// The editor's window size and which macros the XY pad moves.
+    /// The editor's window size, which macros the XY pad moves, the export folder.
     #[persist = "editor"]
     pub editor: Mutex<EditorSettings>,
+    /// Export requests from the editor, done by the worker.
+    pub exports: Exports,
 }
 
 #[derive(Params)]
@@ -190,6 +193,7 @@ impl GrooveParams {
             edits_reader: Mutex::new(Some(edits_reader)),
             history: Mutex::new(History::default()),
             editor: Mutex::new(EditorSettings::default()),
+            exports: Exports::default(),
         }
     }
 

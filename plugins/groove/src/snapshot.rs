@@ -4,8 +4,9 @@
 //! locks or waits; the editor reads the newest one whenever it repaints.
 
 use latentforge::groove::Pattern;
+use latentforge::presets::GrooveSettings;
 
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GridSnapshot {
     /// The take playing now, before the edit layer.
     pub take: Pattern,
@@ -21,4 +22,23 @@ pub struct GridSnapshot {
     pub following: bool,
     /// Blocks processed since activation.
     pub blocks: u64,
+    /// The knobs as they act (a preset applied) and the tempo, in BPM: what an export writes.
+    pub settings: GrooveSettings,
+    pub tempo: f64,
+}
+
+impl Default for GridSnapshot {
+    fn default() -> Self {
+        GridSnapshot {
+            take: Pattern::default(),
+            waiting: None,
+            beat: 0.0,
+            playing: false,
+            status: 0,
+            following: false,
+            blocks: 0,
+            settings: GrooveSettings::default(),
+            tempo: 120.0,
+        }
+    }
 }

@@ -200,7 +200,7 @@ mod tests {
         let history: History = serde_json::from_str(&s.fields["history"]).unwrap();
         assert_eq!(history.current, 0);
         let editor: EditorSettings = serde_json::from_str(&s.fields["editor"]).unwrap();
-        assert_eq!(editor, editor.sanitized());
+        assert_eq!(editor, editor.clone().sanitized());
         assert!(editor.width < 100000 && editor.x_macro < 8);
     }
 

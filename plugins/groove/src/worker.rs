@@ -219,7 +219,11 @@ pub(crate) fn spawn_worker(saved: Arc<GrooveParams>) -> WorkerLink {
                         Err(e) => nice_warn!("Latent Groove: {e}"),
                     }
                 }
-                if pattern_req.is_none() && kit_req.is_none() && follow_req.is_none() {
+                let export = saved.exports.take_job();
+                if let Some(job) = &export {
+                    saved.exports.finish(crate::export::run(job, models.groove.as_ref(), models.drums.as_ref()));
+                }
+                if pattern_req.is_none() && kit_req.is_none() && follow_req.is_none() && export.is_none() {
                     std::thread::sleep(Duration::from_millis(2));
                 }
             }

@@ -3,7 +3,8 @@
 //! creates. Opened, drawn, resized and closed 20 times while an audio thread processes (any
 //! allocation in `process()` aborts this build), with resident memory bounded; then a screenshot
 //! that must show a drawn editor, an XTest click on an empty grid cell that must change the
-//! picture, and the next `process()` block playing the painted hit.
+//! picture, and the next `process()` block playing the painted hit; then a click on Export and
+//! the files it writes.
 //!
 //! Needs `Xvfb` (Debian `xvfb`; `cargo xtask test` installs it).
 
@@ -17,7 +18,7 @@ use std::time::{Duration, Instant};
 use clack_extensions::gui::GuiSize;
 use host::display::*;
 use host::*;
-use latent_groove::editor::layout::{cell_centre, DEFAULT_SIZE};
+use latent_groove::editor::layout::{cell_centre, export_centre, DEFAULT_SIZE};
 use latentforge::groove::{GM_NOTES, LANES, PATTERN_STEPS};
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{
@@ -146,6 +147,18 @@ fn the_editor_opens_draws_and_edits_in_a_real_window_while_processing() {
     before.save(&path).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
     println!("screenshot: {} ({colours} colours, luminance sd {sd:.1})", path.display());
 
+    // The export folder, as a project would have saved it (after the screenshot, which shows
+    // the default one).
+    let exports = tempfile::tempdir().unwrap();
+    let mut state = saved_state(&mut s);
+    let mut editor = field(&state, "editor");
+    editor["export_dir"] = serde_json::json!(exports.path());
+    state["fields"]["editor"] = serde_json::Value::String(editor.to_string());
+    let json = serde_json::to_vec(&state).unwrap();
+    let mut framed = (json.len() as u64).to_le_bytes().to_vec();
+    framed.extend_from_slice(&json);
+    s.load(&framed);
+
     // 3. Click an empty kick (or snare) cell: the picture changes and the hit plays.
     let state = saved_state(&mut s);
     let history = field(&state, "history");
@@ -157,14 +170,7 @@ fn the_editor_opens_draws_and_edits_in_a_real_window_while_processing() {
         .find(|&(step, lane)| hits[lane] >> step & 1 == 0)
         .expect("an empty kick or snare step");
     let (x, y) = cell_centre(w as u32, h as u32, step, lane);
-    conn.xtest_fake_input(MOTION_NOTIFY_EVENT, 0, 0, screen.root, x as i16, y as i16, 0).unwrap();
-    conn.flush().unwrap();
-    pump_for(&mut s, Duration::from_millis(150));
-    conn.xtest_fake_input(BUTTON_PRESS_EVENT, 1, 0, x11rb::NONE, 0, 0, 0).unwrap();
-    conn.flush().unwrap();
-    pump_for(&mut s, Duration::from_millis(60));
-    conn.xtest_fake_input(BUTTON_RELEASE_EVENT, 1, 0, x11rb::NONE, 0, 0, 0).unwrap();
-    conn.flush().unwrap();
+    click(&conn, screen.root, x, y, &mut s);
     let start = Instant::now();
     let painted = loop {
         pump_for(&mut s, Duration::from_millis(20));
@@ -194,8 +200,52 @@ fn the_editor_opens_draws_and_edits_in_a_real_window_while_processing() {
         s.ons(at - 100, at + 412)
     );
 
+    // 4. Export: a new folder with the groove (painted hit included), 4 variations, the kit's
+    // render and a stem per playing lane.
+    let (x, y) = export_centre(w as u32, h as u32);
+    click(&conn, screen.root, x, y, &mut s);
+    let start = Instant::now();
+    let folder = loop {
+        pump_for(&mut s, Duration::from_millis(50));
+        // The export appears under its final name only once complete.
+        let done = std::fs::read_dir(exports.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'));
+        if let Some(dir) = done {
+            break dir;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no export in {} after clicking Export",
+            exports.path().display()
+        );
+    };
+    let patterns = latentforge::groove::patterns_from_midi(&folder.join("groove.mid")).expect("groove.mid");
+    assert!(patterns[0].cells[step][lane].prob > 0.5, "the painted hit is in the exported groove.mid");
+    for k in 1..=4 {
+        assert!(folder.join(format!("variation-{k}.mid")).is_file(), "variation-{k}.mid in {}", folder.display());
+    }
+    let stems: Vec<_> = std::fs::read_dir(folder.join("stems")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(stems.iter().any(|n| n == "kick.wav"), "a kick stem (the painted hit): {stems:?}");
+    let wav = hound::WavReader::open(folder.join("groove.wav")).unwrap();
+    assert!(wav.duration() as f64 >= 4.0 * host::RATE * 0.99, "two bars at 120 BPM: {} samples", wav.duration());
+    println!("exported to {}: {} stems", folder.display(), stems.len());
+
     gui.destroy(&s.instance.plugin_handle());
     pump_for(&mut s, Duration::from_millis(30));
     s.close();
     drop(conn);
+}
+
+/// An XTest left click at (`x`, `y`) on the root window, pumping the plugin meanwhile.
+fn click(conn: &x11rb::rust_connection::RustConnection, root: u32, x: f32, y: f32, s: &mut Session) {
+    conn.xtest_fake_input(MOTION_NOTIFY_EVENT, 0, 0, root, x as i16, y as i16, 0).unwrap();
+    conn.flush().unwrap();
+    pump_for(s, Duration::from_millis(150));
+    conn.xtest_fake_input(BUTTON_PRESS_EVENT, 1, 0, x11rb::NONE, 0, 0, 0).unwrap();
+    conn.flush().unwrap();
+    pump_for(s, Duration::from_millis(60));
+    conn.xtest_fake_input(BUTTON_RELEASE_EVENT, 1, 0, x11rb::NONE, 0, 0, 0).unwrap();
+    conn.flush().unwrap();
 }

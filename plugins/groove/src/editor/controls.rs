@@ -10,6 +10,7 @@ use nice_plug::prelude::{Param, ParamSetter};
 
 use super::layout::{Layout, DIM, PANEL, TEXT};
 use super::widgets::{button, knob, stepper, toggle, xy_pad};
+use super::EditorSettings;
 use crate::history::Knobs;
 use crate::params::GrooveParams;
 use crate::snapshot::GridSnapshot;
@@ -77,17 +78,17 @@ fn section(ui: &Ui, rect: Rect, title: &str) {
     ui.painter().text(rect.min + vec2(8.0, 4.0), Align2::LEFT_TOP, title, FontId::proportional(12.0), DIM);
 }
 
-/// A row of knobs from `at`, one per (param, label).
-fn knob_row<P: Param>(ui: &mut Ui, at: egui::Pos2, knobs: &[(&P, &str)], setter: &ParamSetter) {
+/// A row of knobs from `at`, one per (param, label), each `size`.
+fn knob_row<P: Param>(ui: &mut Ui, at: egui::Pos2, size: egui::Vec2, knobs: &[(&P, &str)], setter: &ParamSetter) {
     for (i, (param, label)) in knobs.iter().enumerate() {
-        let rect = Rect::from_min_size(at + vec2(i as f32 * (KNOB.x + 4.0), 0.0), KNOB);
+        let rect = Rect::from_min_size(at + vec2(i as f32 * (size.x + 4.0), 0.0), size);
         knob(ui, rect, *param, setter, label);
     }
 }
 
 pub fn side(ui: &mut Ui, areas: &Layout, params: &GrooveParams, setter: &ParamSetter) {
     let area = areas.side;
-    let mut settings = params.editor.lock().map(|s| s.sanitized()).unwrap_or_default();
+    let mut settings = EditorSettings::current(&params.editor);
     // The XY pad and which macros it moves.
     let pad_box = Rect::from_min_size(area.min, vec2(area.width(), 262.0));
     section(ui, pad_box, "Latent");
@@ -110,7 +111,7 @@ pub fn side(ui: &mut Ui, areas: &Layout, params: &GrooveParams, setter: &ParamSe
         settings.x_macro = x;
         settings.y_macro = y;
         if let Ok(mut s) = params.editor.lock() {
-            *s = settings;
+            *s = settings.clone();
         }
     }
     let pad = Rect::from_min_max(pad_box.min + vec2(8.0, 28.0), pad_box.max - vec2(8.0, 8.0));
@@ -126,7 +127,7 @@ pub fn side(ui: &mut Ui, areas: &Layout, params: &GrooveParams, setter: &ParamSe
         let start = row * per_row.max(1);
         let row_knobs: Vec<_> =
             chunk.iter().enumerate().map(|(i, m)| (&params.macros[*m].value, labels[start + i].as_str())).collect();
-        knob_row(ui, at, &row_knobs, setter);
+        knob_row(ui, at, KNOB, &row_knobs, setter);
     }
     // Feel: knobs that act when hits are read out, and Temperature.
     let feel_box =
@@ -136,6 +137,7 @@ pub fn side(ui: &mut Ui, areas: &Layout, params: &GrooveParams, setter: &ParamSe
     knob_row(
         ui,
         at,
+        KNOB,
         &[
             (&params.temperature, "Temp"),
             (&params.density, "Density"),
@@ -161,15 +163,15 @@ pub fn kit(ui: &mut Ui, areas: &Layout, params: &GrooveParams, setter: &ParamSet
     section(ui, area, "Kit");
     let seed = Rect::from_min_size(area.min + vec2(40.0, 2.0), vec2(140.0, 20.0));
     stepper(ui, seed, &params.kit_seed, setter, "Kit");
+    // Timbre, decay, nine lane levels and the output: knobs narrow enough to fit the section.
+    let size = vec2(((area.width() - 24.0) / 12.0 - 4.0).min(KNOB.x), KNOB.y);
     let at = area.min + vec2(6.0, 28.0);
-    knob_row(ui, at, &[(&params.kit_timbre, "Timbre"), (&params.decay, "Decay")], setter);
+    knob_row(ui, at, size, &[(&params.kit_timbre, "Timbre"), (&params.decay, "Decay")], setter);
     let names: Vec<String> = LANE_NAMES.iter().map(|n| short_lane(n)).collect();
     let levels: Vec<_> = (0..LANES).map(|l| (&params.levels[l].value, names[l].as_str())).collect();
-    knob_row(ui, at + vec2(2.0 * (KNOB.x + 4.0) + 12.0, 0.0), &levels, setter);
-    let gain_at = at + vec2((2 + LANES) as f32 * (KNOB.x + 4.0) + 24.0, 0.0);
-    if gain_at.x + KNOB.x <= area.max.x {
-        knob_row(ui, gain_at, &[(&params.gain, "Out")], setter);
-    }
+    knob_row(ui, at + vec2(2.0 * (size.x + 4.0) + 6.0, 0.0), size, &levels, setter);
+    let gain_at = at + vec2((2 + LANES) as f32 * (size.x + 4.0) + 12.0, 0.0);
+    knob_row(ui, gain_at, size, &[(&params.gain, "Out")], setter);
 }
 
 /// "closed_hat" -> "C.hat", short enough for a knob label.

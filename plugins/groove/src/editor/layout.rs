@@ -78,6 +78,39 @@ impl Layout {
         Some((step.min(PATTERN_STEPS - 1), lane.min(LANES - 1)))
     }
 
+    /// The export row, top right of the kit section: folder, variations, Export, drag handle.
+    pub fn export_field(&self) -> Rect {
+        Rect::from_min_max(
+            pos2(self.kit.min.x + 196.0, self.kit.min.y + 3.0),
+            pos2(self.variations().min.x - 6.0, self.kit.min.y + 23.0),
+        )
+    }
+
+    pub fn variations(&self) -> Rect {
+        Rect::from_min_size(pos2(self.export_button().min.x - 96.0, self.kit.min.y + 3.0), vec2(90.0, 20.0))
+    }
+
+    pub fn export_button(&self) -> Rect {
+        Rect::from_min_size(pos2(self.drag_handle().min.x - 70.0, self.kit.min.y + 3.0), vec2(64.0, 20.0))
+    }
+
+    /// Drag this into a DAW's track to drop the exported `.mid`.
+    pub fn drag_handle(&self) -> Rect {
+        Rect::from_min_size(pos2(self.kit.max.x - 62.0, self.kit.min.y + 3.0), vec2(56.0, 20.0))
+    }
+
+    /// The last export's folder (or error) and its copy button, along the bottom of the kit section.
+    pub fn export_status(&self) -> Rect {
+        Rect::from_min_max(
+            pos2(self.kit.min.x + 8.0, self.kit.max.y - 20.0),
+            pos2(self.kit.max.x - 92.0, self.kit.max.y - 2.0),
+        )
+    }
+
+    pub fn copy_button(&self) -> Rect {
+        Rect::from_min_size(pos2(self.kit.max.x - 86.0, self.kit.max.y - 21.0), vec2(80.0, 18.0))
+    }
+
     pub fn lane_row(&self, lane: usize) -> Rect {
         let h = self.lane_headers.height() / LANES as f32;
         Rect::from_min_size(
@@ -85,6 +118,12 @@ impl Layout {
             vec2(self.lane_headers.width(), h),
         )
     }
+}
+
+/// The centre of the Export button of a window `width` × `height`. For the GUI test.
+pub fn export_centre(width: u32, height: u32) -> (f32, f32) {
+    let c = Layout::new(vec2(width as f32, height as f32)).export_button().center();
+    (c.x, c.y)
 }
 
 /// Where a click lands on cell (`step`, `lane`) of a window `width` × `height` logical pixels:

@@ -6,8 +6,10 @@
 //! begin/set/end gestures, so hosts record automation) or saved state.
 //!
 //! One file per part: [`layout`] (where everything is, also for the tests' clicks), [`grid`],
-//! [`strip`] (the history), [`controls`] (header, XY pad, knobs, kit), [`widgets`] (knob, pad).
+//! [`strip`] (the history), [`controls`] (header, XY pad, knobs, kit), [`export`] (export and
+//! drag-out), [`widgets`] (knob, pad).
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use egui::{self, Vec2};
@@ -21,6 +23,7 @@ use crate::params::GrooveParams;
 use crate::snapshot::GridSnapshot;
 
 mod controls;
+mod export;
 mod grid;
 pub mod layout;
 mod strip;
@@ -28,18 +31,34 @@ mod widgets;
 
 pub type Editor = nice_plug_egui::EguiEditor<GrooveEditor>;
 
-/// Saved with the project: the window's size and which macros the XY pad moves.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// Saved with the project: the window's size, which macros the XY pad moves, and the export
+/// folder and how many variations an export adds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EditorSettings {
     pub width: u32,
     pub height: u32,
     pub x_macro: usize,
     pub y_macro: usize,
+    #[serde(default)]
+    pub export_dir: Option<PathBuf>,
+    #[serde(default = "default_variations")]
+    pub export_variations: u32,
+}
+
+fn default_variations() -> u32 {
+    4
 }
 
 impl Default for EditorSettings {
     fn default() -> Self {
-        EditorSettings { width: layout::DEFAULT_SIZE.0, height: layout::DEFAULT_SIZE.1, x_macro: 0, y_macro: 1 }
+        EditorSettings {
+            width: layout::DEFAULT_SIZE.0,
+            height: layout::DEFAULT_SIZE.1,
+            x_macro: 0,
+            y_macro: 1,
+            export_dir: None,
+            export_variations: default_variations(),
+        }
     }
 }
 
@@ -53,7 +72,18 @@ impl EditorSettings {
             height: self.height.clamp(layout::MIN_SIZE.1, h),
             x_macro: self.x_macro.min(macros - 1),
             y_macro: self.y_macro.min(macros - 1),
+            export_dir: self.export_dir.filter(|d| !d.as_os_str().is_empty()),
+            export_variations: self.export_variations.min(crate::export::MAX_VARIATIONS),
         }
+    }
+
+    /// The settings now (repaired), from the shared copy.
+    pub fn current(shared: &std::sync::Mutex<EditorSettings>) -> EditorSettings {
+        shared.lock().map(|s| s.clone().sanitized()).unwrap_or_default()
+    }
+
+    pub fn export_dir(&self) -> PathBuf {
+        self.export_dir.clone().unwrap_or_else(crate::export::default_dir)
     }
 }
 
@@ -64,10 +94,12 @@ pub struct GrooveEditor {
     context: Option<GuiContext>,
     /// A paint or erase stroke in progress on the grid.
     stroke: Option<grid::PaintStroke>,
+    /// The export folder as it is being typed.
+    export_dir_text: Option<String>,
 }
 
 pub fn create(params: Arc<GrooveParams>, grid: triple_buffer::Output<GridSnapshot>) -> Option<Editor> {
-    let settings = params.editor.lock().map(|s| s.sanitized()).unwrap_or_default();
+    let settings = EditorSettings::current(&params.editor);
     let state = EguiEditorState::from_size(LogicalSize::new(settings.width as f64, settings.height as f64), 1.0);
     let (min_w, min_h) = layout::MIN_SIZE;
     let (max_w, max_h) = layout::MAX_SIZE;
@@ -80,7 +112,7 @@ pub fn create(params: Arc<GrooveParams>, grid: triple_buffer::Output<GridSnapsho
         state,
         RepaintNotifier::new(),
         nice,
-        GrooveEditor { params, grid, context: None, stroke: None },
+        GrooveEditor { params, grid, context: None, stroke: None, export_dir_text: None },
     )
 }
 
@@ -93,7 +125,7 @@ impl NiceEguiApp for GrooveEditor {
     ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
         egui_ctx.set_visuals(egui::Visuals::dark());
         // A project may have saved another size than the one the window opened at.
-        let saved = self.params.editor.lock().map(|s| s.sanitized()).unwrap_or_default();
+        let saved = EditorSettings::current(&self.params.editor);
         egui_ctx
             .send_viewport_cmd(egui::ViewportCommand::InnerSize(Vec2::new(saved.width as f32, saved.height as f32)));
         self.context = Some(nice_gui_ctx);
@@ -113,6 +145,7 @@ impl NiceEguiApp for GrooveEditor {
         strip::show(ui, &areas, &self.params, &setter);
         controls::side(ui, &areas, &self.params, &setter);
         controls::kit(ui, &areas, &self.params, &setter);
+        export::show(ui, &areas, &self.params, &snapshot, &mut self.export_dir_text);
         // The playhead moves while the host plays; otherwise repaint on input only.
         ui.ctx().request_repaint_after(std::time::Duration::from_millis(if snapshot.playing { 33 } else { 250 }));
     }
