@@ -1,11 +1,15 @@
 //! The export row: the folder exports go to (typed once, saved), how many variations an export
-//! adds, the Export button, and the last export's folder with a button copying its path.
+//! adds, the Export button, the drag handle (the groove as a `.mid` file, dragged into the DAW
+//! over XDND: [`super::drag`]), and the last export's folder with a button copying its path.
 
 use std::path::PathBuf;
 
-use egui::{Align2, FontId, Key, TextEdit, Ui, UiBuilder};
+use egui::{Align2, FontId, Key, Sense, TextEdit, Ui, UiBuilder};
+use latentforge::groove;
+use latentforge::io::atomic::write_bytes_atomic;
 
-use super::layout::{Layout, DIM, TEXT};
+use super::drag;
+use super::layout::{Layout, DIM, PANEL, TEXT};
 use super::widgets::button;
 use super::EditorSettings;
 use crate::export::{ExportJob, ExportState, MAX_VARIATIONS};
@@ -69,6 +73,20 @@ pub fn show(ui: &mut Ui, areas: &Layout, params: &GrooveParams, snapshot: &GridS
             dir: settings.export_dir(),
         });
     }
+    // Drag-out: the groove playing, as a .mid file saved under the export folder, dragged.
+    let handle = areas.drag_handle();
+    let response = ui.interact(handle, ui.scope_id().with("drag-out"), Sense::drag());
+    let hovered = response.hovered() || response.dragged();
+    ui.painter().rect_filled(handle, 3.0, if hovered { PANEL.gamma_multiply(2.6) } else { PANEL.gamma_multiply(1.8) });
+    ui.painter().text(handle.center(), Align2::CENTER_CENTER, "Drag .mid", FontId::proportional(11.0), TEXT);
+    if response.drag_started() {
+        match drag_file(params, snapshot, &settings) {
+            Ok(file) => drag::start(file),
+            Err(e) => nice_plug::nice_warn!("Latent Groove: {e}"),
+        }
+    }
+    response.on_hover_text("Drag into a MIDI track (the file is kept in the export folder, under dragged/)");
+
     let (line, path) = match &state {
         ExportState::Idle => {
             ("Export writes the groove and variations as .mid, the kit render and stems as .wav".to_string(), None)
@@ -85,4 +103,21 @@ pub fn show(ui: &mut Ui, areas: &Layout, params: &GrooveParams, snapshot: &GridS
             ui.ctx().copy_text(path);
         }
     }
+}
+
+/// Writes the groove playing (edits applied) to a new file under `<export folder>/dragged/`.
+fn drag_file(params: &GrooveParams, snapshot: &GridSnapshot, settings: &EditorSettings) -> Result<PathBuf, String> {
+    let dir = settings.export_dir().join("dragged");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let knobs = &snapshot.settings;
+    let base = format!("seed{}-var{}", knobs.seed, knobs.variation);
+    let file = (1..10_000)
+        .map(|n| dir.join(if n == 1 { format!("{base}.mid") } else { format!("{base}-{n}.mid") }))
+        .find(|f| !f.exists())
+        .ok_or_else(|| format!("{}: too many dragged files", dir.display()))?;
+    let played = params.edits.get().apply(&snapshot.take);
+    let bpm = if groove::BPM_RANGE.contains(&snapshot.tempo) { snapshot.tempo } else { 120.0 };
+    write_bytes_atomic(&file, &groove::midi_file(&[played], &knobs.feel(), bpm))
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    Ok(file)
 }

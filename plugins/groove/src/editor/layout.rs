@@ -126,6 +126,12 @@ pub fn export_centre(width: u32, height: u32) -> (f32, f32) {
     (c.x, c.y)
 }
 
+/// The centre of the drag-out handle of a window `width` × `height`. For the GUI test.
+pub fn drag_centre(width: u32, height: u32) -> (f32, f32) {
+    let c = Layout::new(vec2(width as f32, height as f32)).drag_handle().center();
+    (c.x, c.y)
+}
+
 /// Where a click lands on cell (`step`, `lane`) of a window `width` × `height` logical pixels:
 /// the cell's centre. For the GUI test.
 pub fn cell_centre(width: u32, height: u32, step: usize, lane: usize) -> (f32, f32) {

@@ -23,6 +23,7 @@ use crate::params::GrooveParams;
 use crate::snapshot::GridSnapshot;
 
 mod controls;
+mod drag;
 mod export;
 mod grid;
 pub mod layout;
