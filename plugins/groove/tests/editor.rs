@@ -238,23 +238,8 @@ fn the_editor_opens_draws_and_edits_in_a_real_window_while_processing() {
     let target = xdnd_target(&xvfb.display);
     std::thread::sleep(Duration::from_millis(200));
     let (x, y) = drag_centre(w as u32, h as u32);
-    conn.xtest_fake_input(MOTION_NOTIFY_EVENT, 0, 0, screen.root, x as i16, y as i16, 0).unwrap();
-    conn.flush().unwrap();
-    pump_for(&mut s, Duration::from_millis(150));
-    conn.xtest_fake_input(BUTTON_PRESS_EVENT, 1, 0, x11rb::NONE, 0, 0, 0).unwrap();
-    conn.flush().unwrap();
-    pump_for(&mut s, Duration::from_millis(60));
-    let (tx, ty) = (TARGET.0 + 150, TARGET.1 + 150);
-    for i in 1..=40 {
-        let f = i as f32 / 40.0;
-        let (px, py) = (x + f * (tx as f32 - x), y + f * (ty as f32 - y));
-        conn.xtest_fake_input(MOTION_NOTIFY_EVENT, 0, 0, screen.root, px as i16, py as i16, 0).unwrap();
-        conn.flush().unwrap();
-        pump_for(&mut s, Duration::from_millis(25));
-    }
-    pump_for(&mut s, Duration::from_millis(200));
-    conn.xtest_fake_input(BUTTON_RELEASE_EVENT, 1, 0, x11rb::NONE, 0, 0, 0).unwrap();
-    conn.flush().unwrap();
+    let to = ((TARGET.0 + 150) as f32, (TARGET.1 + 150) as f32);
+    drag(&conn, screen.root, (x, y), to, &mut s);
     let dropped = loop {
         pump_for(&mut s, Duration::from_millis(20));
         if target.is_finished() {
@@ -267,6 +252,21 @@ fn the_editor_opens_draws_and_edits_in_a_real_window_while_processing() {
     assert!(patterns[0].cells[step][lane].prob > 0.5, "the painted hit is in the dragged .mid");
     assert!(path.starts_with(&exports.path().to_string_lossy().to_string()), "kept under the export folder: {path}");
     println!("dropped {uri:?}");
+
+    // A trial drag into a DAW running on the same display (`LATENT_GROOVE_DISPLAY`), to the
+    // screen point `LATENT_GROOVE_DRAG_TO=x,y`: what the DAW did is in the plugin's log line
+    // (NICE_LOG) and in target/drag-trial.png.
+    if let Some((dx, dy)) = std::env::var("LATENT_GROOVE_DRAG_TO").ok().and_then(|v| {
+        let (a, b) = v.split_once(',')?;
+        Some((a.trim().parse::<f32>().ok()?, b.trim().parse::<f32>().ok()?))
+    }) {
+        drag(&conn, screen.root, (x, y), (dx, dy), &mut s);
+        pump_for(&mut s, Duration::from_secs(5));
+        let (sw, sh) = (screen.width_in_pixels, screen.height_in_pixels);
+        let trial = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/drag-trial.png");
+        screenshot(&conn, screen.root, sw, sh).save(&trial).unwrap();
+        println!("trial drag to ({dx}, {dy}); screen in {}", trial.display());
+    }
 
     gui.destroy(&s.instance.plugin_handle());
     pump_for(&mut s, Duration::from_millis(30));
@@ -334,6 +334,26 @@ fn xdnd_target(display: &str) -> std::thread::JoinHandle<Option<String>> {
     });
     ready.recv_timeout(Duration::from_secs(10)).expect("the XDND target window");
     handle
+}
+
+/// An XTest drag with the left button from `from` to `to`, in 40 steps, pumping the plugin.
+fn drag(conn: &x11rb::rust_connection::RustConnection, root: u32, from: (f32, f32), to: (f32, f32), s: &mut Session) {
+    conn.xtest_fake_input(MOTION_NOTIFY_EVENT, 0, 0, root, from.0 as i16, from.1 as i16, 0).unwrap();
+    conn.flush().unwrap();
+    pump_for(s, Duration::from_millis(150));
+    conn.xtest_fake_input(BUTTON_PRESS_EVENT, 1, 0, x11rb::NONE, 0, 0, 0).unwrap();
+    conn.flush().unwrap();
+    pump_for(s, Duration::from_millis(60));
+    for i in 1..=40 {
+        let f = i as f32 / 40.0;
+        let (px, py) = (from.0 + f * (to.0 - from.0), from.1 + f * (to.1 - from.1));
+        conn.xtest_fake_input(MOTION_NOTIFY_EVENT, 0, 0, root, px as i16, py as i16, 0).unwrap();
+        conn.flush().unwrap();
+        pump_for(s, Duration::from_millis(25));
+    }
+    pump_for(s, Duration::from_millis(200));
+    conn.xtest_fake_input(BUTTON_RELEASE_EVENT, 1, 0, x11rb::NONE, 0, 0, 0).unwrap();
+    conn.flush().unwrap();
 }
 
 /// An XTest left click at (`x`, `y`) on the root window, pumping the plugin meanwhile.

@@ -137,12 +137,14 @@ impl Source {
         Ok(())
     }
 
-    /// The button is up: drop on a target that accepted, else leave it.
+    /// The button is up: drop on a target that accepted, else leave it. Says in the log what
+    /// the target did (hosts differ in what they accept).
     fn finish(&self, target: Option<Window>, accepted: bool) -> Result<(), Error> {
         let Some(target) = target else { return Ok(()) };
         if !accepted {
             self.send(target, self.atoms.XdndLeave, [self.window, 0, 0, 0, 0])?;
             self.conn.flush()?;
+            nice_plug::nice_log!("Latent Groove: drag-out: window {target:#x} refused the .mid file");
             return Ok(());
         }
         self.send(target, self.atoms.XdndDrop, [self.window, 0, CURRENT_TIME, 0, 0])?;
@@ -155,6 +157,8 @@ impl Source {
             done = self.serve_events(&mut ignored, Some(target))?;
             std::thread::sleep(Duration::from_millis(5));
         }
+        let outcome = if done { "took the .mid file" } else { "did not confirm the drop" };
+        nice_plug::nice_log!("Latent Groove: drag-out: window {target:#x} {outcome}");
         Ok(())
     }
 

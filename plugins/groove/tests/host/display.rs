@@ -14,13 +14,22 @@ use x11rb::rust_connection::RustConnection;
 use super::Session;
 
 pub struct Xvfb {
-    child: Child,
+    /// None when the display is someone else's.
+    child: Option<Child>,
     pub display: String,
 }
 
 impl Xvfb {
-    /// Starts Xvfb on a free display and points this process's `DISPLAY` at it.
+    /// Starts Xvfb on a free display and points this process's `DISPLAY` at it; with
+    /// `LATENT_GROOVE_DISPLAY` set, uses that (running) display instead, e.g. to drag into a DAW
+    /// running there.
     pub fn start() -> Xvfb {
+        if let Some(display) = std::env::var_os("LATENT_GROOVE_DISPLAY") {
+            let display = display.to_string_lossy().into_owned();
+            std::env::set_var("DISPLAY", &display);
+            std::env::set_var("LIBGL_ALWAYS_SOFTWARE", "1");
+            return Xvfb { child: None, display };
+        }
         let xvfb = Path::new("/usr/bin/Xvfb");
         assert!(xvfb.is_file(), "Xvfb is missing: install Debian's xvfb (`cargo xtask test` does)");
         for n in 140..200 {
@@ -34,7 +43,7 @@ impl Xvfb {
                 .spawn()
                 .expect("starting Xvfb");
             // Dropping it kills the server if it never answers (another one may own the display).
-            let server = Xvfb { child, display };
+            let server = Xvfb { child: Some(child), display };
             let start = Instant::now();
             while start.elapsed() < Duration::from_secs(10) {
                 if x11rb::connect(Some(&server.display)).is_ok() {
@@ -52,8 +61,10 @@ impl Xvfb {
 
 impl Drop for Xvfb {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
