@@ -82,13 +82,14 @@ pub fn default_dir() -> PathBuf {
     music.join("Latent Groove")
 }
 
-/// A name under `parent` for this groove's export that is not taken yet (nothing is overwritten).
-fn free_name(parent: &Path, settings: &GrooveSettings) -> Result<PathBuf, String> {
+/// The first of `parent/<seed…>-var<…><ext>`, `…-2<ext>`, `…-3<ext>` … that does not exist yet:
+/// exports and dragged files are named after their groove and never overwrite one.
+pub fn free_path(parent: &Path, settings: &GrooveSettings, ext: &str) -> Result<PathBuf, String> {
     let base = format!("seed{}-var{}", settings.seed, settings.variation);
     (1..10_000)
-        .map(|n| parent.join(if n == 1 { base.clone() } else { format!("{base}-{n}") }))
-        .find(|dir| !dir.exists())
-        .ok_or_else(|| format!("{}: too many exports of seed {}", parent.display(), settings.seed))
+        .map(|n| parent.join(if n == 1 { format!("{base}{ext}") } else { format!("{base}-{n}{ext}") }))
+        .find(|p| !p.exists())
+        .ok_or_else(|| format!("{}: too many files of seed {}", parent.display(), settings.seed))
 }
 
 /// Writes the export into a hidden folder, then renames it into place, so a folder that shows
@@ -102,7 +103,7 @@ pub fn run(job: &ExportJob, groove: Option<&GrooveModel>, drums: Option<&DrumMod
     let _ = std::fs::remove_dir_all(&partial);
     std::fs::create_dir(&partial).map_err(|e| format!("{}: {e}", partial.display()))?;
     let result = write_files(job, &partial, groove, drums).and_then(|()| {
-        let done = free_name(parent, &job.settings)?;
+        let done = free_path(parent, &job.settings, "")?;
         std::fs::rename(&partial, &done).map_err(|e| format!("{}: {e}", done.display()))?;
         Ok(done)
     });

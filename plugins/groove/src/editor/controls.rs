@@ -110,9 +110,7 @@ pub fn side(ui: &mut Ui, areas: &Layout, params: &GrooveParams, setter: &ParamSe
     if (x, y) != (settings.x_macro, settings.y_macro) {
         settings.x_macro = x;
         settings.y_macro = y;
-        if let Ok(mut s) = params.editor.lock() {
-            *s = settings.clone();
-        }
+        settings.store(&params.editor);
     }
     let pad = Rect::from_min_max(pad_box.min + vec2(8.0, 28.0), pad_box.max - vec2(8.0, 8.0));
     xy_pad(ui, pad, &params.macros[settings.x_macro].value, &params.macros[settings.y_macro].value, setter);

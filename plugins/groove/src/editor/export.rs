@@ -12,17 +12,13 @@ use super::drag;
 use super::layout::{Layout, DIM, PANEL, TEXT};
 use super::widgets::button;
 use super::EditorSettings;
-use crate::export::{ExportJob, ExportState, MAX_VARIATIONS};
+use crate::export::{free_path, ExportJob, ExportState, MAX_VARIATIONS};
 use crate::params::GrooveParams;
 use crate::snapshot::GridSnapshot;
 
 pub fn show(ui: &mut Ui, areas: &Layout, params: &GrooveParams, snapshot: &GridSnapshot, typing: &mut Option<String>) {
     let mut settings = EditorSettings::current(&params.editor);
-    let save = |settings: &EditorSettings| {
-        if let Ok(mut s) = params.editor.lock() {
-            *s = settings.clone();
-        }
-    };
+    let save = |settings: &EditorSettings| settings.store(&params.editor);
     // The folder: edited as text, taken when the field loses focus or Enter is pressed.
     let field = areas.export_field();
     let mut text = typing.take().unwrap_or_else(|| settings.export_dir().display().to_string());
@@ -110,11 +106,7 @@ fn drag_file(params: &GrooveParams, snapshot: &GridSnapshot, settings: &EditorSe
     let dir = settings.export_dir().join("dragged");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let knobs = &snapshot.settings;
-    let base = format!("seed{}-var{}", knobs.seed, knobs.variation);
-    let file = (1..10_000)
-        .map(|n| dir.join(if n == 1 { format!("{base}.mid") } else { format!("{base}-{n}.mid") }))
-        .find(|f| !f.exists())
-        .ok_or_else(|| format!("{}: too many dragged files", dir.display()))?;
+    let file = free_path(&dir, knobs, ".mid")?;
     let played = params.edits.get().apply(&snapshot.take);
     let bpm = if groove::BPM_RANGE.contains(&snapshot.tempo) { snapshot.tempo } else { 120.0 };
     write_bytes_atomic(&file, &groove::midi_file(&[played], &knobs.feel(), bpm))

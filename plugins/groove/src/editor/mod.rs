@@ -83,6 +83,13 @@ impl EditorSettings {
         shared.lock().map(|s| s.clone().sanitized()).unwrap_or_default()
     }
 
+    /// Makes these the shared settings (saved with the project).
+    pub fn store(&self, shared: &std::sync::Mutex<EditorSettings>) {
+        if let Ok(mut s) = shared.lock() {
+            *s = self.clone();
+        }
+    }
+
     pub fn export_dir(&self) -> PathBuf {
         self.export_dir.clone().unwrap_or_else(crate::export::default_dir)
     }
