@@ -1,22 +1,68 @@
-//! The texture engine with the bundled model: tiled synthesis equals a whole-image run, seeds
-//! are reproducible, sizes that are not whole latent cells still tile.
+//! The texture engine with the bundled models: tiled synthesis equals a whole-image run, seeds
+//! are reproducible, sizes that are not whole latent cells still tile; the material network's
+//! maps tile, and its tiled runs equal a whole-image run.
 
 use std::sync::{Arc, OnceLock};
 
 use latentforge::infer::ModelStore;
-use latentforge::texture::{seam_score, synth, Style, Texture, TextureModel, TextureRequest};
+use latentforge::texture::{
+    seam_score, synth, MaterialModel, NormalConvention, PbrMaps, Style, Texture, TextureModel, TextureRequest,
+};
 use latentforge::{Device, Runtime, RuntimeOptions};
+
+/// One runtime per process (ONNX Runtime allows one environment), and the bundled models.
+fn runtime_and_store() -> (Arc<Runtime>, ModelStore) {
+    static RT: OnceLock<Arc<Runtime>> = OnceLock::new();
+    let rt = RT.get_or_init(|| {
+        Arc::new(
+            Runtime::new(RuntimeOptions { device: Device::Cpu, intra_threads: Some(2), ..Default::default() })
+                .expect("ONNX Runtime missing: run `cargo xtask setup` or use `cargo xtask test`"),
+        )
+    });
+    let rt = rt.clone();
+    let store = ModelStore::locate(Some(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models"))).unwrap();
+    (rt, store)
+}
 
 fn model() -> &'static TextureModel {
     static M: OnceLock<TextureModel> = OnceLock::new();
     M.get_or_init(|| {
-        let rt = Arc::new(
-            Runtime::new(RuntimeOptions { device: Device::Cpu, intra_threads: Some(2), ..Default::default() })
-                .expect("ONNX Runtime missing: run `cargo xtask setup` or use `cargo xtask test`"),
-        );
-        let store = ModelStore::locate(Some(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models"))).unwrap();
+        let (rt, store) = runtime_and_store();
         TextureModel::load(&rt, &store).unwrap()
     })
+}
+
+fn material() -> &'static MaterialModel {
+    static M: OnceLock<MaterialModel> = OnceLock::new();
+    M.get_or_init(|| {
+        let (rt, store) = runtime_and_store();
+        MaterialModel::load(&rt, &store).unwrap()
+    })
+}
+
+/// A generated rock texture, `size` pixels square (it tiles exactly).
+fn rock(size: usize) -> Texture {
+    let m = model();
+    let req = TextureRequest { class: m.class("rock").unwrap(), width: size, height: size, truncation: 0.8 };
+    let (rows, cols) = req.grid(m);
+    synth::synthesize(m, &Style::seeded(m, 5, rows, cols), &req).unwrap()
+}
+
+/// The largest difference between two sets of maps, each map moved by (dx, dy) first.
+fn maps_differ(a: &PbrMaps, b: &PbrMaps, (dx, dy): (usize, usize)) -> f32 {
+    let mut worst = 0.0f32;
+    for (ma, mb) in [(&a.height, &b.height), (&a.normal, &b.normal), (&a.roughness, &b.roughness)] {
+        let (w, h) = (ma.width, ma.height);
+        for y in 0..h {
+            for x in 0..w {
+                for c in 0..3 {
+                    let got = mb.rgb[(((y + dy) % h) * w + (x + dx) % w) * 3 + c];
+                    worst = worst.max((ma.rgb[(y * w + x) * 3 + c] - got).abs());
+                }
+            }
+        }
+    }
+    worst
 }
 
 /// On a small image the seam score is noisy (one row and one column of pairs), so this checks
@@ -130,4 +176,41 @@ fn seeds_reproduce_and_differ_and_odd_sizes_tile() {
     let err = TextureRequest { width: 8, ..req }.check().unwrap_err().to_string();
     assert!(err.contains("8x72") && err.contains("16..=8192"), "{err}");
     assert!(m.class("lava").unwrap_err().to_string().contains("available: grass, rock"));
+}
+
+/// Large images run in tiles cut from the torus with context: the same maps as one run.
+#[test]
+fn material_maps_in_tiles_equal_a_whole_image_run() {
+    let colour = rock(512);
+    let whole = material().maps(&colour, 1.0, NormalConvention::OpenGl).unwrap();
+    let tiled = material().maps_in_tiles(&colour, 1.0, NormalConvention::OpenGl, 128).unwrap();
+    let worst = maps_differ(&whole, &tiled, (0, 0));
+    assert!(worst < 1e-4, "tiles differ from the whole image by {worst}");
+    // An odd size (not a multiple of the stride) runs in tiles too, and its maps still wrap.
+    let odd = colour.resized(250, 198);
+    let m = material().maps(&odd, 1.0, NormalConvention::OpenGl).unwrap();
+    assert_eq!((m.normal.width, m.normal.height), (250, 198));
+    assert_no_seam(&m.normal);
+    assert!(material().maps_in_tiles(&colour, 1.0, NormalConvention::OpenGl, 130).is_err());
+}
+
+/// Tileable in, tileable out: moving the colour map around the torus moves every map with it,
+/// pixel for pixel, so the wrap edge is like any other; normals are unit vectors.
+#[test]
+fn material_maps_tile_exactly() {
+    let colour = rock(256);
+    let a = material().maps(&colour, 1.0, NormalConvention::OpenGl).unwrap();
+    let (dx, dy) = (100, 36);
+    let mut moved = colour.clone();
+    moved.roll((colour.width - dx, colour.height - dy));
+    let b = material().maps(&moved, 1.0, NormalConvention::OpenGl).unwrap();
+    let worst = maps_differ(&a, &b, (dx, dy));
+    assert!(worst < 1e-4, "moving the colour map moved the maps up to {worst} off");
+    for map in [&a.height, &a.normal, &a.roughness] {
+        assert_no_seam(map);
+    }
+    for n in a.normal.rgb.chunks(3) {
+        let len = n.iter().map(|v| (v * 2.0 - 1.0).powi(2)).sum::<f32>().sqrt();
+        assert!((len - 1.0).abs() < 1e-3 && n[2] > 0.5, "{n:?}");
+    }
 }

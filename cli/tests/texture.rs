@@ -181,3 +181,49 @@ fn bad_requests_are_clear_errors() {
     let o = latentforge(&["texture", "--material", "rock", "--size", "32", "--out-dir", d]);
     assert!(text(&o).contains("exists; pass --force"), "{}", text(&o));
 }
+
+/// `--pbr` maps come from the material network: `texture maps` on the written albedo gives the
+/// same maps (up to the albedo's 8-bit rounding), `--pbr heuristic` gives the old ones, and an
+/// exemplar that is only a colour map gains height, normal and roughness with `--pbr`.
+#[test]
+fn pbr_maps_come_from_the_material_network() {
+    let dir = tempfile::tempdir().unwrap();
+    let (net, old, maps) = (dir.path().join("net"), dir.path().join("old"), dir.path().join("maps"));
+    for (out, method) in [(&net, None), (&old, Some("heuristic"))] {
+        let mut args =
+            vec!["texture", "--material", "rock", "--seed", "7", "--size", "256", "--out-dir", p(out), "--pbr"];
+        args.extend(method);
+        let o = latentforge(&args);
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let o = latentforge(&["texture", "maps", p(&net.join("rock_s7.png")), "--out-dir", p(&maps)]);
+    assert!(o.status.success(), "{}", text(&o));
+    let mean_diff = |a: &Texture, b: &Texture| {
+        a.rgb.iter().zip(&b.rgb).map(|(x, y)| (x - y).abs()).sum::<f32>() / a.rgb.len() as f32
+    };
+    for (made, again) in [("normal", "normal_gl"), ("height", "height"), ("roughness", "roughness")] {
+        let a = texture(&net.join(format!("rock_s7_{made}.png")));
+        let b = texture(&maps.join(format!("rock_s7_{again}.png")));
+        assert!(mean_diff(&a, &b) < 0.01, "{made}: --pbr and `texture maps` differ by {}", mean_diff(&a, &b));
+        let h = texture(&old.join(format!("rock_s7_{made}.png")));
+        if made == "normal" {
+            assert!(mean_diff(&a, &h) > 0.02, "the network's normal map is the heuristic's");
+        }
+    }
+    // The same request twice: the same bytes.
+    let o = latentforge(&["texture", "maps", p(&net.join("rock_s7.png")), "--out-dir", p(&maps)]);
+    assert!(text(&o).contains("exists; pass --force"), "{}", text(&o));
+    // A normal map given as the colour map: made anyway, with a warning naming it.
+    let nrm = net.join("rock_s7_normal.png");
+    let o = latentforge(&["texture", "maps", p(&nrm), "--out-dir", p(&maps)]);
+    assert!(o.status.success() && text(&o).contains("looks like a normal map"), "{}", text(&o));
+    // An exemplar with only a colour map: --pbr fills the three maps for every variation.
+    let ex = dir.path().join("ex");
+    let colour = common::fixture("materials/stone_tiles/stone_tiles_Color.png");
+    let o = latentforge(&["texture", "--exemplar", p(&colour), "--size", "256", "--pbr", "--out-dir", p(&ex)]);
+    assert!(o.status.success(), "{}", text(&o));
+    for kind in ["color", "height", "normal_gl", "roughness"] {
+        let t = texture(&ex.join(format!("stone_tiles_s1_{kind}.png")));
+        assert!(seam_score(&t) <= 1.25, "{kind}: {}", seam_score(&t));
+    }
+}

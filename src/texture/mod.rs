@@ -1,6 +1,7 @@
 //! Tileable material textures from the texture generator: seeded latents from knobs
 //! ([`synth`]: seed, style mixing, latent walks, truncation; any size, in tiles so 4096² fits in
-//! bounded memory), the network itself ([`model`]), PBR maps derived from the albedo ([`pbr`]),
+//! bounded memory), the network itself ([`model`]), PBR maps from the albedo by the trained material network
+//! ([`material`]) or a luminance heuristic ([`pbr`]),
 //! and the texture image with its seam score and contact sheets ([`image`]). Variations of an
 //! artist's own material set, every map in step, come from coordinate synthesis ([`exemplar`]);
 //! [`metrics`] holds what tests, benches and `--json` report of any texture.
@@ -14,12 +15,14 @@ use crate::infer::ModelError;
 
 pub mod exemplar;
 pub mod image;
+pub mod material;
 pub mod metrics;
 pub mod model;
 pub mod pbr;
 pub mod synth;
 
 pub use image::{contact_sheet, seam_score, Texture};
+pub use material::{looks_like_normal_map, MaterialModel, MATERIAL_MODEL};
 pub use model::{TextureModel, TextureSpec};
 pub use pbr::{NormalConvention, PbrMaps};
 pub use synth::{Style, TextureRequest};

@@ -68,9 +68,10 @@ const HELP: &str = "cargo xtask <task>
                        the editor closed, open (on Xvfb) and closed again
                        and the worker's pattern/kit decode times
   train denoise        render the data set and train/export/evaluate the denoisers (hours)
-  train groove|groove-clip|drums|texture
+  train groove|groove-clip|drums|texture|material
                        train/export/evaluate the groove VAE, the clip VAE (`groove --from`), the
-                       drum one-shot model or the texture generator (resumable, into .work/)
+                       drum one-shot model, the texture generator or the material network
+                       (resumable, into .work/)
   fuzz [--format F] [--minutes N] [--replay FILE]
                        the file-reader fuzz harness (tests/fuzz) for N minutes per format (exr,
                        png, tiff, jpeg, hdr, pfm, midi, preset, manifest) with fresh seeds;
@@ -439,10 +440,10 @@ fn bench_texture_exemplar(extra: &[String]) -> Result<()> {
 
 fn train(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
-        Some(what @ ("denoise" | "groove" | "groove-clip" | "drums" | "texture")) => {
+        Some(what @ ("denoise" | "groove" | "groove-clip" | "drums" | "texture" | "material")) => {
             run(Command::new("bash").arg(root().join("models/train/pipeline.sh")).arg(what))
         }
-        _ => bail!("usage: cargo xtask train denoise|groove|groove-clip|drums|texture"),
+        _ => bail!("usage: cargo xtask train denoise|groove|groove-clip|drums|texture|material"),
     }
 }
 

@@ -11,7 +11,7 @@ use latentforge::io::limits::DecodeLimits;
 use latentforge::texture::exemplar::{self, Analysis, Container, CoordMap, Map, MapKind, MaterialSet, Variation};
 use latentforge::texture::{contact_sheet, metrics, seam_score, NormalConvention, Texture};
 
-use super::{parse_size, progress, select, skip_done, ConventionArg, FormatArg, TextureArgs};
+use super::{parse_size, progress, select, skip_done, ConventionArg, FormatArg, MapMaker, TextureArgs};
 use crate::cmd::limits::LimitArgs;
 use crate::GlobalArgs;
 
@@ -100,8 +100,10 @@ struct Job {
 
 pub fn run(g: &GlobalArgs, args: &TextureArgs, out_dir: &Path) -> Result<u8> {
     let ex = &args.exemplar;
-    if args.preset.is_some() || args.interpolate.is_some() || args.mix.is_some() || args.pbr {
-        bail!("--preset, --interpolate, --mix and --pbr are for --material textures; --exemplar makes variations of your maps");
+    if args.preset.is_some() || args.interpolate.is_some() || args.mix.is_some() {
+        bail!(
+            "--preset, --interpolate and --mix are for --material textures; --exemplar makes variations of your maps"
+        );
     }
     if !(0.0..=1.0).contains(&ex.variation) {
         bail!("--variation {} is outside 0..1", ex.variation);
@@ -130,6 +132,21 @@ pub fn run(g: &GlobalArgs, args: &TextureArgs, out_dir: &Path) -> Result<u8> {
             println!("the exemplar does not tile (seam score {:.2}): sampling only inside it", seam_score(&guide));
         }
     }
+    let fill = missing_maps(&set, args, convention)?;
+    if let Some(s) = args.normal_strength.filter(|s| !(s.is_finite() && *s > 0.0)) {
+        bail!("--normal-strength {s} must be above 0");
+    }
+    let maker = match (args.pbr, fill.is_empty()) {
+        (Some(method), false) => {
+            let store = latentforge::infer::ModelStore::locate(g.models.as_deref())?;
+            Some(MapMaker::load(method, &*crate::runtime(g)?, &store)?)
+        }
+        _ => None,
+    };
+    if !g.quiet && !args.json && maker.is_some() {
+        let words: Vec<String> = fill.iter().map(|k| k.word()).collect();
+        println!("{:>10} <- made from each variation's colour (--pbr)", words.join(", "));
+    }
     let analysis = Analysis::new(&set, tiles)?;
     let max = latentforge::texture::MAX_SIZE;
     let (width, height) = args.size.unwrap_or((ew.min(max), eh.min(max)));
@@ -140,9 +157,13 @@ pub fn run(g: &GlobalArgs, args: &TextureArgs, out_dir: &Path) -> Result<u8> {
     let jobs = select(jobs, |j| j.seed, args)?;
     let ext = |m: &Map| output_container(m, args.format).extension();
     let coords_ext = if args.format == Some(FormatArg::Exr) { "exr" } else { "png" };
+    let filled_path = |job: &Job, kind: &MapKind| out_dir.join(format!("{}_{}.{coords_ext}", job.stem, kind.word()));
     let files = |job: &Job| -> Vec<PathBuf> {
         let mut f: Vec<PathBuf> =
             set.maps.iter().map(|m| out_dir.join(format!("{}_{}.{}", job.stem, m.kind.word(), ext(&m.map)))).collect();
+        if maker.is_some() {
+            f.extend(fill.iter().map(|k| filled_path(job, k)));
+        }
         if ex.save_coords {
             f.push(out_dir.join(format!("{}_coords.{coords_ext}", job.stem)));
         }
@@ -165,14 +186,29 @@ pub fn run(g: &GlobalArgs, args: &TextureArgs, out_dir: &Path) -> Result<u8> {
         let coords = analysis.synthesize(&Variation { seed: job.seed, width, height, variation: ex.variation });
         let mut seams = serde_json::Map::new();
         let mut first: Option<Texture> = None;
+        let mut colour: Option<Texture> = None;
         for m in &set.maps {
             let out = output_map(exemplar::remap(&m.kind, &m.map, &coords), &m.kind, args.format, args.bits);
             let path = out_dir.join(format!("{}_{}.{}", job.stem, m.kind.word(), out.container.extension()));
             out.write(&path)?;
+            if maker.is_some() && m.kind == MapKind::Color {
+                colour = Some(picture(&out, &m.kind));
+            }
             if args.json || (args.sheet && first.is_none()) {
                 let pic = picture(&out, &m.kind);
                 seams.insert(m.kind.word(), serde_json::json!(seam_score(&pic)));
                 first.get_or_insert(pic);
+            }
+        }
+        if let (Some(maker), Some(colour)) = (&maker, &colour) {
+            let made = maker.maps(colour, args.normal_strength.unwrap_or(1.0), convention)?;
+            for kind in &fill {
+                let map = match kind {
+                    MapKind::Height => &made.height,
+                    MapKind::Normal(_) => &made.normal,
+                    _ => &made.roughness,
+                };
+                map.write(&filled_path(job, kind), args.bits == Some(16))?;
             }
         }
         if ex.save_coords {
@@ -191,7 +227,8 @@ pub fn run(g: &GlobalArgs, args: &TextureArgs, out_dir: &Path) -> Result<u8> {
             });
             bar.suspend(|| println!("{line}"));
         } else if !g.quiet {
-            bar.suspend(|| println!("{}: {} maps, {width}x{height}", job.stem, set.maps.len()));
+            let made = if maker.is_some() { fill.len() } else { 0 };
+            bar.suspend(|| println!("{}: {} maps, {width}x{height}", job.stem, set.maps.len() + made));
         }
         if args.sheet {
             let pic = first.context("a set has one map at least")?;
@@ -213,6 +250,32 @@ pub fn run(g: &GlobalArgs, args: &TextureArgs, out_dir: &Path) -> Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// The maps `--pbr` adds: height, normal and roughness where the set has none. Without --pbr,
+/// none; with it, the set needs a colour map to make them from.
+fn missing_maps(set: &MaterialSet, args: &TextureArgs, convention: NormalConvention) -> Result<Vec<MapKind>> {
+    if args.pbr.is_none() {
+        return Ok(Vec::new());
+    }
+    let has = |want: fn(&MapKind) -> bool| set.maps.iter().any(|m| want(&m.kind));
+    if !has(|k| *k == MapKind::Color) {
+        bail!("--pbr makes height, normal and roughness from the colour map, and this set has none: name it with --map color=FILE");
+    }
+    let mut fill = Vec::new();
+    if !has(|k| *k == MapKind::Height) {
+        fill.push(MapKind::Height);
+    }
+    if !has(|k| matches!(k, MapKind::Normal(_))) {
+        fill.push(MapKind::Normal(convention));
+    }
+    if !has(|k| *k == MapKind::Roughness) {
+        fill.push(MapKind::Roughness);
+    }
+    if fill.is_empty() {
+        eprintln!("warning: --pbr: the set already has height, normal and roughness maps; nothing to add");
+    }
+    Ok(fill)
 }
 
 /// A texture repeated 3x3, at the size of one tile: how it looks laid on a large surface.

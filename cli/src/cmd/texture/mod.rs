@@ -11,12 +11,13 @@ use latentforge::infer::ModelStore;
 use latentforge::io::frame;
 use latentforge::io::limits::DecodeLimits;
 use latentforge::presets::{self, Preset, TexturePreset};
-use latentforge::texture::{pbr, synth, NormalConvention, Style, Texture, TextureModel, TextureRequest};
+use latentforge::texture::{pbr, synth, MaterialModel, NormalConvention, Style, Texture, TextureModel, TextureRequest};
 
 use crate::cmd::farm::SliceArgs;
 use crate::GlobalArgs;
 
 mod exemplar;
+mod maps;
 mod remap;
 
 pub const EXAMPLES: &str = "Examples:\n  \
@@ -32,7 +33,8 @@ pub const EXAMPLES: &str = "Examples:\n  \
     Every output tiles seamlessly; its edges lie on its calmest column and row (a walk keeps its first\n\
     texture's), so used untiled no edge cuts through detail. The same seed and flags give the same\n\
     files on every run. Files are named <material>_s<seed>.png (+ _height, _normal, _roughness with\n\
-    --pbr); existing files are kept unless --force. Materials: `latentforge models` lists the texture\n\
+    --pbr: from the material network; `--pbr heuristic` for the brightness-based maps); existing files\n\
+    are kept unless --force. Materials: `latentforge models` lists the texture\n\
     model; unknown names are listed.";
 
 #[derive(Args)]
@@ -66,9 +68,11 @@ pub struct TextureArgs {
     /// Style mixing: coarse structure from --seed, fine detail from this seed.
     #[arg(long, value_name = "SEED")]
     mix: Option<u64>,
-    /// Also write height, normal and roughness maps (seamless like the albedo).
-    #[arg(long)]
-    pbr: bool,
+    /// Also write height, normal and roughness maps (seamless like the albedo): from the trained
+    /// material network (`--pbr`), or from the albedo's brightness (`--pbr heuristic`, the old
+    /// maps). With --exemplar: the maps your set lacks, made from each variation's colour.
+    #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "network", value_name = "METHOD")]
+    pbr: Option<PbrArg>,
     /// Green channel of the normal map: opengl (Y up: Blender, Unity) or directx (Y down: Unreal).
     #[arg(long, value_enum, default_value_t = ConventionArg::Opengl)]
     normal_convention: ConventionArg,
@@ -107,6 +111,14 @@ enum ConventionArg {
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum PbrArg {
+    /// The material network, trained on artists' maps (models/material).
+    Network,
+    /// Height from brightness, normals from its slopes, roughness from a brightness curve.
+    Heuristic,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 enum FormatArg {
     Png,
     Exr,
@@ -121,6 +133,10 @@ enum TextureAction {
     /// the variation it was saved with.
     #[command(after_help = remap::EXAMPLES)]
     Remap(remap::RemapArgs),
+    /// Height, normal and roughness for colour maps you already have (a photo, a painted albedo),
+    /// from the material network (or `--method heuristic`).
+    #[command(after_help = maps::EXAMPLES)]
+    Maps(maps::MapsArgs),
 }
 
 fn parse_bits(s: &str) -> Result<u8, String> {
@@ -182,8 +198,10 @@ fn select<J>(jobs: Vec<J>, number: impl Fn(&J) -> u64, args: &TextureArgs) -> Re
 }
 
 pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
-    if let Some(TextureAction::Remap(remap)) = args.action {
-        return remap::run(g, remap);
+    match args.action {
+        Some(TextureAction::Remap(remap)) => return remap::run(g, remap),
+        Some(TextureAction::Maps(maps)) => return maps::run(g, maps),
+        None => {}
     }
     let out_dir = args.out_dir.clone().context("say where the textures go: --out-dir DIR")?;
     prepare_out_dir(&out_dir)?;
@@ -213,10 +231,11 @@ pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
     if !(strength.is_finite() && strength > 0.0) {
         bail!("--normal-strength {strength} must be above 0");
     }
-    let with_pbr = args.pbr || preset.as_ref().is_some_and(|p| p.pbr);
+    let pbr_method = args.pbr.or(preset.as_ref().filter(|p| p.pbr).map(|_| PbrArg::Network));
 
     let runtime = crate::runtime(g)?;
     let model = TextureModel::load(&runtime, &store)?;
+    let maker = pbr_method.map(|m| MapMaker::load(m, &runtime, &store)).transpose()?;
     let class = model.class(&material)?;
     let request = TextureRequest { class, width, height, truncation };
     request.check()?;
@@ -262,7 +281,7 @@ pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
         ConventionArg::Opengl => NormalConvention::OpenGl,
         ConventionArg::Directx => NormalConvention::DirectX,
     };
-    let maps = if with_pbr { &["", "_height", "_normal", "_roughness"][..] } else { &[""][..] };
+    let maps = if maker.is_some() { &["", "_height", "_normal", "_roughness"][..] } else { &[""][..] };
     let files = |job: &Job| maps.iter().map(|m| out_dir.join(format!("{}{m}.{ext}", job.stem))).collect::<Vec<_>>();
     let jobs = select(jobs, |j| j.number, &args)?;
     if args.json {
@@ -292,8 +311,8 @@ pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
         let path = out_dir.join(format!("{}.{ext}", job.stem));
         albedo.write(&path, sixteen)?;
         let mut line = path.display().to_string();
-        if with_pbr {
-            let m = pbr::derive(&albedo, strength, convention);
+        if let Some(maker) = &maker {
+            let m = maker.maps(&albedo, strength, convention)?;
             for (suffix, map) in [("_height", &m.height), ("_normal", &m.normal), ("_roughness", &m.roughness)] {
                 map.write(&out_dir.join(format!("{}{suffix}.{ext}", job.stem)), sixteen)?;
             }
@@ -319,6 +338,31 @@ pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// What makes height, normal and roughness from a colour map (`--pbr`).
+pub enum MapMaker {
+    Network(MaterialModel),
+    Heuristic,
+}
+
+impl MapMaker {
+    pub fn load(method: PbrArg, runtime: &latentforge::Runtime, store: &ModelStore) -> Result<MapMaker> {
+        Ok(match method {
+            PbrArg::Network => MapMaker::Network(
+                MaterialModel::load(runtime, store)
+                    .context("--pbr: the material network did not load (`--pbr heuristic` needs no model)")?,
+            ),
+            PbrArg::Heuristic => MapMaker::Heuristic,
+        })
+    }
+
+    pub fn maps(&self, colour: &Texture, strength: f32, convention: NormalConvention) -> Result<pbr::PbrMaps> {
+        Ok(match self {
+            MapMaker::Network(model) => model.maps(colour, strength, convention)?,
+            MapMaker::Heuristic => pbr::derive(colour, strength, convention),
+        })
+    }
 }
 
 /// With --skip-existing, a job whose files all exist and decode is done: reported and dropped.
