@@ -2,6 +2,8 @@
 //! X11 XDND source offering `text/uri-list` (baseview cannot start drags, so this speaks the
 //! protocol itself over its own X connection, on its own thread). The pointer is followed by
 //! polling rather than grabbing it, since the editor's window holds the press's implicit grab.
+//! Every message carries a real server timestamp (ICCCM: CurrentTime breaks some targets), and
+//! the log says what the target did at each step, since hosts differ in what they accept.
 //!
 //! XDND: <https://freedesktop.org/wiki/Specifications/XDND/> (version 5).
 
@@ -10,13 +12,13 @@ use std::time::{Duration, Instant};
 
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{
-    AtomEnum, ClientMessageEvent, ConnectionExt as _, CreateWindowAux, EventMask, KeyButMask, PropMode,
-    SelectionNotifyEvent, Window, WindowClass, SELECTION_NOTIFY_EVENT,
+    Atom, AtomEnum, ChangeWindowAttributesAux, ClientMessageEvent, ConnectionExt as _, CreateWindowAux, EventMask,
+    KeyButMask, PropMode, SelectionNotifyEvent, Timestamp, Window, WindowClass, SELECTION_NOTIFY_EVENT,
 };
 use x11rb::protocol::Event;
 use x11rb::rust_connection::RustConnection;
 use x11rb::wrapper::ConnectionExt as _;
-use x11rb::{CURRENT_TIME, NONE};
+use x11rb::NONE;
 
 const XDND_VERSION: u32 = 5;
 /// How long a drop may take to finish before the source gives up.
@@ -36,6 +38,7 @@ x11rb::atom_manager! {
         XdndSelection,
         XdndActionCopy,
         XdndTypeList,
+        LatentGrooveTime: b"_LATENT_GROOVE_TIME",
         UriList: b"text/uri-list",
         TextPlain: b"text/plain;charset=utf-8",
     }
@@ -71,6 +74,8 @@ struct Source {
     window: Window,
     atoms: Atoms,
     data: String,
+    /// The server's time when the drag started, and when that was here.
+    epoch: (Timestamp, Instant),
 }
 
 fn drag(file: &Path) -> Result<(), Error> {
@@ -81,16 +86,37 @@ fn drag(file: &Path) -> Result<(), Error> {
     conn.create_window(0, window, root, -10, -10, 1, 1, 0, WindowClass::INPUT_ONLY, 0, &CreateWindowAux::new())?;
     let types = [atoms.UriList, atoms.TextPlain];
     conn.change_property32(PropMode::REPLACE, window, atoms.XdndTypeList, AtomEnum::ATOM, &types)?;
-    conn.set_selection_owner(window, atoms.XdndSelection, CURRENT_TIME)?;
+    let epoch = (server_time(&conn, window, atoms.LatentGrooveTime)?, Instant::now());
+    conn.set_selection_owner(window, atoms.XdndSelection, epoch.0)?;
     conn.flush()?;
-    let source = Source { conn, root, window, atoms, data: uri_list(file) };
+    let source = Source { conn, root, window, atoms, data: uri_list(file), epoch };
     let result = source.run();
     let _ = source.conn.destroy_window(source.window);
     let _ = source.conn.flush();
     result
 }
 
+/// The X server's time now: appending nothing to a property of our window makes the server
+/// report the change, with its time.
+fn server_time(conn: &RustConnection, window: Window, property: Atom) -> Result<Timestamp, Error> {
+    conn.change_window_attributes(window, &ChangeWindowAttributesAux::new().event_mask(EventMask::PROPERTY_CHANGE))?;
+    conn.change_property8(PropMode::APPEND, window, property, AtomEnum::STRING, &[])?;
+    conn.flush()?;
+    loop {
+        if let Event::PropertyNotify(p) = conn.wait_for_event()? {
+            if p.window == window {
+                return Ok(p.time);
+            }
+        }
+    }
+}
+
 impl Source {
+    /// The server's time now, from the drag's start.
+    fn now(&self) -> Timestamp {
+        self.epoch.0.wrapping_add(self.epoch.1.elapsed().as_millis() as u32)
+    }
+
     fn run(&self) -> Result<(), Error> {
         let start = Instant::now();
         let mut target: Option<Window> = None;
@@ -105,6 +131,11 @@ impl Source {
                     self.send(old, self.atoms.XdndLeave, [self.window, 0, 0, 0, 0])?;
                 }
                 if let Some(new) = under {
+                    nice_plug::nice_log!(
+                        "Latent Groove: drag-out: over window {new:#x} at ({}, {})",
+                        pointer.root_x,
+                        pointer.root_y
+                    );
                     let more_types = 1; // the list is in XdndTypeList too
                     let header = XDND_VERSION << 24 | more_types;
                     self.send(
@@ -123,11 +154,7 @@ impl Source {
             if let Some(t) = target {
                 if (pointer.root_x, pointer.root_y) != last {
                     let at = (pointer.root_x as u16 as u32) << 16 | pointer.root_y as u16 as u32;
-                    self.send(
-                        t,
-                        self.atoms.XdndPosition,
-                        [self.window, 0, at, CURRENT_TIME, self.atoms.XdndActionCopy],
-                    )?;
+                    self.send(t, self.atoms.XdndPosition, [self.window, 0, at, self.now(), self.atoms.XdndActionCopy])?;
                     last = (pointer.root_x, pointer.root_y);
                 }
             }
@@ -147,7 +174,7 @@ impl Source {
             nice_plug::nice_log!("Latent Groove: drag-out: window {target:#x} refused the .mid file");
             return Ok(());
         }
-        self.send(target, self.atoms.XdndDrop, [self.window, 0, CURRENT_TIME, 0, 0])?;
+        self.send(target, self.atoms.XdndDrop, [self.window, 0, self.now(), 0, 0])?;
         self.conn.flush()?;
         // The target asks for the data, then says it is done.
         let start = Instant::now();
@@ -169,14 +196,22 @@ impl Source {
             match event {
                 Event::ClientMessage(m) if m.type_ == self.atoms.XdndStatus => {
                     let d = m.data.as_data32();
-                    if Some(d[0]) == target {
+                    if Some(d[0]) == target && *accepted != (d[1] & 1 == 1) {
                         *accepted = d[1] & 1 == 1;
+                        let says = if *accepted { "accepts" } else { "refuses" };
+                        nice_plug::nice_log!("Latent Groove: drag-out: window {:#x} {says} the file here", d[0]);
                     }
                 }
                 Event::ClientMessage(m) if m.type_ == self.atoms.XdndFinished => finished = true,
                 Event::SelectionRequest(r) if r.selection == self.atoms.XdndSelection => {
                     let property = if r.property == NONE { r.target } else { r.property };
                     let ok = r.target == self.atoms.UriList || r.target == self.atoms.TextPlain;
+                    nice_plug::nice_log!(
+                        "Latent Groove: drag-out: window {:#x} asked for the data as atom {} ({})",
+                        r.requestor,
+                        r.target,
+                        if ok { "sent" } else { "a type we do not offer" }
+                    );
                     if ok {
                         self.conn.change_property8(
                             PropMode::REPLACE,

@@ -33,7 +33,7 @@ impl Xvfb {
         let xvfb = Path::new("/usr/bin/Xvfb");
         assert!(xvfb.is_file(), "Xvfb is missing: install Debian's xvfb (`cargo xtask test` does)");
         for n in 140..200 {
-            if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() || Path::new(&format!("/tmp/.X{n}-lock")).exists() {
+            if display_in_use(n) {
                 continue;
             }
             let display = format!(":{n}");
@@ -56,6 +56,15 @@ impl Xvfb {
             }
         }
         panic!("Xvfb did not start on any display from :140 to :199");
+    }
+}
+
+/// Whether display `n` belongs to a running X server: its lock file names a live process. A
+/// lock left by a killed server does not count (Xvfb replaces a stale lock itself).
+fn display_in_use(n: u32) -> bool {
+    match std::fs::read_to_string(format!("/tmp/.X{n}-lock")) {
+        Ok(pid) => pid.trim().parse::<u32>().map_or(true, |pid| Path::new(&format!("/proc/{pid}")).exists()),
+        Err(_) => Path::new(&format!("/tmp/.X11-unix/X{n}")).exists(),
     }
 }
 
