@@ -24,6 +24,9 @@ pub struct MaterialSpec {
     pub multiple: usize,
     /// Pixels of context a tile needs on each side to match a whole-image run.
     pub margin: usize,
+    /// The normal's slopes are multiplied by this (times the user's strength): the network's
+    /// own are gentler than the artists' (see the model card).
+    pub normal_gain: f32,
 }
 
 pub struct MaterialModel {
@@ -43,15 +46,21 @@ impl MaterialModel {
     pub fn load(runtime: &Runtime, store: &ModelStore) -> Result<Self, TextureError> {
         let entry = store.get(MATERIAL_MODEL)?;
         let spec: MaterialSpec = entry.task_table("material")?;
-        if spec.multiple == 0 || !TILE.is_multiple_of(spec.multiple) || !spec.margin.is_multiple_of(spec.multiple) {
-            return Err(entry.invalid("[material] needs multiple > 0 dividing 1024 and margin").into());
+        if spec.multiple == 0
+            || !TILE.is_multiple_of(spec.multiple)
+            || !spec.margin.is_multiple_of(spec.multiple)
+            || !(spec.normal_gain.is_finite() && spec.normal_gain > 0.0)
+        {
+            return Err(entry
+                .invalid("[material] needs multiple > 0 dividing 1024, margin and normal_gain > 0")
+                .into());
         }
         let (session, _) = entry.open(runtime)?;
         Ok(MaterialModel { spec, session })
     }
 
     /// Height, normal and roughness of `colour` (sRGB or linear colour; any size). `strength`
-    /// scales the normal's slopes (1 = as the network drew them).
+    /// scales the normal's slopes (1 = the model's calibrated relief).
     pub fn maps(&self, colour: &Texture, strength: f32, convention: NormalConvention) -> Result<PbrMaps, TextureError> {
         self.maps_in_tiles(colour, strength, convention, TILE)
     }
@@ -71,7 +80,7 @@ impl MaterialModel {
             });
         }
         let planes = self.planes(colour, tile)?;
-        Ok(finish(planes, colour.width, colour.height, strength, convention))
+        Ok(finish(planes, colour.width, colour.height, strength * self.spec.normal_gain, convention))
     }
 
     fn planes(&self, colour: &Texture, tile: usize) -> Result<Planes, TextureError> {

@@ -114,6 +114,28 @@ def half_check(materials):
     return {"mean_deg": float(np.mean(means)), "max_deg": worst}
 
 
+GAINS = [1.0, 1.5, 2.0, 3.0, 4.0]
+
+
+def gain_curve(materials):
+    """Mean angular error of the raw network normals with their slopes scaled by each gain, and
+    the mean slope magnitude of ours and the artists' (what NORMAL_GAIN is chosen from)."""
+    sess = ort.InferenceSession(str(config.MODELS / config.NAME / "material.onnx"), providers=["CPUExecutionProvider"])
+    errors, ours, theirs = {g: [] for g in GAINS}, [], []
+    for m in materials:
+        s = m["colour"].shape[0] // config.MULTIPLE * config.MULTIPLE
+        x = (m["colour"][:s, :s].astype(np.float32) / 255).transpose(2, 0, 1)[None]
+        n = np.moveaxis(sess.run(None, {"colour": x})[1][0], 0, -1)
+        real = unit(m["normal"][:s, :s].astype(np.float32) / 127.5 - 1)
+        slope = n[..., :2] / n[..., 2:3]
+        ours.append(float(np.linalg.norm(slope, axis=-1).mean()))
+        theirs.append(float(np.linalg.norm(real[..., :2] / np.maximum(real[..., 2:3], 0.05), axis=-1).mean()))
+        for g in GAINS:
+            errors[g].append(angle(real, unit(np.concatenate([slope * g, np.ones_like(slope[..., :1])], -1))))
+    return {"gains": {str(g): float(np.mean(v)) for g, v in errors.items()},
+            "slope_ours": float(np.mean(ours)), "slope_artists": float(np.mean(theirs)), "materials": len(materials)}
+
+
 def main():
     results = {}
     for label, part in SETS.items():
@@ -128,6 +150,9 @@ def main():
         rows = score(materials)
         results[label] = {"summary": summary(rows), "per_material": rows}
         print(label, json.dumps(results[label]["summary"], indent=1), file=sys.stderr)
+    results["gain_curve"] = {"train": gain_curve(dataset.load("train")[::4]),
+                             "heldout": gain_curve(dataset.load("heldout"))}
+    print("gain curve", results["gain_curve"], file=sys.stderr)
     results["float16"] = half_check(dataset.load("heldout"))
     print("float16", results["float16"], file=sys.stderr)
     tmp = EVAL / "eval.tmp.json"

@@ -49,12 +49,14 @@ def main():
         description="Image to material: sRGB colour map -> height, tangent-space normal (green up), roughness",
         transfer="none",
         notes=["Every convolution pads circularly: a tileable colour map gives tileable maps.",
-               "Height is unscaled (stretch it to 0..1); the normal is a unit vector, OpenGL convention."],
+               "Height is unscaled (stretch it to 0..1); the normal is a unit vector, OpenGL convention.",
+               "normal_gain: the engine multiplies the normal's slopes by it (see the card)."],
         inputs=[manifest.tensor("colour", [-1, 3, -1, -1], (0, 1), channels=["r", "g", "b"])],
         outputs=[manifest.tensor("height", [-1, 1, -1, -1], (-100, 100)),
                  manifest.tensor("normal", [-1, 3, -1, -1], (-1, 1), channels=["x", "y", "z"]),
                  manifest.tensor("roughness", [-1, 1, -1, -1], (0, 1))],
-        table={"material": {"multiple": config.MULTIPLE, "margin": config.MARGIN}},
+        table={"material": {"multiple": config.MULTIPLE, "margin": config.MARGIN,
+                            "normal_gain": config.NORMAL_GAIN}},
         training=TRAINING_DATA)
     print(f"{config.NAME}: {size / 1e6:.2f} MB, ORT vs torch max diff {err:.1e}")
 

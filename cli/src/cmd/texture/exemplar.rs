@@ -143,6 +143,14 @@ pub fn run(g: &GlobalArgs, args: &TextureArgs, out_dir: &Path) -> Result<u8> {
         }
         _ => None,
     };
+    if let Some(colour) = set.maps.iter().find(|m| m.kind == MapKind::Color).filter(|_| maker.is_some()) {
+        if latentforge::texture::looks_like_normal_map(&picture(&colour.map, &colour.kind)) {
+            eprintln!(
+                "warning: {} looks like a normal map, not a colour map: --pbr makes its maps from it anyway",
+                colour.path.display()
+            );
+        }
+    }
     if !g.quiet && !args.json && maker.is_some() {
         let words: Vec<String> = fill.iter().map(|k| k.word()).collect();
         println!("{:>10} <- made from each variation's colour (--pbr)", words.join(", "));
