@@ -46,11 +46,12 @@ impl MaterialModel {
     pub fn load(runtime: &Runtime, store: &ModelStore) -> Result<Self, TextureError> {
         let entry = store.get(MATERIAL_MODEL)?;
         let spec: MaterialSpec = entry.task_table("material")?;
-        if spec.multiple == 0
-            || !TILE.is_multiple_of(spec.multiple)
-            || !spec.margin.is_multiple_of(spec.multiple)
-            || !(spec.normal_gain.is_finite() && spec.normal_gain > 0.0)
-        {
+        let valid = spec.multiple != 0
+            && TILE.is_multiple_of(spec.multiple)
+            && spec.margin.is_multiple_of(spec.multiple)
+            && spec.normal_gain.is_finite()
+            && spec.normal_gain > 0.0;
+        if !valid {
             return Err(entry
                 .invalid("[material] needs multiple > 0 dividing 1024, margin and normal_gain > 0")
                 .into());
