@@ -7,7 +7,7 @@
 //! network's stride, which gives what one whole-image run gives, in bounded memory.
 
 use super::image::Texture;
-use super::pbr::{NormalConvention, PbrMaps};
+use super::pbr::{gray, stretched, NormalConvention, PbrMaps};
 use super::TextureError;
 use crate::infer::{ModelStore, Runtime, SharedSession};
 use crate::io::frame::Encoding;
@@ -156,14 +156,6 @@ impl MaterialModel {
 /// The maps as textures: height stretched to 0..1, the normal's slopes scaled by `strength` and
 /// encoded in `convention`, roughness clamped.
 fn finish(p: Planes, w: usize, h: usize, strength: f32, convention: NormalConvention) -> PbrMaps {
-    let gray = |plane: Vec<f32>| Texture {
-        width: w,
-        height: h,
-        rgb: plane.iter().flat_map(|&v| [v, v, v]).collect(),
-        encoding: Encoding::Data,
-    };
-    let (lo, hi) = p.height.iter().fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
-    let height: Vec<f32> = p.height.iter().map(|v| (v - lo) / (hi - lo).max(1e-6)).collect();
     let flip = if convention == NormalConvention::DirectX { -1.0 } else { 1.0 };
     let [nx, ny, nz] = p.normal;
     let rgb = (0..w * h)
@@ -175,9 +167,9 @@ fn finish(p: Planes, w: usize, h: usize, strength: f32, convention: NormalConven
         .collect();
     let normal = Texture { width: w, height: h, rgb, encoding: Encoding::Data };
     PbrMaps {
-        height: gray(height),
+        height: gray(stretched(&p.height), w, h),
         normal,
-        roughness: gray(p.roughness.into_iter().map(|v| v.clamp(0.0, 1.0)).collect()),
+        roughness: gray(p.roughness.into_iter().map(|v| v.clamp(0.0, 1.0)).collect(), w, h),
     }
 }
 

@@ -41,8 +41,15 @@ fn blur(plane: &[f32], w: usize, h: usize, radius: usize) -> Vec<f32> {
     out
 }
 
-fn gray(plane: Vec<f32>, w: usize, h: usize) -> Texture {
+/// A data plane as a gray texture (the same value in R, G and B).
+pub(super) fn gray(plane: Vec<f32>, w: usize, h: usize) -> Texture {
     Texture { width: w, height: h, rgb: plane.iter().flat_map(|&v| [v, v, v]).collect(), encoding: Encoding::Data }
+}
+
+/// A plane stretched to 0..1 (its lowest value to 0, its highest to 1): heights have no scale.
+pub(super) fn stretched(plane: &[f32]) -> Vec<f32> {
+    let (lo, hi) = plane.iter().fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+    plane.iter().map(|v| (v - lo) / (hi - lo).max(1e-6)).collect()
 }
 
 /// The maps of `albedo`. `strength` scales the slopes of the normal map (1 = a height range of
@@ -51,9 +58,7 @@ pub fn derive(albedo: &Texture, strength: f32, convention: NormalConvention) -> 
     let (w, h) = (albedo.width, albedo.height);
     let lum = albedo.luminance();
     // Height: luminance smoothed over a couple of pixels, stretched to 0..1.
-    let smooth = blur(&lum, w, h, 1);
-    let (lo, hi) = smooth.iter().fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
-    let height: Vec<f32> = smooth.iter().map(|v| (v - lo) / (hi - lo).max(1e-6)).collect();
+    let height = stretched(&blur(&lum, w, h, 1));
     // Normal: central differences of the height, wrapping around.
     let k = strength * w as f32 / 10.0 / 2.0;
     let at = |x: isize, y: isize| height[y.rem_euclid(h as isize) as usize * w + x.rem_euclid(w as isize) as usize];

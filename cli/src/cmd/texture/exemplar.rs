@@ -11,7 +11,7 @@ use latentforge::io::limits::DecodeLimits;
 use latentforge::texture::exemplar::{self, Analysis, Container, CoordMap, Map, MapKind, MaterialSet, Variation};
 use latentforge::texture::{contact_sheet, metrics, seam_score, NormalConvention, Texture};
 
-use super::{parse_size, progress, select, skip_done, ConventionArg, FormatArg, MapMaker, TextureArgs};
+use super::{parse_size, progress, select, skip_done, FormatArg, MapMaker, TextureArgs};
 use crate::cmd::limits::LimitArgs;
 use crate::GlobalArgs;
 
@@ -108,10 +108,7 @@ pub fn run(g: &GlobalArgs, args: &TextureArgs, out_dir: &Path) -> Result<u8> {
     if !(0.0..=1.0).contains(&ex.variation) {
         bail!("--variation {} is outside 0..1", ex.variation);
     }
-    let convention = match args.normal_convention {
-        ConventionArg::Opengl => NormalConvention::OpenGl,
-        ConventionArg::Directx => NormalConvention::DirectX,
-    };
+    let convention = NormalConvention::from(args.normal_convention);
     let by_hand = parse_maps(&ex.maps, convention)?;
     let set = MaterialSet::open(ex.exemplar.as_deref(), &by_hand, &ex.limits.limits(None))?;
     for w in &set.warnings {

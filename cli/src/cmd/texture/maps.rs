@@ -61,10 +61,7 @@ pub fn run(g: &GlobalArgs, args: MapsArgs) -> Result<u8> {
         Some(FormatArg::Exr) => "exr",
         Some(FormatArg::Tif) => bail!("--format tif: maps are written as png or exr"),
     };
-    let convention = match args.normal_convention {
-        ConventionArg::Opengl => NormalConvention::OpenGl,
-        ConventionArg::Directx => NormalConvention::DirectX,
-    };
+    let convention = NormalConvention::from(args.normal_convention);
     super::prepare_out_dir(&args.out_dir)?;
     let kinds = [MapKind::Height, MapKind::Normal(convention), MapKind::Roughness];
     let outputs = |image: &PathBuf| -> Vec<PathBuf> {

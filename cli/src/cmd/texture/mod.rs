@@ -110,6 +110,15 @@ enum ConventionArg {
     Directx,
 }
 
+impl From<ConventionArg> for NormalConvention {
+    fn from(arg: ConventionArg) -> NormalConvention {
+        match arg {
+            ConventionArg::Opengl => NormalConvention::OpenGl,
+            ConventionArg::Directx => NormalConvention::DirectX,
+        }
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum PbrArg {
     /// The material network, trained on artists' maps (models/material).
@@ -277,10 +286,7 @@ pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
         Some(FormatArg::Exr) => "exr",
         _ => "png",
     };
-    let convention = match args.normal_convention {
-        ConventionArg::Opengl => NormalConvention::OpenGl,
-        ConventionArg::Directx => NormalConvention::DirectX,
-    };
+    let convention = NormalConvention::from(args.normal_convention);
     let maps = if maker.is_some() { &["", "_height", "_normal", "_roughness"][..] } else { &[""][..] };
     let files = |job: &Job| maps.iter().map(|m| out_dir.join(format!("{}{m}.{ext}", job.stem))).collect::<Vec<_>>();
     let jobs = select(jobs, |j| j.number, &args)?;
