@@ -1,12 +1,15 @@
 //! The texture engine with the bundled models: tiled synthesis equals a whole-image run, seeds
 //! are reproducible, sizes that are not whole latent cells still tile; the material network's
-//! maps tile, and its tiled runs equal a whole-image run.
+//! maps tile, and its tiled runs equal a whole-image run; the upscaler's 1024² -> 4096² output
+//! tiles and equals a whole-image run, tile for tile.
 
 use std::sync::{Arc, OnceLock};
 
 use latentforge::infer::ModelStore;
+use latentforge::texture::exemplar::{Container, Map, MapKind, Samples};
 use latentforge::texture::{
-    seam_score, synth, MaterialModel, NormalConvention, PbrMaps, Style, Texture, TextureModel, TextureRequest,
+    seam_score, synth, Edges, MaterialModel, NormalConvention, PbrMaps, Style, Texture, TextureModel, TextureRequest,
+    UpscaleMethod, UpscaleModel,
 };
 use latentforge::{Device, Runtime, RuntimeOptions};
 
@@ -213,4 +216,59 @@ fn material_maps_tile_exactly() {
         let len = n.iter().map(|v| (v * 2.0 - 1.0).powi(2)).sum::<f32>().sqrt();
         assert!((len - 1.0).abs() < 1e-3 && n[2] > 0.5, "{n:?}");
     }
+}
+
+/// The case: a tileable 1024² texture upscaled 4x in 256-px tiles (16 network runs with
+/// context) equals one whole-image run, and the 4096² output tiles (seam score at most 1.1).
+/// Mirrored edges (--no-wrap) also give the same result in tiles as whole.
+#[test]
+fn upscaled_tiles_equal_a_whole_image_run_and_tile() {
+    let (rt, store) = runtime_and_store();
+    let model = UpscaleModel::load(&rt, &store).unwrap();
+    let net = UpscaleMethod::Network(&model);
+    // Its edges on its calmest column and row, as `texture` writes it.
+    let mut colour = rock(1024);
+    colour.roll(colour.calm_origin());
+    // As data (float values as they are): the comparison sees the network's own numbers.
+    let map = Map {
+        width: 1024,
+        height: 1024,
+        channels: 3,
+        samples: Samples::F32(colour.rgb.clone()),
+        container: Container::Exr,
+        exr_names: vec![],
+    };
+    let kind = MapKind::Other("albedo".into());
+    let tiled = net.map_in_tiles(&map, &kind, 4, Edges::Wrap, 256).unwrap();
+    let whole = net.map_in_tiles(&map, &kind, 4, Edges::Wrap, 1024).unwrap();
+    assert_eq!((tiled.width, tiled.height), (4096, 4096));
+    let (Samples::F32(a), Samples::F32(b)) = (&tiled.samples, &whole.samples) else { panic!("float in, float out") };
+    let worst = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+    assert!(worst < 1e-4, "tiles differ from the whole image by {worst}");
+    let out = Texture { width: 4096, height: 4096, rgb: a.clone(), encoding: colour.encoding };
+    assert!(seam_score(&out) <= 1.1, "seam score {}", seam_score(&out));
+    drop((tiled, whole));
+    // Exactly tile-safe: moving the input around the torus moves the output with it.
+    let small = Map { width: 256, height: 256, samples: Samples::F32(colour.resized(256, 256).rgb), ..map.clone() };
+    let a = net.map(&small, &kind, 4, Edges::Wrap).unwrap();
+    let mut moved = colour.resized(256, 256);
+    moved.roll((256 - 5, 256 - 3));
+    let b = net.map(&Map { samples: Samples::F32(moved.rgb), ..small }, &kind, 4, Edges::Wrap).unwrap();
+    let mut worst = 0.0f32;
+    for y in 0..1024 {
+        for x in 0..1024 {
+            for c in 0..3 {
+                let moved_to = (((y + 12) % 1024) * 1024 + (x + 20) % 1024) * 3 + c;
+                worst = worst.max((a.value((y * 1024 + x) * 3 + c) - b.value(moved_to)).abs());
+            }
+        }
+    }
+    assert!(worst < 1e-4, "moving the input moved the output up to {worst} off");
+    // Mirrored edges, an odd size, 2x: tiles of 100 equal one run.
+    let small = Map { width: 250, height: 198, samples: Samples::F32(colour.resized(250, 198).rgb), ..map };
+    let a = net.map_in_tiles(&small, &kind, 2, Edges::Mirror, 100).unwrap();
+    let b = net.map_in_tiles(&small, &kind, 2, Edges::Mirror, 256).unwrap();
+    assert_eq!((a.width, a.height), (500, 396));
+    let worst = (0..a.pixels() * 3).map(|i| (a.value(i) - b.value(i)).abs()).fold(0.0f32, f32::max);
+    assert!(worst < 1e-4, "mirrored tiles differ by {worst}");
 }

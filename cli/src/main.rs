@@ -19,6 +19,7 @@ mod cmd {
     pub mod limits;
     pub mod models;
     pub mod texture;
+    pub mod upscale;
     pub mod watch;
 }
 
@@ -91,6 +92,9 @@ enum Command {
     /// Seamlessly tiling textures: a trained generator's materials, or variations of your own PBR set.
     #[command(after_help = cmd::texture::EXAMPLES, args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Texture(cmd::texture::TextureArgs),
+    /// Upscale texture maps 2x or 4x with the trained upscaler, keeping them tileable.
+    #[command(after_help = cmd::upscale::EXAMPLES)]
+    Upscale(cmd::upscale::UpscaleArgs),
     /// Spread a denoise or texture job over a render farm (Slurm job arrays) and follow it.
     #[command(after_help = cmd::farm::EXAMPLES)]
     Farm(cmd::farm::FarmArgs),
@@ -108,6 +112,7 @@ fn main() -> ExitCode {
         Command::Kit(args) => cmd::kit::run(&cli.global, args),
         Command::Watch(args) => cmd::watch::run(&cli.global, args),
         Command::Texture(args) => cmd::texture::run(&cli.global, args),
+        Command::Upscale(args) => cmd::upscale::run(&cli.global, args),
         Command::Farm(args) => cmd::farm::run(&cli.global, args),
     };
     match done {
@@ -146,12 +151,18 @@ fn check_free(out: &Path, force: bool, input: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
+/// The process's ONNX Runtime, made on first use: ORT allows one environment per process, and
+/// one command may load several models (texture --pbr --upscale).
 fn runtime(g: &GlobalArgs) -> Result<Arc<Runtime>> {
+    static RUNTIME: std::sync::OnceLock<Arc<Runtime>> = std::sync::OnceLock::new();
+    if let Some(rt) = RUNTIME.get() {
+        return Ok(rt.clone());
+    }
     let device = match g.device {
         DeviceArg::Auto => Device::Auto,
         DeviceArg::Cpu => Device::Cpu,
         DeviceArg::Cuda => Device::Cuda,
     };
     let rt = Runtime::new(RuntimeOptions { library: g.ort_lib.clone(), device, intra_threads: g.threads })?;
-    Ok(Arc::new(rt))
+    Ok(RUNTIME.get_or_init(|| Arc::new(rt)).clone())
 }

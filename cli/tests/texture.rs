@@ -227,3 +227,90 @@ fn pbr_maps_come_from_the_material_network() {
         assert!(seam_score(&t) <= 1.25, "{kind}: {}", seam_score(&t));
     }
 }
+
+/// A PNG whose header claims `w` x `h` pixels but holds almost nothing: what a damaged or
+/// hostile file looks like to a reader.
+fn png_claiming(w: u32, h: u32) -> Vec<u8> {
+    let chunk = |kind: &[u8], data: &[u8]| {
+        let mut c = (data.len() as u32).to_be_bytes().to_vec();
+        c.extend_from_slice(kind);
+        c.extend_from_slice(data);
+        c.extend_from_slice(&crc32fast::hash(&[kind, data].concat()).to_be_bytes());
+        c
+    };
+    let mut ihdr = w.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    [b"\x89PNG\r\n\x1a\n".to_vec(), chunk(b"IHDR", &ihdr), chunk(b"IDAT", &[0x78, 0x9c, 0x03, 0]), chunk(b"IEND", &[])]
+        .concat()
+}
+
+/// `latentforge upscale` keeps every map's kind, depth and format: a 16-bit colour PNG stays
+/// 16-bit, a float height EXR in metres stays float with its range, a normal map comes back unit
+/// length; --no-wrap, -o and --out-dir; `texture --upscale` upscales every map it writes. A
+/// header whose size would upscale past 16384 is refused at once, and a normal map given as
+/// colour gets a warning.
+#[test]
+fn upscale_keeps_every_map_kind_depth_and_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = common::fixture("materials/stone_tiles");
+    let out = dir.path().join("4x");
+    let colour = set.join("stone_tiles_Color.png");
+    let normal = set.join("stone_tiles_Normal.png");
+    let o = latentforge(&["upscale", p(&colour), p(&normal), "--scale", "2", "--out-dir", p(&out)]);
+    assert!(o.status.success(), "{}", text(&o));
+    let (c_in, c_out) = (texture(&colour), texture(&out.join("stone_tiles_Color_x2.png")));
+    assert_eq!((c_out.width, c_out.height), (c_in.width * 2, c_in.height * 2));
+    assert!(seam_score(&c_out) <= 1.1 * seam_score(&c_in).max(1.0), "{}", seam_score(&c_out));
+    let n = texture(&out.join("stone_tiles_Normal_x2.png"));
+    for px in n.rgb.chunks(3) {
+        let len = px.iter().map(|v| (v * 2.0 - 1.0).powi(2)).sum::<f32>().sqrt();
+        assert!((len - 1.0).abs() < 0.02, "{px:?}");
+    }
+    // 16-bit PNG in, 16-bit out; a float EXR height (metres, -1..3) keeps its range.
+    let (deep, height) = (dir.path().join("deep_Color.png"), dir.path().join("deep_Height.exr"));
+    let img = image::ImageBuffer::from_fn(40, 24, |x, y| image::Rgb([(x * 1500) as u16, (y * 2500) as u16, 30000]));
+    img.save(&deep).unwrap();
+    let heights: Vec<f32> = (0..40 * 24).map(|i| -1.0 + 4.0 * ((i % 40) as f32 / 39.0)).collect();
+    let rgb: Vec<f32> = heights.iter().flat_map(|&h| [h, h, h]).collect();
+    image::Rgb32FImage::from_raw(40, 24, rgb).unwrap().save(&height).unwrap();
+    let o = latentforge(&["upscale", p(&deep), p(&height), "--no-wrap", "--out-dir", p(&out)]);
+    assert!(o.status.success(), "{}", text(&o));
+    let d = image::open(out.join("deep_Color_x4.png")).unwrap();
+    assert_eq!((d.width(), d.height(), d.color()), (160, 96, image::ColorType::Rgb16));
+    let h = image::open(out.join("deep_Height_x4.exr")).unwrap().into_rgb32f();
+    let (lo, hi) = h.pixels().fold((f32::MAX, f32::MIN), |(l, u), p| (l.min(p[0]), u.max(p[0])));
+    assert!((lo + 1.0).abs() < 0.1 && (hi - 3.0).abs() < 0.1, "height range {lo}..{hi}");
+    // -o, and nothing overwritten without --force.
+    let one = dir.path().join("one.png");
+    let o = latentforge(&["upscale", p(&colour), "-o", p(&one), "--method", "lanczos"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = latentforge(&["upscale", p(&colour), "-o", p(&one)]);
+    assert!(text(&o).contains("exists; pass --force"), "{}", text(&o));
+    let o = latentforge(&["upscale", p(&colour), "-o", p(&dir.path().join("x.jpg"))]);
+    assert!(text(&o).contains(".png, .tif or .exr"), "{}", text(&o));
+    // A header claiming 5000² would give 20000² at 4x: refused before decoding, naming the file.
+    let huge = dir.path().join("huge.png");
+    fs::write(&huge, png_claiming(5000, 5000)).unwrap();
+    let o = latentforge(&["upscale", p(&huge), "-o", p(&dir.path().join("h.png"))]);
+    assert!(!o.status.success() && text(&o).contains("20000x20000") && text(&o).contains("huge.png"), "{}", text(&o));
+    let o = latentforge(&["upscale", p(&dir.path().join("one.png")), "--scale", "3", "-o", p(&huge)]);
+    assert!(text(&o).contains("the scale is 2 or 4"), "{}", text(&o));
+    // A normal map named like colour: upscaled as colour, with a warning.
+    let bluish = dir.path().join("bluish.png");
+    fs::copy(&normal, &bluish).unwrap();
+    let o = latentforge(&["upscale", p(&bluish), "--scale", "2", "-o", p(&dir.path().join("b2.png"))]);
+    assert!(o.status.success() && text(&o).contains("looks like a normal map"), "{}", text(&o));
+    // texture --upscale: the albedo and its maps, 2x, still tiling.
+    let tex = dir.path().join("tex");
+    let args = ["texture", "--material", "rock", "--size", "128", "--pbr", "--upscale", "2", "--out-dir", p(&tex)];
+    let o = latentforge(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    for map in ["", "_height", "_normal", "_roughness"] {
+        let t = texture(&tex.join(format!("rock_s1{map}.png")));
+        assert_eq!((t.width, t.height), (256, 256), "{map}");
+        assert!(seam_score(&t) <= 1.25, "{map}: {}", seam_score(&t));
+    }
+    let o = latentforge(&["texture", "--material", "rock", "--size", "8192", "--upscale", "4", "--out-dir", p(&tex)]);
+    assert!(text(&o).contains("32768x32768"), "{}", text(&o));
+}

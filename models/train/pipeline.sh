@@ -5,10 +5,10 @@
 # pipeline.conf says what differs. TRAIN_MINUTES sets the total training time (default: the
 # shipped run's). A killed run resumes where it stopped; a fresh machine starts from scratch.
 set -euo pipefail
-MODEL=${1:?usage: pipeline.sh denoise|groove|groove-clip|drums|texture|material}
+MODEL=${1:?usage: pipeline.sh denoise|groove|groove-clip|drums|texture|material|upscale}
 HERE=$(cd "$(dirname "$0")" && pwd)
 if [ ! -f "$HERE/$MODEL/pipeline.conf" ]; then
-  echo "no model '$MODEL' in $HERE (use denoise, groove, groove-clip, drums, texture or material)" >&2
+  echo "no model '$MODEL' in $HERE (use denoise, groove, groove-clip, drums, texture, material or upscale)" >&2
   exit 2
 fi
 cd "$HERE/$MODEL"

@@ -4,6 +4,7 @@
 //! ([`material`]) or a luminance heuristic ([`pbr`]),
 //! and the texture image with its seam score and contact sheets ([`image`]). Variations of an
 //! artist's own material set, every map in step, come from coordinate synthesis ([`exemplar`]);
+//! Maps of any kind upscale by 2 or 4 with their tiling kept ([`upscale`]);
 //! [`metrics`] holds what tests, benches and `--json` report of any texture.
 //!
 //! Every layer of the network pads circularly and nothing normalises over the whole image, so
@@ -20,12 +21,14 @@ pub mod metrics;
 pub mod model;
 pub mod pbr;
 pub mod synth;
+pub mod upscale;
 
 pub use image::{contact_sheet, seam_score, Texture};
 pub use material::{looks_like_normal_map, MaterialModel, MATERIAL_MODEL};
 pub use model::{TextureModel, TextureSpec};
 pub use pbr::{NormalConvention, PbrMaps};
 pub use synth::{Style, TextureRequest};
+pub use upscale::{Edges, Method as UpscaleMethod, UpscaleModel, UPSCALE_MODEL};
 
 pub const TEXTURE_MODEL: &str = "texture";
 /// Largest side a texture may have, in pixels.
@@ -43,6 +46,8 @@ pub enum TextureError {
     UnknownMaterial { name: String, available: String },
     #[error("size {width}x{height} is outside {MIN_SIZE}..={MAX_SIZE} pixels per side")]
     Size { width: usize, height: usize },
+    #[error("upscale: {reason}")]
+    Upscale { reason: String },
     #[error("{path}: cannot write: {reason}")]
     Write { path: PathBuf, reason: String },
 }

@@ -64,13 +64,16 @@ const HELP: &str = "cargo xtask <task>
   bench texture-exemplar [--sizes 512,1024,2048]
                        `texture --exemplar` vs texture-synthesis-cli on three exemplars and a PBR
                        set: seconds, peak memory, seam, SWD, repetition and verbatim-copy scores
+  bench upscale        `latentforge upscale` 1024x1024 -> 4096 and 2048 vs Lanczos: seconds, peak
+                       memory, seam score
   bench groove         Latent Groove process() cost per block (64/512 samples, 10 000 blocks), with
                        the editor closed, open (on Xvfb) and closed again
                        and the worker's pattern/kit decode times
   train denoise        render the data set and train/export/evaluate the denoisers (hours)
-  train groove|groove-clip|drums|texture|material
+  train groove|groove-clip|drums|texture|material|upscale
                        train/export/evaluate the groove VAE, the clip VAE (`groove --from`), the
-                       drum one-shot model, the texture generator or the material network
+                       drum one-shot model, the texture generator, the material network or the
+                       upscaler
                        (resumable, into .work/)
   fuzz [--format F] [--minutes N] [--replay FILE]
                        the file-reader fuzz harness (tests/fuzz) for N minutes per format (exr,
@@ -356,6 +359,7 @@ fn bench(args: &[String]) -> Result<()> {
         Some("denoise") => {}
         Some("texture") => return bench_texture(&args[1..]),
         Some("texture-exemplar") => return bench_texture_exemplar(&args[1..]),
+        Some("upscale") => return bench_upscale(),
         Some("watch") => {
             let lib = setup(false)?;
             return run(cargo()
@@ -376,7 +380,7 @@ fn bench(args: &[String]) -> Result<()> {
         }
         _ => bail!(
             "usage: cargo xtask bench denoise [--device cpu|cuda] [--frames N] | bench watch [--frames N] | bench texture | \
-             bench texture-exemplar [--sizes 512,1024,2048] | bench groove"
+             bench texture-exemplar [--sizes 512,1024,2048] | bench upscale | bench groove"
         ),
     }
     let gpu = args.windows(2).any(|w| w[0] == "--device" && w[1] == "cuda");
@@ -438,12 +442,19 @@ fn bench_texture_exemplar(extra: &[String]) -> Result<()> {
         .args(extra))
 }
 
+/// `cargo xtask bench upscale`: the upscaler against Lanczos on a generated tileable texture.
+fn bench_upscale() -> Result<()> {
+    let root = root();
+    run(cargo().current_dir(&root).args(["build", "--release", "-p", "latentforge-cli"]))?;
+    run(cargo().current_dir(&root).args(["bench", "-p", "latentforge-cli", "--bench", "upscale"]))
+}
+
 fn train(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
-        Some(what @ ("denoise" | "groove" | "groove-clip" | "drums" | "texture" | "material")) => {
+        Some(what @ ("denoise" | "groove" | "groove-clip" | "drums" | "texture" | "material" | "upscale")) => {
             run(Command::new("bash").arg(root().join("models/train/pipeline.sh")).arg(what))
         }
-        _ => bail!("usage: cargo xtask train denoise|groove|groove-clip|drums|texture|material"),
+        _ => bail!("usage: cargo xtask train denoise|groove|groove-clip|drums|texture|material|upscale"),
     }
 }
 

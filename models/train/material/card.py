@@ -80,7 +80,7 @@ Angular error {100 * s['angle_reduction_vs_heuristic']:.0f} % lower than the heu
         for g in curve["train"]["gains"])
     pkg_rows = "\n".join(
         f"| {pkg} | {per_pkg[(pkg, 'train')]} | {per_pkg[(pkg, 'heldout')]} | {per_pkg[(pkg, 'other')]} |"
-        for pkg in dataset.PACKAGES)
+        for pkg in dataset.SOURCES)
     text = f"""# material: image to material (colour → height, normal, roughness)
 
 Version 0.1.{st['step']}. Input: an sRGB colour map (any size; sides that are multiples of 4 run

@@ -22,90 +22,24 @@ and `rough` (uint8).
     python dataset.py   # resumable: a material already written is skipped
 """
 import hashlib
-import io
 import json
-import subprocess
 import sys
-import zipfile
 
 import numpy as np
 from PIL import Image
 
 import config
-from common import debian, dep5
+from common import packages
 
-Image.MAX_IMAGE_PIXELS = 64 * 1024 * 1024
-IMAGE_EXT = (".png", ".tga", ".jpg", ".jpeg", ".dds")
 NORMAL = ("_nm", "_n", "_norm", "_normal", "_nor")
 COLOUR = ("", "_cc", "_col", "_d")
 HEIGHT = ("_hm", "_z", "_bump", "_height")
 SPECULAR = ("_sc", "_s", "_spec", "_gloss")
-# name: (files unpacked from the .deb, or a zip inside it; prefix that turns a file's path into the
-# path the copyright file uses; attribution)
-PACKAGES = {
-    "cube2-data": ("usr/share/games/cube2/", None, "", "Cube 2: Sauerbraten contributors"),
-    "redeclipse-data": ("usr/share/games/redeclipse/", None, "", "Red Eclipse contributors"),
-    "0ad-data": ("usr/share/games/0ad/mods/public/", "public.zip", "binaries/data/mods/public/",
-                 "Wildfire Games (0 A.D.)"),
-    "ufoai-textures": ("usr/share/games/ufoai/base/", "0textures.pk3", "base/", "The UFO:AI Team"),
-    "nexuiz-textures": ("usr/share/games/nexuiz/data/", "textures.pk3", "", "Alientrap (Nexuiz)"),
-}
-# nexuiz-textures' copyright file is not machine-readable: the whole package is GPL-2+.
-WHOLE_PACKAGE = {"nexuiz-textures": "GPL-2+"}
+SOURCES = ("cube2-data", "redeclipse-data", "0ad-data", "ufoai-textures", "nexuiz-textures")
 
 
-class Package:
-    """One unpacked package: its image files by lower-case stem, a reader and per-file licences."""
-
-    def __init__(self, name):
-        self.name = name
-        root, inner, self.upstream, self.who = PACKAGES[name]
-        top = unpack(name)
-        base = top / root
-        copyright_text = (top / f"usr/share/doc/{name}/copyright").read_text(errors="replace")
-        self.licences = dep5.Licences(copyright_text)
-        if inner:
-            self.zip = zipfile.ZipFile(base / inner)
-            paths = self.zip.namelist()
-        else:
-            self.zip, self.base = None, base
-            paths = [str(p.relative_to(base)) for p in base.rglob("*") if p.is_file()]
-        self.files = {}
-        for p in paths:
-            low = p.lower()
-            for ext in (".cached.dds", *IMAGE_EXT):
-                if low.endswith(ext):
-                    stem = low[: -len(ext)]
-                    # 0 A.D.'s cache names keep the source's extension: x_norm.png.cached.dds
-                    stem = stem[:-4] if stem.endswith((".png", ".tga", ".dds")) else stem
-                    self.files.setdefault(stem, []).append(p)
-                    break
-
-    def pick(self, stem):
-        """The best file for `stem`: lossless formats first."""
-        found = self.files.get(stem)
-        return min(found, key=lambda p: next((i for i, e in enumerate(IMAGE_EXT) if e in p.lower()), 9)) if found else None
-
-    def open(self, path):
-        data = self.zip.read(path) if self.zip else (self.base / path).read_bytes()
-        img = Image.open(io.BytesIO(data))
-        img.load()
-        return img
-
-    def licence(self, path):
-        return WHOLE_PACKAGE.get(self.name) or self.licences.of(self.upstream + path) or "unknown"
-
-
-def unpack(name):
-    """The package's files, unpacked once under the work folder."""
-    dest = config.UNPACKED / name
-    if not dest.exists():
-        deb = debian.download(name, config.DEBS)
-        part = config.UNPACKED / f".{name}.part"
-        subprocess.run(["rm", "-rf", str(part)], check=True)
-        subprocess.run(["dpkg-deb", "-x", str(deb), str(part)], check=True)
-        part.rename(dest)
-    return dest
+def open_package(name):
+    return packages.Package(name, config.DEBS, config.UNPACKED)
 
 
 def materials(pkg):
@@ -212,8 +146,8 @@ def split_of(name, trainable):
 
 def main():
     listing = []
-    for pkg_name in PACKAGES:
-        pkg = Package(pkg_name)
+    for pkg_name in SOURCES:
+        pkg = open_package(pkg_name)
         found = list(materials(pkg))
         print(f"{pkg_name}: {len(found)} normal maps with a colour map", file=sys.stderr)
         for name, roles in found:

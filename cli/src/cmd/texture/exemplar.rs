@@ -13,6 +13,7 @@ use latentforge::texture::{contact_sheet, metrics, seam_score, NormalConvention,
 
 use super::{parse_size, progress, select, skip_done, FormatArg, MapMaker, TextureArgs};
 use crate::cmd::limits::LimitArgs;
+use crate::cmd::upscale::MapUpscale;
 use crate::GlobalArgs;
 
 #[derive(Args)]
@@ -156,6 +157,8 @@ pub fn run(g: &GlobalArgs, args: &TextureArgs, out_dir: &Path) -> Result<u8> {
     let max = latentforge::texture::MAX_SIZE;
     let (width, height) = args.size.unwrap_or((ew.min(max), eh.min(max)));
     parse_size(&format!("{width}x{height}")).map_err(anyhow::Error::msg)?;
+    // Every map of the set, and the maps --pbr makes, upscaled alike (tiling kept).
+    let upscale = MapUpscale::load(args.upscale, (width, height), g)?;
     let jobs: Vec<Job> = (0..args.count as u64)
         .map(|k| Job { seed: args.seed + k, stem: format!("{}_s{}", set.name, args.seed + k) })
         .collect();
@@ -193,9 +196,10 @@ pub fn run(g: &GlobalArgs, args: &TextureArgs, out_dir: &Path) -> Result<u8> {
         let mut first: Option<Texture> = None;
         let mut colour: Option<Texture> = None;
         for m in &set.maps {
-            let out = output_map(exemplar::remap(&m.kind, &m.map, &coords), &m.kind, args.format, args.bits);
-            let path = out_dir.join(format!("{}_{}.{}", job.stem, m.kind.word(), out.container.extension()));
-            out.write(&path)?;
+            let out = exemplar::remap(&m.kind, &m.map, &coords);
+            let path = out_dir.join(format!("{}_{}.{}", job.stem, m.kind.word(), ext(&m.map)));
+            output_map(upscale.map(out.clone(), &m.kind)?, &m.kind, args.format, args.bits).write(&path)?;
+            let out = output_map(out, &m.kind, args.format, args.bits);
             if maker.is_some() && m.kind == MapKind::Color {
                 colour = Some(picture(&out, &m.kind));
             }
@@ -213,7 +217,7 @@ pub fn run(g: &GlobalArgs, args: &TextureArgs, out_dir: &Path) -> Result<u8> {
                     MapKind::Normal(_) => &made.normal,
                     _ => &made.roughness,
                 };
-                map.write(&filled_path(job, kind), args.bits == Some(16))?;
+                upscale.texture(map, kind)?.write(&filled_path(job, kind), args.bits == Some(16))?;
             }
         }
         if ex.save_coords {
@@ -233,7 +237,8 @@ pub fn run(g: &GlobalArgs, args: &TextureArgs, out_dir: &Path) -> Result<u8> {
             bar.suspend(|| println!("{line}"));
         } else if !g.quiet {
             let made = if maker.is_some() { fill.len() } else { 0 };
-            bar.suspend(|| println!("{}: {} maps, {width}x{height}", job.stem, set.maps.len() + made));
+            let (w, h) = (width * upscale.factor(), height * upscale.factor());
+            bar.suspend(|| println!("{}: {} maps, {w}x{h}", job.stem, set.maps.len() + made));
         }
         if args.sheet {
             let pic = first.context("a set has one map at least")?;

@@ -11,13 +11,17 @@ use latentforge::infer::ModelStore;
 use latentforge::io::frame;
 use latentforge::io::limits::DecodeLimits;
 use latentforge::presets::{self, Preset, TexturePreset};
+use latentforge::texture::exemplar::MapKind;
 use latentforge::texture::{pbr, synth, MaterialModel, NormalConvention, Style, Texture, TextureModel, TextureRequest};
 
 use crate::cmd::farm::SliceArgs;
+use crate::cmd::upscale::MapUpscale;
 use crate::GlobalArgs;
 
 mod exemplar;
 mod maps;
+
+pub use exemplar::picture;
 mod remap;
 
 pub const EXAMPLES: &str = "Examples:\n  \
@@ -79,6 +83,10 @@ pub struct TextureArgs {
     /// Slope scale of the normal map (default: the preset's, else 1).
     #[arg(long)]
     normal_strength: Option<f32>,
+    /// Upscale every map written (colour, height, normal, roughness; with --exemplar, every map of
+    /// the set) by 2 or 4 with the trained upscaler, keeping it tileable.
+    #[arg(long, value_name = "2|4", value_parser = crate::cmd::upscale::parse_scale)]
+    upscale: Option<usize>,
     /// Also write a contact sheet of the albedo maps (sheet.png).
     #[arg(long)]
     sheet: bool,
@@ -245,6 +253,7 @@ pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
     let runtime = crate::runtime(g)?;
     let model = TextureModel::load(&runtime, &store)?;
     let maker = pbr_method.map(|m| MapMaker::load(m, &runtime, &store)).transpose()?;
+    let upscale = MapUpscale::load(args.upscale, (width, height), g)?;
     let class = model.class(&material)?;
     let request = TextureRequest { class, width, height, truncation };
     request.check()?;
@@ -315,19 +324,25 @@ pub fn run(g: &GlobalArgs, args: TextureArgs) -> Result<u8> {
         };
         albedo.roll(origin);
         let path = out_dir.join(format!("{}.{ext}", job.stem));
-        albedo.write(&path, sixteen)?;
+        upscale.texture(&albedo, &MapKind::Color)?.write(&path, sixteen)?;
         let mut line = path.display().to_string();
         if let Some(maker) = &maker {
             let m = maker.maps(&albedo, strength, convention)?;
-            for (suffix, map) in [("_height", &m.height), ("_normal", &m.normal), ("_roughness", &m.roughness)] {
-                map.write(&out_dir.join(format!("{}{suffix}.{ext}", job.stem)), sixteen)?;
+            let made = [
+                ("_height", &m.height, MapKind::Height),
+                ("_normal", &m.normal, MapKind::Normal(convention)),
+                ("_roughness", &m.roughness, MapKind::Roughness),
+            ];
+            for (suffix, map, kind) in made {
+                upscale.texture(map, &kind)?.write(&out_dir.join(format!("{}{suffix}.{ext}", job.stem)), sixteen)?;
             }
             line.push_str(" + height, normal, roughness");
         }
         if args.json {
             bar.suspend(|| println!("{}", serde_json::json!({"item": job.stem, "output": path})));
         } else if !g.quiet {
-            bar.suspend(|| println!("{line} ({width}x{height}, {material})"));
+            let f = upscale.factor();
+            bar.suspend(|| println!("{line} ({}x{}, {material})", width * f, height * f));
         }
         if args.sheet {
             sheet.push(albedo.resized(256, 256));
@@ -409,7 +424,7 @@ fn prepare_out_dir(out_dir: &Path) -> Result<()> {
 }
 
 /// A progress bar for `n` items, hidden when quiet or for one item.
-fn progress(g: &GlobalArgs, n: usize, what: &str) -> ProgressBar {
+pub fn progress(g: &GlobalArgs, n: usize, what: &str) -> ProgressBar {
     if g.quiet || n < 2 {
         return ProgressBar::hidden();
     }

@@ -1,0 +1,233 @@
+//! `latentforge upscale`: texture maps made 2x or 4x larger by the trained upscaler (or Lanczos
+//! and bicubic), tile-safe: a tileable texture stays tileable. Each file keeps its channels, bit
+//! depth and format; normal maps are renormalised, data maps upscaled as linear values.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use latentforge::infer::ModelStore;
+use latentforge::io::limits::{DecodeLimits, OverLimit};
+use latentforge::texture::exemplar::{Container, ExemplarError, Map, MapKind};
+use latentforge::texture::upscale::{upscaled_size, MAX_UPSCALED_SIDE};
+use latentforge::texture::{looks_like_normal_map, Edges, NormalConvention, Texture, UpscaleMethod, UpscaleModel};
+
+use super::limits::LimitArgs;
+use super::texture::picture;
+use crate::GlobalArgs;
+
+pub const EXAMPLES: &str = "Examples:\n  \
+    latentforge upscale rock_albedo.png --scale 4 -o rock_albedo_4k.png\n  \
+    latentforge upscale Rock051_2K_*.png Rock051_2K_Displacement.exr --scale 2 --out-dir 4k/\n  \
+    latentforge upscale photo.jpg --no-wrap --scale 2 -o photo_2x.png\n  \
+    latentforge upscale wall_normal.png --kind normal-dx --method lanczos -o wall_normal_4x.png\n\n\
+    A map's kind comes from its name (_Color, _NormalGL, _Roughness, _Height...; else colour) or\n\
+    --kind. Colour is upscaled in sRGB, data maps as linear values, normals are renormalised. Edges\n\
+    wrap (a tileable texture stays tileable, with no seam); --no-wrap mirrors them for images that\n\
+    do not tile. Outputs keep each input's channels, bit depth and format (JPEG comes back as PNG)\n\
+    and may be up to 16384 pixels per side. With --out-dir, each output is <name>_x<scale>.<ext>.";
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum MethodArg {
+    /// The trained upscaler (models/upscale): sharper detail, tile-safe.
+    Network,
+    /// Lanczos resampling (a = 3), with the same edge handling.
+    Lanczos,
+    /// Bicubic (Catmull-Rom) resampling, with the same edge handling.
+    Bicubic,
+}
+
+#[derive(Args)]
+pub struct UpscaleArgs {
+    /// Maps to upscale (PNG, JPEG, TIFF or EXR).
+    #[arg(required = true, value_name = "IMAGE")]
+    images: Vec<PathBuf>,
+    /// Output file (one input only).
+    #[arg(short, long, value_name = "FILE", conflicts_with = "out_dir")]
+    output: Option<PathBuf>,
+    /// Output folder (created if missing) for <name>_x<scale>.<ext>.
+    #[arg(long, value_name = "DIR")]
+    out_dir: Option<PathBuf>,
+    /// 2 or 4.
+    #[arg(long, default_value_t = 4, value_parser = parse_scale)]
+    scale: usize,
+    /// The images do not tile: mirror their edges instead of wrapping around.
+    #[arg(long)]
+    no_wrap: bool,
+    #[arg(long, value_enum, default_value_t = MethodArg::Network)]
+    method: MethodArg,
+    /// What the maps hold: colour, normal (-gl, -dx), roughness, height, ao, metalness, opacity
+    /// or any word for a data map (default: from each file's name, else colour).
+    #[arg(long, value_name = "KIND")]
+    kind: Option<String>,
+    /// Replace existing files.
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+pub fn parse_scale(s: &str) -> Result<usize, String> {
+    match s {
+        "2" => Ok(2),
+        "4" => Ok(4),
+        _ => Err(format!("`{s}`: the scale is 2 or 4")),
+    }
+}
+
+/// The upscaler a run uses, loaded once.
+pub enum Upscaler {
+    Network(UpscaleModel),
+    Lanczos,
+    Bicubic,
+}
+
+impl Upscaler {
+    pub fn load(method: MethodArg, g: &GlobalArgs) -> Result<Upscaler> {
+        Ok(match method {
+            MethodArg::Network => {
+                let store = ModelStore::locate(g.models.as_deref())?;
+                Upscaler::Network(
+                    UpscaleModel::load(&*crate::runtime(g)?, &store)
+                        .context("the upscaler did not load (`--method lanczos` needs no model)")?,
+                )
+            }
+            MethodArg::Lanczos => Upscaler::Lanczos,
+            MethodArg::Bicubic => Upscaler::Bicubic,
+        })
+    }
+
+    pub fn method(&self) -> UpscaleMethod<'_> {
+        match self {
+            Upscaler::Network(m) => UpscaleMethod::Network(m),
+            Upscaler::Lanczos => UpscaleMethod::Lanczos,
+            Upscaler::Bicubic => UpscaleMethod::Bicubic,
+        }
+    }
+}
+
+/// `texture --upscale N`: every map a texture run writes, upscaled alike with edges wrapped (the
+/// outputs tile), or passed through when the flag is absent.
+pub struct MapUpscale(Option<(Upscaler, usize)>);
+
+impl MapUpscale {
+    /// Loads the upscaler when `factor` is given, after checking the outputs' size
+    /// (`width` x `height` before upscaling) is allowed.
+    pub fn load(factor: Option<usize>, (width, height): (usize, usize), g: &GlobalArgs) -> Result<MapUpscale> {
+        let Some(f) = factor else { return Ok(MapUpscale(None)) };
+        upscaled_size(width, height, f)?;
+        Ok(MapUpscale(Some((Upscaler::load(MethodArg::Network, g)?, f))))
+    }
+
+    pub fn factor(&self) -> usize {
+        self.0.as_ref().map_or(1, |(_, f)| *f)
+    }
+
+    pub fn map(&self, m: Map, kind: &MapKind) -> Result<Map> {
+        match &self.0 {
+            Some((u, f)) => Ok(u.method().map(&m, kind, *f, Edges::Wrap)?),
+            None => Ok(m),
+        }
+    }
+
+    pub fn texture(&self, t: &Texture, kind: &MapKind) -> Result<Texture> {
+        match &self.0 {
+            Some((u, f)) => Ok(u.method().texture(t, kind, *f, Edges::Wrap)?),
+            None => Ok(t.clone()),
+        }
+    }
+}
+
+/// Reads a map to upscale by `scale`: a header whose size would upscale past 16384 pixels per
+/// side is refused before its pixels are decoded.
+pub fn read_for_upscale(path: &Path, scale: usize, limits: &DecodeLimits) -> Result<Map> {
+    let side = MAX_UPSCALED_SIDE / scale;
+    let capped = DecodeLimits { max_side: limits.max_side.min(side), max_pixels: limits.max_pixels.min(side * side) };
+    match Map::read(path, &capped) {
+        Err(ExemplarError::OverLimit(OverLimit::Pixels { width, height, .. }))
+            if width.max(height) > side && width.max(height) <= limits.max_side =>
+        {
+            let e = upscaled_size(width, height, scale).expect_err("over the side limit");
+            bail!("{}: {e}", path.display())
+        }
+        read => Ok(read?),
+    }
+}
+
+pub fn run(g: &GlobalArgs, args: UpscaleArgs) -> Result<u8> {
+    let edges = if args.no_wrap { Edges::Mirror } else { Edges::Wrap };
+    let forced = args
+        .kind
+        .as_deref()
+        .map(|k| MapKind::from_flag(k, NormalConvention::OpenGl).map_err(|e| anyhow::anyhow!("--kind {e}")))
+        .transpose()?;
+    let outputs: Vec<PathBuf> = match (&args.output, &args.out_dir) {
+        (Some(o), None) if args.images.len() == 1 => vec![o.clone()],
+        (Some(_), None) => bail!("-o names one output; for {} inputs use --out-dir DIR", args.images.len()),
+        (None, Some(dir)) => {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("{}: cannot create the output folder", dir.display()))?;
+            args.images.iter().map(|i| dir.join(output_name(i, args.scale))).collect()
+        }
+        _ => bail!("say where the output goes: -o FILE (one input) or --out-dir DIR"),
+    };
+    for (i, (image, out)) in args.images.iter().zip(&outputs).enumerate() {
+        if outputs[..i].contains(out) {
+            bail!("two inputs would both write {}: give them different names", out.display());
+        }
+        container_of(out)?;
+        crate::check_free(out, args.force, Some(image))?;
+    }
+    let upscaler = Upscaler::load(args.method, g)?;
+    let bar = super::texture::progress(g, args.images.len(), "maps");
+    let limits = args.limits.limits(None);
+    for (image, out) in args.images.iter().zip(&outputs) {
+        let map = read_for_upscale(image, args.scale, &limits)?;
+        let kind = forced.clone().or_else(|| MapKind::from_file_name(image)).unwrap_or(MapKind::Color);
+        if kind == MapKind::Color && map.channels >= 3 && looks_like_normal_map(&picture(&map, &kind)) {
+            bar.suspend(|| {
+                eprintln!(
+                    "warning: {} looks like a normal map but is upscaled as colour: pass --kind normal (or name it _Normal)",
+                    image.display()
+                )
+            });
+        }
+        let up = upscaler.method().map(&map, &kind, args.scale, edges)?;
+        // The output file's extension says its format; the input's bit depth is kept.
+        let want = container_of(out)?;
+        let up = if up.container == want { up } else { up.converted(want, None, kind.is_srgb()) };
+        up.write(out)?;
+        if !g.quiet {
+            bar.suspend(|| {
+                println!("{} -> {} ({}x{}, {})", image.display(), out.display(), up.width, up.height, kind.word())
+            });
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(0)
+}
+
+/// `<stem>_x<scale>.<ext>`, ext the input's own (JPEG comes back as PNG).
+fn output_name(image: &Path, scale: usize) -> String {
+    let stem = image.file_stem().and_then(|s| s.to_str()).unwrap_or("image");
+    let ext = match ext_of(image).as_str() {
+        "exr" => "exr",
+        "tif" | "tiff" => "tif",
+        _ => "png",
+    };
+    format!("{stem}_x{scale}.{ext}")
+}
+
+fn ext_of(path: &Path) -> String {
+    path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase()
+}
+
+fn container_of(path: &Path) -> Result<Container> {
+    Ok(match ext_of(path).as_str() {
+        "exr" => Container::Exr,
+        "tif" | "tiff" => Container::Tiff,
+        "png" => Container::Png,
+        _ => bail!("{}: outputs are written as .png, .tif or .exr", path.display()),
+    })
+}
