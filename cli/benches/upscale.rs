@@ -2,7 +2,10 @@
 //! generator's rock, its edges on its calmest lines as `texture` writes it) to 4096x4096 and
 //! 2048x2048, the trained upscaler against Lanczos (the same command, `--method lanczos`, which
 //! wraps the edges the same way) in one run: seconds (whole command, start to file), peak
-//! resident memory (the child's maxrss), the seconds ratio, and each output's seam score.
+//! resident memory (the child's maxrss), the seconds ratio, and each output's seam score. With
+//! `UPSCALE_ANCHOR_PYTHON` (a Python with PyTorch), the outside anchor too: the npm
+//! `@upscalerjs/esrgan-medium` 4x model run by models/train/upscale/anchor.py (whole command,
+//! including Python's start and the model's load).
 
 use std::path::Path;
 use std::process::Command;
@@ -52,6 +55,22 @@ fn main() {
             let side = 1024 * scale.parse::<usize>().unwrap();
             let name = if method == "network" { "latentforge upscaler" } else { "Lanczos-3" };
             println!("| {name} | {side}x{side} | {t:.1} | {m:.0} | {:.1}x | {:.3} |", t / lanczos_seconds, seam(&out));
+        }
+        if let (Some(python), "4") = (std::env::var_os("UPSCALE_ANCHOR_PYTHON"), scale) {
+            let out = dir.path().join("esrgan_x4.png");
+            let (t, m) = measure(
+                Command::new(python)
+                    .current_dir(root.join("models/train/upscale"))
+                    .arg("anchor.py")
+                    .arg(&input)
+                    .arg("4")
+                    .arg(&out),
+            );
+            let ratio = t / lanczos_seconds;
+            println!(
+                "| ESRGAN-medium (npm, PyTorch) | 4096x4096 | {t:.1} | {m:.0} | {ratio:.1}x | {:.3} |",
+                seam(&out)
+            );
         }
     }
 }

@@ -280,6 +280,17 @@ fn demo() -> Result<()> {
         .arg(root.join("tests/fixtures/materials/stone_tiles"))
         .args(["--count", "4", "--size", "1024", "--sheet", "--save-coords", "--out-dir"])
         .arg(&variations))?;
+    // The bundled stone tiles upscaled 4x, every map (tiling kept, normals renormalised).
+    let upscaled = out.join("upscaled");
+    let set = root.join("tests/fixtures/materials/stone_tiles");
+    let maps: Vec<PathBuf> =
+        ["Color", "Height", "Normal"].iter().map(|m| set.join(format!("stone_tiles_{m}.png"))).collect();
+    run(Command::new(&exe)
+        .env("LATENTFORGE_ORT", &lib)
+        .arg("upscale")
+        .args(&maps)
+        .args(["--scale", "4", "--force", "--out-dir"])
+        .arg(&upscaled))?;
     // The watch service over the sample frames, once: what a render wrangler leaves running.
     let watched = out.join("watched");
     run(Command::new(&exe)
@@ -293,6 +304,7 @@ fn demo() -> Result<()> {
     println!("Noisy inputs: {}", samples.display());
     println!("Grooves (MIDI + WAV): {}", grooves.display());
     println!("Textures (albedo + height, normal, roughness; sheet.png): {}", textures.display());
+    println!("Stone tiles upscaled 4x (colour, height, normal): {}", upscaled.display());
     println!("The watch service's outputs and journal: {}", watched.display());
     println!("The Latent Groove plugin: `cargo xtask bundle`, then see README (Latent Groove).");
     Ok(())
@@ -442,11 +454,24 @@ fn bench_texture_exemplar(extra: &[String]) -> Result<()> {
         .args(extra))
 }
 
-/// `cargo xtask bench upscale`: the upscaler against Lanczos on a generated tileable texture.
+/// `cargo xtask bench upscale`: the upscaler against Lanczos on a generated tileable texture,
+/// and the npm ESRGAN-medium anchor when the training environment (.work/venv, with PyTorch,
+/// made by `cargo xtask train upscale`) is there to run it.
 fn bench_upscale() -> Result<()> {
+    let lib = setup(false)?;
     let root = root();
     run(cargo().current_dir(&root).args(["build", "--release", "-p", "latentforge-cli"]))?;
-    run(cargo().current_dir(&root).args(["bench", "-p", "latentforge-cli", "--bench", "upscale"]))
+    let mut bench = cargo();
+    bench.current_dir(&root).env("LATENTFORGE_ORT", &lib);
+    let train_python = root.join(".work/venv/bin/python");
+    if Command::new(&train_python).args(["-c", "import torch"]).status().is_ok_and(|s| s.success()) {
+        bench.env("UPSCALE_ANCHOR_PYTHON", &train_python);
+    } else {
+        println!(
+            "no .work/venv with PyTorch: the npm ESRGAN anchor is left out (`cargo xtask train upscale` makes it)"
+        );
+    }
+    run(bench.args(["bench", "-p", "latentforge-cli", "--bench", "upscale"]))
 }
 
 fn train(args: &[String]) -> Result<()> {

@@ -12,12 +12,14 @@ from PIL import Image
 
 import config
 import evaluate
+from common.image_metrics import seam_score
 
 OUT = config.MODELS / config.NAME
 WORK = config.EVAL / "work"
 SHEET_ROWS = 3
 CELL = 160
-NAMES = {"ours": "**ours**", "ours_l1_only": "ours, L1 only (before the critic)", "lanczos": "Lanczos",
+NAMES = {"ours": "**ours** (shipped)", "ours_l1_only": "ours, L1 only (before the critic)",
+         "ours_critic": "ours, critic-trained (the last checkpoint alone)", "lanczos": "Lanczos",
          "bicubic": "bicubic", "esrgan_medium": "ESRGAN-medium (npm `@upscalerjs/esrgan-medium`)"}
 
 
@@ -42,6 +44,11 @@ def sheet(names):
 
 def main():
     ev = json.loads((config.EVAL / "eval.json").read_text())
+    blend = json.loads((config.EVAL / "blend.json").read_text())
+    blend_rows = "\n".join(
+        f"| {k if k == 'lanczos' else f'{float(k):.2f}'} | {v['psnr']:.2f} | {v['swd']:.0f} |"
+        + (" **shipped**" if k != "lanczos" and float(k) == config.L1_BLEND else "")
+        for k, v in blend["rows"].items())
     ck = torch.load(config.CKPT / "upscale.pt", weights_only=False, map_location="cpu")
     st = ck["state"]
     params = sum(v.numel() for k, v in ck["model"].items() if not k.startswith("base."))
@@ -75,6 +82,10 @@ def main():
     half_text = (f"the largest output change over {half['images']} held-out inputs is {half['max_abs']:.1e} "
                  f"(0..1 scale); the 8-bit outputs agree to {half['psnr_8bit']:.0f} dB or better"
                  if half else "not measured")
+    # The largest seam score of ours, beside its own input's.
+    worst = max((seam_score(np.asarray(Image.open(WORK / "seam-ours" / f"{q.stem}_x4.png").convert("RGB"), np.float64)),
+                 seam_score(np.asarray(Image.open(q).convert("RGB"), np.float64)), q.stem)
+                for q in (WORK / "seam-lr").glob("*.png"))
     g4 = ev["scales"]["4"]
     gain4 = g4["ours"]["psnr"] - g4["lanczos"]["psnr"]
     swd_ok = g4["ours"]["swd"] < g4["lanczos"]["swd"]
@@ -139,6 +150,17 @@ loss: no permissively licensed VGG weights are reachable here. Training pads by 
 (crops do not tile) and leaves {config.LOSS_BORDER} input pixels at each crop edge out of the loss;
 the export switches every convolution to circular padding.
 
+**The shipped weights** are ESRGAN's network interpolation: {config.L1_BLEND} x the generator as L1
+training left it (saved when the critic joined) + {1 - config.L1_BLEND:.2f} x the critic-trained one.
+The critic pulled hard: by the end of the run its adversarial term was about as large as L1, and
+the critic-trained generator alone falls below Lanczos in PSNR (tables below). `blend.py` chose the
+share on {blend['textures']} *training* textures (never the held-out ones), at 4x: the largest
+critic share whose PSNR stays within 0.01 dB of the L1-only generator's.
+
+| share of the L1-only generator | PSNR (dB) | SWD |
+|---|---|---|
+{blend_rows}
+
 ## Evaluation (`models/train/upscale/evaluate.py`)
 
 {ev['textures']} held-out textures; each one's centre (at most {ev['crop']} px a side) is the real
@@ -176,7 +198,9 @@ column compares it only with the pairs of its own phase.
 {seam_rows}
 
 Ours tiles exactly by construction (the tests move the input around the torus and find the
-output moved with it to 1e-4); a single edge's score varies like the input's own. Lanczos,
+output moved with it to 1e-4); a single edge's score varies like the input's own: ours' largest,
+{worst[0]:.2f}, is `{worst[2].replace('__', '/')}`, whose input already scores {worst[1]:.2f} (its
+wrap-around edge runs through busy detail). Lanczos,
 bicubic and ESRGAN-medium see a border, not a torus: their seams show.
 
 ## Weights

@@ -111,14 +111,14 @@ def cli(inputs, out_dir, scale, wrap, models):
     return time.time() - t0
 
 
-def l1_only_models():
-    """A models folder holding the generator as L1 training alone left it (before the critic
-    joined), exported like the shipped one; None when the run never reached the critic."""
-    ckpt = config.CKPT / "upscale-l1.pt"
-    if not ckpt.exists():
+def variant_models(name, blend):
+    """A models folder holding the last checkpoint exported with `blend` x the L1-only generator
+    (1: as L1 training alone left it, before the critic joined; 0: the critic-trained one); None
+    when the run never reached the critic."""
+    if not (config.CKPT / "upscale-l1.pt").exists():
         return None
-    folder = config.WORK / "upscale-l1"
-    subprocess.run([sys.executable, "export.py", "--checkpoint", str(ckpt), "--out", str(folder / config.NAME),
+    folder = config.WORK / f"upscale-{name}"
+    subprocess.run([sys.executable, "export.py", "--blend", str(blend), "--out", str(folder / config.NAME),
                     "--keep-float32", "no"], check=True)
     return folder
 
@@ -151,8 +151,9 @@ def main():
     a = ap.parse_args()
     anchors = {} if a.no_anchor else anchor.models()
     variants = {"ours": a.models}
-    if (l1 := l1_only_models()) is not None:
-        variants["ours_l1_only"] = l1
+    for name, blend in (("ours_l1_only", 1.0), ("ours_critic", 0.0)):
+        if blend != config.L1_BLEND and (folder := variant_models(name, blend)) is not None:
+            variants[name] = folder
     paths = dataset.paths("heldout")[: a.limit or None]
     work = config.EVAL / "work"
     shutil.rmtree(work, ignore_errors=True)

@@ -28,16 +28,29 @@ TRAINING_DATA = [
 ]
 
 
+def blended(weights, share):
+    """ESRGAN's network interpolation: `share` x the generator as L1 alone left it (before the
+    critic joined) + (1 - share) x `weights`; `weights` alone when share is 0 or there is no
+    L1-only snapshot."""
+    l1_path = config.CKPT / "upscale-l1.pt"
+    if share == 0 or not l1_path.exists():
+        return weights
+    l1 = torch.load(l1_path, weights_only=False, map_location="cpu")["model"]
+    return {k: share * l1[k] + (1 - share) * v if v.is_floating_point() else v for k, v in weights.items()}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--checkpoint", type=Path, default=config.CKPT / "upscale.pt")
     ap.add_argument("--out", type=Path, default=config.MODELS / config.NAME)
+    ap.add_argument("--blend", type=float, default=config.L1_BLEND,
+                    help="share of the L1-only generator's weights (ESRGAN's network interpolation)")
     ap.add_argument("--keep-float32", choices=("yes", "no"), default="yes",
                     help="keep the float32 file in the work folder for evaluate.py's float16 check")
     a = ap.parse_args()
     ck = torch.load(a.checkpoint, weights_only=False, map_location="cpu")
     net = Upscaler()
-    net.load_state_dict(ck["model"])
+    net.load_state_dict(blended(ck["model"], a.blend))
     net.wrap().eval()
     path = a.out / f"{config.NAME}.onnx"
     path.parent.mkdir(parents=True, exist_ok=True)
