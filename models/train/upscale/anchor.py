@@ -5,7 +5,7 @@ ReLU, Concatenate, Add, nearest UpSampling2D) is rebuilt layer by layer from mod
 weights of its .bin, NHWC kernels turned NCHW. Inputs and outputs are 0..255, as its model
 definition says. Its convolutions pad with zeros ("same"): it does not know about tiling.
 
-    python anchor.py IMAGE SCALE OUT   # one image, for a look
+    python anchor.py IMAGE SCALE OUT [PATCH]   # one image (in PATCH-px pieces), for a look
 """
 import json
 import subprocess
@@ -82,14 +82,31 @@ def models():
     return {s: KerasGraph(root / "models" / f"x{s}") for s in (2, 4)}
 
 
-def upscale(net, img):
-    """uint8 H x W x 3 -> uint8 sH x sW x 3."""
+def upscale(net, img, scale=None, patch=None, pad=16):
+    """uint8 H x W x 3 -> uint8 sH x sW x 3: whole, or in `patch`-px pieces with `pad` px of the
+    image around each (as UpscalerJS's patchSize and padding do): a whole 1024² image needs
+    more than 23 GB."""
     x = torch.from_numpy(img.astype(np.float32)).permute(2, 0, 1)[None]
-    y = net(x)[0].permute(1, 2, 0).numpy()
-    return np.clip(np.round(y), 0, 255).astype(np.uint8)
+    if patch is None:
+        y = net(x)[0]
+    else:
+        h, w = img.shape[:2]
+        y = torch.zeros(3, h * scale, w * scale)
+        for y0 in range(0, h, patch):
+            for x0 in range(0, w, patch):
+                t, l = max(0, y0 - pad), max(0, x0 - pad)
+                b, r = min(h, y0 + patch + pad), min(w, x0 + patch + pad)
+                out = net(x[..., t:b, l:r])[0]
+                ph, pw = min(patch, h - y0), min(patch, w - x0)
+                oy, ox = (y0 - t) * scale, (x0 - l) * scale
+                y[:, y0 * scale:(y0 + ph) * scale, x0 * scale:(x0 + pw) * scale] = \
+                    out[:, oy:oy + ph * scale, ox:ox + pw * scale]
+    return np.clip(np.round(y.permute(1, 2, 0).numpy()), 0, 255).astype(np.uint8)
 
 
 if __name__ == "__main__":
     torch.set_num_threads(2)
     image, scale, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    Image.fromarray(upscale(models()[scale], np.asarray(Image.open(image).convert("RGB")))).save(out)
+    patch = int(sys.argv[4]) if len(sys.argv) > 4 else None
+    img = np.asarray(Image.open(image).convert("RGB"))
+    Image.fromarray(upscale(models()[scale], img, scale, patch)).save(out)
