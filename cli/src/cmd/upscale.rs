@@ -2,6 +2,7 @@
 //! and bicubic), tile-safe: a tileable texture stays tileable. Each file keeps its channels, bit
 //! depth and format; normal maps are renormalised, data maps upscaled as linear values.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -123,17 +124,19 @@ impl MapUpscale {
         self.0.as_ref().map_or(1, |(_, f)| *f)
     }
 
-    pub fn map(&self, m: Map, kind: &MapKind) -> Result<Map> {
+    /// `m` upscaled, or `m` itself (not a copy) without --upscale.
+    pub fn map<'a>(&self, m: &'a Map, kind: &MapKind) -> Result<Cow<'a, Map>> {
         match &self.0 {
-            Some((u, f)) => Ok(u.method().map(&m, kind, *f, Edges::Wrap)?),
-            None => Ok(m),
+            Some((u, f)) => Ok(Cow::Owned(u.method().map(m, kind, *f, Edges::Wrap)?)),
+            None => Ok(Cow::Borrowed(m)),
         }
     }
 
-    pub fn texture(&self, t: &Texture, kind: &MapKind) -> Result<Texture> {
+    /// `t` upscaled, or `t` itself (not a copy) without --upscale.
+    pub fn texture<'a>(&self, t: &'a Texture, kind: &MapKind) -> Result<Cow<'a, Texture>> {
         match &self.0 {
-            Some((u, f)) => Ok(u.method().texture(t, kind, *f, Edges::Wrap)?),
-            None => Ok(t.clone()),
+            Some((u, f)) => Ok(Cow::Owned(u.method().texture(t, kind, *f, Edges::Wrap)?)),
+            None => Ok(Cow::Borrowed(t)),
         }
     }
 }

@@ -196,10 +196,9 @@ pub fn run(g: &GlobalArgs, args: &TextureArgs, out_dir: &Path) -> Result<u8> {
         let mut first: Option<Texture> = None;
         let mut colour: Option<Texture> = None;
         for m in &set.maps {
-            let out = exemplar::remap(&m.kind, &m.map, &coords);
-            let path = out_dir.join(format!("{}_{}.{}", job.stem, m.kind.word(), ext(&m.map)));
-            output_map(upscale.map(out.clone(), &m.kind)?, &m.kind, args.format, args.bits).write(&path)?;
-            let out = output_map(out, &m.kind, args.format, args.bits);
+            let out = output_map(exemplar::remap(&m.kind, &m.map, &coords), &m.kind, args.format, args.bits);
+            let path = out_dir.join(format!("{}_{}.{}", job.stem, m.kind.word(), out.container.extension()));
+            upscale.map(&out, &m.kind)?.write(&path)?;
             if maker.is_some() && m.kind == MapKind::Color {
                 colour = Some(picture(&out, &m.kind));
             }
