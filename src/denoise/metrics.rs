@@ -26,12 +26,16 @@ pub fn compare(frame: &[f32], reference: &[f32], width: usize, height: usize, en
 }
 
 fn display(v: &[f32], encoding: Encoding) -> Vec<f64> {
-    let clean = |x: f32| if x.is_nan() { 0.0 } else { x.max(0.0) };
+    v.iter().map(|&x| display_value(x, encoding) as f64).collect()
+}
+
+/// One value as an artist sees it: linear radiance through Reinhard and the sRGB curve, LDR
+/// values as stored (clamped to 0..1); NaN counts as black.
+pub fn display_value(x: f32, encoding: Encoding) -> f32 {
+    let clean = if x.is_nan() { 0.0 } else { x.max(0.0) };
     match encoding {
-        Encoding::Srgb => v.iter().map(|&x| clean(x).min(1.0) as f64).collect(),
-        Encoding::Linear | Encoding::Data => {
-            v.iter().map(|&x| linear_to_srgb(clean(x) / (1.0 + clean(x))) as f64).collect()
-        }
+        Encoding::Srgb => clean.min(1.0),
+        Encoding::Linear | Encoding::Data => linear_to_srgb(clean / (1.0 + clean)),
     }
 }
 

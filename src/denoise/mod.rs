@@ -5,7 +5,8 @@
 //! frame size fits a memory budget, and writes the result without ever touching an input.
 //!
 //! `model` loads a network and its `[denoise]` table, `prepare` builds what the network sees,
-//! `tiles` runs it over the frame, `metrics` compares a result with a reference.
+//! `tiles` runs it over the frame, `metrics` compares a result with a reference, `temporal`
+//! carries history through a frame sequence.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -21,6 +22,7 @@ use crate::io::sequence::{side_file, ALBEDO_PATTERN, NORMAL_PATTERN};
 pub mod metrics;
 mod model;
 mod prepare;
+pub mod temporal;
 mod tiles;
 
 pub use model::DenoiseSpec;

@@ -63,6 +63,19 @@ pub fn frame_number(path: &Path) -> Option<u64> {
     stem[stem.len() - digits..].parse().ok()
 }
 
+/// The file of frame `frame` in `path`'s sequence: its stem's trailing number replaced, keeping
+/// the zero padding (`shot_0042.exr`, 41 -> `shot_0041.exr`); `None` without a frame number.
+pub fn sibling_frame(path: &Path, frame: u64) -> Option<PathBuf> {
+    let name = path.file_name()?.to_str()?;
+    let stem = path.file_stem()?.to_str()?;
+    let digits = stem.len() - stem.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    if digits == 0 {
+        return None;
+    }
+    let start = stem.len() - digits;
+    Some(path.with_file_name(format!("{}{frame:0digits$}{}", &stem[..start], &name[stem.len()..])))
+}
+
 /// `pattern` with its `#` run replaced by `input`'s frame number, zero-padded to the run's width
 /// (`ref/beauty_####.exr` for `shot/beauty_0042.exr` -> `ref/beauty_0042.exr`); a pattern
 /// without `#` names one file for every input.
@@ -132,6 +145,14 @@ pub fn side_file(input: &Path, pattern: &str) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sibling_frames_keep_the_padding() {
+        let p = Path::new("/r/shot_0042.exr");
+        assert_eq!(sibling_frame(p, 41).unwrap(), PathBuf::from("/r/shot_0041.exr"));
+        assert_eq!(sibling_frame(p, 12345).unwrap(), PathBuf::from("/r/shot_12345.exr"));
+        assert_eq!(sibling_frame(Path::new("/r/shot.exr"), 1), None);
+    }
 
     #[test]
     fn side_files_follow_the_pattern() {

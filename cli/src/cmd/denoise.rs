@@ -1,11 +1,13 @@
 //! `latentforge denoise`: path-traced renders, one file or a `####` sequence, with progress.
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use latentforge::denoise::metrics::{self, Scores};
+use latentforge::denoise::temporal::{self, TemporalDenoiser, TemporalParams};
 use latentforge::denoise::{self as engine, DenoiseError, DenoiseOptions, Denoiser, Quality};
 use latentforge::infer::ModelStore;
 use latentforge::io::frame::{self, Encoding};
@@ -19,11 +21,17 @@ pub const EXAMPLES: &str = "Examples:\n  \
     latentforge denoise frame_0001.exr -o clean_0001.exr\n  \
     latentforge denoise 'shots/beauty_####.exr' --out-dir clean/\n  \
     latentforge denoise render.png --albedo-pattern '{stem}.albedo.png' --normal-pattern '{stem}.normal.png'\n  \
-    latentforge denoise noisy.exr -o clean.exr --reference ref_4096spp.exr   # prints PSNR/SSIM before and after\n\n\
+    latentforge denoise noisy.exr -o clean.exr --reference ref_4096spp.exr   # prints PSNR/SSIM before and after\n  \
+    latentforge denoise 'shots/beauty_####.exr' --out-dir clean/ --temporal  # animation without flicker\n\n\
     The networks are Intel Open Image Denoise's (Apache-2.0), run through ONNX Runtime; --quality picks\n\
     OIDN's small networks (fast) or its default ones (balanced, high).\n\
     Multilayer EXRs from Blender (\"Denoising Albedo\"/\"Denoising Normal\" passes) are read as they are, and\n\
-    the output EXR keeps every other pass. Outputs are written atomically and never over an input.";
+    the output EXR keeps every other pass. Outputs are written atomically and never over an input.\n\n\
+    --temporal carries each frame's history through the frames before it, reprojected by Blender's Vector\n\
+    pass (View Layer Properties > Passes > Data > Vector; it needs Motion Blur off). Each output depends on\n\
+    its own --window of frames only, so farm chunks and frames denoised out of order give the same bytes.\n\
+    A frame without a usable Vector pass, after a missing frame or a size change is denoised with the\n\
+    frames it can use (at worst alone), with a warning.";
 
 #[derive(Args)]
 pub struct DenoiseArgs {
@@ -73,6 +81,15 @@ pub struct DenoiseArgs {
     /// first line is the plan (`{"plan": [frames]}`).
     #[arg(long)]
     json: bool,
+    /// Denoise a sequence without flicker: blend each frame with the frames before it, moved by
+    /// the Vector pass (Blender: Passes > Data > Vector, Motion Blur off).
+    #[arg(long)]
+    temporal: bool,
+    /// Frames each temporal output depends on, itself included; more steadies more, and a farm
+    /// chunk re-denoises window - 1 frames before its first.
+    #[arg(long, value_name = "K", default_value_t = temporal::DEFAULT_WINDOW as u64, requires = "temporal",
+          value_parser = clap::value_parser!(u64).range(1..=64))]
+    window: u64,
     #[command(flatten)]
     slice: SliceArgs,
 }
@@ -128,6 +145,8 @@ pub fn run(g: &GlobalArgs, args: DenoiseArgs) -> Result<u8> {
         bail!("-o names one output but {} inputs were given; use --out-dir DIR for many", inputs.len());
     }
     let chunk = args.slice.chunk()?;
+    // Temporal windows reach back to the job's first frame, whichever chunk runs.
+    let first_frames = sequence_starts(&inputs);
     let inputs = chunk.select(&inputs).to_vec();
     if let Some(t) = args.tile {
         if t < 32 {
@@ -162,6 +181,8 @@ pub fn run(g: &GlobalArgs, args: DenoiseArgs) -> Result<u8> {
     };
     let store = ModelStore::locate(g.models.as_deref())?;
     let denoiser = Denoiser::new(crate::runtime(g)?, store);
+    let params = TemporalParams { window: args.window as usize, ..Default::default() };
+    let temporal = args.temporal.then(|| TemporalDenoiser::new(&denoiser, opts.clone(), params));
 
     let bar = if g.quiet || jobs.len() < 2 {
         ProgressBar::hidden()
@@ -187,7 +208,11 @@ pub fn run(g: &GlobalArgs, args: DenoiseArgs) -> Result<u8> {
             continue;
         }
         let reference = references.as_ref().map(|r| r[k].as_path());
-        match denoise_one(&denoiser, input, output, &opts, reference) {
+        let method = match &temporal {
+            Some(t) => Method::Temporal(t, window(input, t.params().window, &first_frames)),
+            None => Method::Single(&denoiser),
+        };
+        match denoise_one(method, input, output, &opts, reference) {
             Ok(line) => {
                 if args.json {
                     bar.suspend(|| println!("{}", line.json()));
@@ -243,6 +268,30 @@ fn job_inputs(args: &DenoiseArgs) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
+/// The first frame number of each sequence among `inputs` (keyed by its frame 0's path).
+fn sequence_starts(inputs: &[PathBuf]) -> HashMap<PathBuf, u64> {
+    let mut starts = HashMap::new();
+    for input in inputs {
+        if let (Some(key), Some(n)) = (sequence::sibling_frame(input, 0), sequence::frame_number(input)) {
+            starts.entry(key).and_modify(|s: &mut u64| *s = (*s).min(n)).or_insert(n);
+        }
+    }
+    starts
+}
+
+/// The temporal window of `input`, oldest first: its sequence's files from `size - 1` frames
+/// before it (not before the sequence's first frame), `None` where a file is missing.
+fn window(input: &Path, size: usize, starts: &HashMap<PathBuf, u64>) -> Vec<Option<PathBuf>> {
+    let (Some(key), Some(n)) = (sequence::sibling_frame(input, 0), sequence::frame_number(input)) else {
+        return vec![Some(input.to_path_buf())];
+    };
+    let first = starts.get(&key).copied().unwrap_or(n).max(n.saturating_sub(size as u64 - 1));
+    (first..n)
+        .map(|k| sequence::sibling_frame(input, k).filter(|p| p.is_file()))
+        .chain([Some(input.to_path_buf())])
+        .collect()
+}
+
 /// The reference of every input: one file for a single input, or a `#` pattern per frame.
 fn reference_files(pattern: &std::path::Path, inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let has_runs = pattern.file_name().is_some_and(|n| n.to_string_lossy().contains('#'));
@@ -268,12 +317,17 @@ struct FrameLine {
     report: engine::DenoiseReport,
     /// Input and output against the reference.
     scores: Option<(Scores, Scores)>,
+    /// Temporal mode: the frames the output depends on.
+    frames_used: Option<usize>,
 }
 
 impl FrameLine {
     fn text(&self) -> String {
         let r = &self.report;
-        let tiles = if r.tiles == 1 { "1 tile".to_string() } else { format!("{} tiles", r.tiles) };
+        let mut tiles = if r.tiles == 1 { "1 tile".to_string() } else { format!("{} tiles", r.tiles) };
+        if let Some(n) = self.frames_used {
+            tiles += &format!(", {n} frame{}", if n == 1 { "" } else { "s" });
+        }
         let mut line = format!(
             "{} -> {} ({}, {}, {tiles}, {} ms)",
             r.input.display(),
@@ -297,6 +351,9 @@ impl FrameLine {
             "item": r.input, "input": r.input, "output": r.output, "model": r.model, "device": r.device.to_string(),
             "tiles": r.tiles, "ms": r.millis,
         });
+        if let Some(n) = self.frames_used {
+            v["frames_used"] = n.into();
+        }
         if let Some((i, o)) = self.scores {
             v["input_psnr"] = i.psnr.into();
             v["input_ssim"] = i.ssim.into();
@@ -307,9 +364,15 @@ impl FrameLine {
     }
 }
 
+/// How a frame is denoised: on its own, or with the frames of its temporal window.
+enum Method<'a> {
+    Single(&'a Denoiser),
+    Temporal(&'a TemporalDenoiser<'a>, Vec<Option<PathBuf>>),
+}
+
 /// Denoises one file; with a reference, scores the input and the written output against it.
 fn denoise_one(
-    denoiser: &Denoiser,
+    method: Method,
     input: &std::path::Path,
     output: &std::path::Path,
     opts: &DenoiseOptions,
@@ -318,8 +381,14 @@ fn denoise_one(
     // The reference is read first: a wrong path fails before minutes of denoising.
     let read = |path: &std::path::Path| frame::read_frame(path, &opts.limits);
     let reference = reference.map(read).transpose()?;
-    let report = denoiser.denoise_file(input, output, opts)?;
-    let Some(reference) = reference else { return Ok(FrameLine { report, scores: None }) };
+    let (report, frames_used) = match method {
+        Method::Single(denoiser) => (denoiser.denoise_file(input, output, opts)?, None),
+        Method::Temporal(temporal, window) => {
+            let done = temporal.denoise_file(&window, output)?;
+            (done.report, Some(done.frames_used))
+        }
+    };
+    let Some(reference) = reference else { return Ok(FrameLine { report, scores: None, frames_used }) };
     let (noisy, clean) = (read(input)?, read(output)?);
     if (reference.width, reference.height) != (noisy.width, noisy.height) {
         bail!(
@@ -341,5 +410,5 @@ fn denoise_one(
     }
     let encoding = opts.encoding.unwrap_or(noisy.encoding);
     let score = |f: &frame::Frame| metrics::compare(&f.color, &reference.color, f.width, f.height, encoding);
-    Ok(FrameLine { scores: Some((score(&noisy), score(&clean))), report })
+    Ok(FrameLine { scores: Some((score(&noisy), score(&clean))), report, frames_used })
 }

@@ -15,6 +15,7 @@ import train
 from export import FINETUNED, finetune_wins
 from import_oidn import IMPORT_RECORD, OIDN_VERSION
 from oidn_weights import PYOIDN_VERSION, WHEEL_SHA256
+from temporal_eval import SECTION
 
 EVAL = config.CKPT / "cycles-eval.json"
 SAMPLES = config.CKPT / "cycles-samples.png"
@@ -96,7 +97,11 @@ all twelve networks took {import_seconds:.0f} s.
         text += "\n" + heldout_section(ev, name, record)
         if name == "denoise-hdr-alb-nrm":
             text += finetune_note(ev)
-    (folder / "CARD.md").write_text(text)
+    card = folder / "CARD.md"
+    # The temporal mode's section is temporal_eval.py's: kept as it wrote it.
+    if card.exists() and SECTION in card.read_text():
+        text = text.rstrip() + "\n\n" + SECTION + card.read_text().split(SECTION, 1)[1]
+    card.write_text(text)
 
 
 def finetune_note(ev):

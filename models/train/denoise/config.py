@@ -21,3 +21,15 @@ CYCLES_TRAIN = int(os.environ.get("LF_CYCLES_TRAIN", 40))
 CYCLES_HELDOUT = int(os.environ.get("LF_CYCLES_HELDOUT", 8))
 CYCLES_EVAL_SPP = (4, 16, 64)
 HELDOUT_SEED_OFFSET = 1_000_000   # held-out scenes use disjoint seeds: never trained on
+
+# Animated Cycles sequences with the Vector pass (cycles_sequence.py): tuning and evaluating the
+# temporal mode. Tuning sequences choose its settings; held-out ones are only measured.
+SEQUENCES = WORK / "denoise-sequences"
+SEQ_RES = "192x108"
+SEQ_FRAMES = 10
+SEQ_SPP = (4, 16)
+SEQ_REF_SPP = 1024
+SEQ_TUNE = int(os.environ.get("LF_SEQ_TUNE", 2))
+SEQ_HELDOUT = int(os.environ.get("LF_SEQ_HELDOUT", 3))
+SEQ_TUNE_SEED = 2_000_000
+SEQ_HELDOUT_SEED = 3_000_000

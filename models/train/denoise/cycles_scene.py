@@ -183,9 +183,9 @@ def render(path, spp, seed):
     tmp.rename(path)
 
 
-def main():
-    seed, out, res, spps, ref_spp = args()
-    rng = random.Random(seed)
+def setup(res):
+    """Empties the scene and sets Cycles up as the renders here use it: CPU, no adaptive
+    sampling, no denoiser, Blackman-Harris, 2 threads, one-part multilayer EXR with Denoising Data."""
     clear()
     scene = bpy.context.scene
     scene.render.engine = "CYCLES"
@@ -202,6 +202,13 @@ def main():
     settings.file_format = "OPEN_EXR_MULTILAYER"
     settings.color_depth = "32"
     settings.exr_codec = "ZIP"
+    return scene
+
+
+def main():
+    seed, out, res, spps, ref_spp = args()
+    rng = random.Random(seed)
+    setup(res)
     moving = add_objects(rng)
     add_lights(rng)
     add_camera(rng, moving)
@@ -214,4 +221,5 @@ def main():
         render(out / "ref.exr", ref_spp, seed * 16)
 
 
-main()
+if __name__ == "__main__":
+    main()

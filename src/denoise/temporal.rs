@@ -1,0 +1,509 @@
+//! Temporal mode for frame sequences: a frame denoised on its own flickers, because its residual
+//! error is independent of its neighbours'. Here each frame's single-frame result is blended with
+//! the history carried through the previous frames of a bounded window, reprojected by Blender's
+//! `Vector` pass. History is dropped where it disagrees with the frame more than the local noise
+//! explains (disocclusions, moving lights, reflections that do not follow the surface), so detail
+//! is not smeared.
+//!
+//! An output depends only on the frames of its window (the frame and the `window - 1` before
+//! it), never on an unbounded chain: a farm chunk or a `watch` service that sees the frames out of
+//! order writes the same bytes as one run. Settings and measurements:
+//! `models/train/denoise/temporal_eval.py` and the card of `denoise-hdr-alb-nrm`.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime};
+
+use super::metrics::display_value;
+use super::{read_source, DenoiseError, DenoiseOptions, DenoiseReport, Denoiser};
+use crate::io::frame::{self, Encoding, Frame};
+
+/// Frames an output depends on, itself included, unless `--window` says otherwise.
+pub const DEFAULT_WINDOW: usize = 8;
+/// Largest share of a Vector pass that may be NaN or point outside the frame before the frame
+/// is denoised on its own.
+const MAX_UNUSABLE_MOTION: f64 = 0.05;
+/// Radius of the box over which the local noise is estimated.
+const NOISE_RADIUS: usize = 3;
+/// Radius of the box over which history and frame are compared.
+const DIFF_RADIUS: usize = 1;
+
+/// How history is carried; the defaults were chosen on the tuning sequences.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TemporalParams {
+    /// Frames each output depends on, itself included (at least 1; 1 is single-frame).
+    pub window: usize,
+    /// Largest weight of the reprojected history; the rest is the frame's own result.
+    pub history_weight: f32,
+    /// History is dropped where it differs from the frame by this many times the local noise...
+    pub tolerance: f32,
+    /// ... plus this much (display units, 0..1).
+    pub tolerance_floor: f32,
+}
+
+impl Default for TemporalParams {
+    fn default() -> Self {
+        TemporalParams { window: DEFAULT_WINDOW, history_weight: 0.8, tolerance: 1.0, tolerance_floor: 0.005 }
+    }
+}
+
+/// Why a frame cannot take history from the frame before it; the frame is denoised on its own.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MotionIssue {
+    #[error("has no Vector pass (in Blender: View Layer Properties > Passes > Data > Vector, with Motion Blur off)")]
+    Missing,
+    #[error("has a Vector pass whose size differs from the frame's")]
+    WrongSize,
+    #[error("has {percent:.1} % of its Vector pass NaN or pointing outside the frame")]
+    Unusable { percent: f64 },
+    #[error(
+        "has a Vector pass that fits the previous frame better read as {found} than in Blender's \
+         convention (towards the previous frame, y up): written by another tool?"
+    )]
+    Convention { found: &'static str },
+}
+
+/// Per pixel, where the pixel was in the previous frame, in pixels (x right, y down); NaN where
+/// the Vector pass is unusable. Blender's `Vector.X`/`Vector.Y` point to the previous frame
+/// with y up.
+#[derive(Debug, Clone)]
+pub struct Motion {
+    dx: Vec<f32>,
+    dy: Vec<f32>,
+}
+
+impl Motion {
+    /// The motion in a frame's `Vector` pass (any layer prefix, as Blender names it).
+    pub fn from_frame(frame: &Frame) -> Result<Motion, MotionIssue> {
+        let find = |axis: &str| {
+            let want = format!("Vector.{axis}");
+            frame.exr_channels.iter().find(|c| c.name == want || c.name.ends_with(&format!(".{want}")))
+        };
+        let (Some(x), Some(y)) = (find("X"), find("Y")) else { return Err(MotionIssue::Missing) };
+        let n = frame.pixels();
+        if x.data.len() != n || y.data.len() != n {
+            return Err(MotionIssue::WrongSize);
+        }
+        let limit = frame.width.max(frame.height) as f32;
+        let usable = |v: f32| v.is_finite() && v.abs() <= limit;
+        let (mut dx, mut dy, mut bad) = (Vec::with_capacity(n), Vec::with_capacity(n), 0usize);
+        for (&vx, &vy) in x.data.iter().zip(&y.data) {
+            if usable(vx) && usable(vy) {
+                dx.push(vx);
+                dy.push(-vy);
+            } else {
+                dx.push(f32::NAN);
+                dy.push(f32::NAN);
+                bad += 1;
+            }
+        }
+        if bad as f64 > MAX_UNUSABLE_MOTION * n as f64 {
+            return Err(MotionIssue::Unusable { percent: 100.0 * bad as f64 / n as f64 });
+        }
+        Ok(Motion { dx, dy })
+    }
+}
+
+/// `src` (interleaved RGB, `width`×`height`) sampled where each pixel was in the previous frame,
+/// bilinearly; `None` where that lies outside the frame or the motion is unusable. `sign`
+/// flips the motion's axes (to test other conventions).
+fn reproject(src: &[f32], width: usize, height: usize, motion: &Motion, sign: (f32, f32)) -> Vec<Option<[f32; 3]>> {
+    let (w, h) = (width as f32, height as f32);
+    (0..width * height)
+        .map(|i| {
+            let sx = (i % width) as f32 + sign.0 * motion.dx[i];
+            let sy = (i / width) as f32 + sign.1 * motion.dy[i];
+            if !(sx >= -0.5 && sx <= w - 0.5 && sy >= -0.5 && sy <= h - 0.5) {
+                return None; // also NaN
+            }
+            let (sx, sy) = (sx.clamp(0.0, w - 1.0), sy.clamp(0.0, h - 1.0));
+            let (x0, y0) = (sx.floor() as usize, sy.floor() as usize);
+            let (x1, y1) = ((x0 + 1).min(width - 1), (y0 + 1).min(height - 1));
+            let (fx, fy) = (sx - x0 as f32, sy - y0 as f32);
+            let px = |x: usize, y: usize, c: usize| src[(y * width + x) * 3 + c];
+            Some(std::array::from_fn(|c| {
+                (px(x0, y0, c) * (1.0 - fx) + px(x1, y0, c) * fx) * (1.0 - fy)
+                    + (px(x0, y1, c) * (1.0 - fx) + px(x1, y1, c) * fx) * fy
+            }))
+        })
+        .collect()
+}
+
+/// Mean over a (2r+1)² box, edges repeated; separable running sums.
+fn box_mean(plane: &[f32], width: usize, height: usize, r: usize) -> Vec<f32> {
+    let pass = |src: &[f32], len: usize, count: usize, at: &dyn Fn(usize, usize) -> usize| {
+        let mut out = vec![0.0f32; src.len()];
+        for line in 0..count {
+            let get = |k: isize| src[at(line, k.clamp(0, len as isize - 1) as usize)];
+            let mut sum: f32 = (-(r as isize)..=r as isize).map(get).sum();
+            for k in 0..len {
+                out[at(line, k)] = sum / (2 * r + 1) as f32;
+                sum += get(k as isize + r as isize + 1) - get(k as isize - r as isize);
+            }
+        }
+        out
+    };
+    let rows = pass(plane, width, height, &|y, x| y * width + x);
+    pass(&rows, height, width, &|x, y| y * width + x)
+}
+
+/// One frame of a window as the blend needs it.
+struct WindowFrame<'a> {
+    noisy: &'a [f32],
+    denoised: &'a [f32],
+    /// Motion to the frame before it (unused for the window's first frame).
+    motion: Option<&'a Motion>,
+}
+
+/// The window's last frame with history carried from its first, oldest first.
+fn blend_window(
+    frames: &[WindowFrame],
+    width: usize,
+    height: usize,
+    encoding: Encoding,
+    params: &TemporalParams,
+) -> Vec<f32> {
+    let disp = |v: f32| display_value(v, encoding);
+    let mut history = frames[0].denoised.to_vec();
+    for f in &frames[1..] {
+        let Some(motion) = f.motion else {
+            history = f.denoised.to_vec();
+            continue;
+        };
+        let warped = reproject(&history, width, height, motion, (1.0, 1.0));
+        let n = width * height;
+        let noise: Vec<f32> = (0..n)
+            .map(|i| (0..3).map(|c| (disp(f.noisy[i * 3 + c]) - disp(f.denoised[i * 3 + c])).abs()).sum::<f32>() / 3.0)
+            .collect();
+        let diff: Vec<f32> = warped
+            .iter()
+            .enumerate()
+            .map(|(i, h)| match h {
+                Some(h) => (0..3).map(|c| (disp(h[c]) - disp(f.denoised[i * 3 + c])).abs()).fold(0.0, f32::max),
+                // Outside the frame: as different as it gets.
+                None => 1.0,
+            })
+            .collect();
+        let noise = box_mean(&noise, width, height, NOISE_RADIUS);
+        let diff = box_mean(&diff, width, height, DIFF_RADIUS);
+        history = (0..n * 3)
+            .map(|k| {
+                let i = k / 3;
+                let Some(h) = warped[i] else { return f.denoised[k] };
+                let tolerance = params.tolerance * noise[i] + params.tolerance_floor;
+                let weight = params.history_weight * (1.0 - diff[i] / tolerance).clamp(0.0, 1.0);
+                weight * h[k % 3] + (1.0 - weight) * f.denoised[k]
+            })
+            .collect();
+    }
+    history
+}
+
+/// The other readings of a Vector pass a tool might write, tried against Blender's.
+const CONVENTIONS: [((f32, f32), &str); 3] = [
+    ((-1.0, -1.0), "motion towards the next frame"),
+    ((1.0, -1.0), "y pointing down"),
+    ((-1.0, 1.0), "motion towards the next frame with y pointing down"),
+];
+
+/// Checks that `motion` maps `previous` onto `current` (both denoised) better than any other
+/// convention would; a frame that barely moves passes.
+fn check_convention(
+    previous: &[f32],
+    current: &[f32],
+    motion: &Motion,
+    width: usize,
+    height: usize,
+    encoding: Encoding,
+) -> Result<(), MotionIssue> {
+    let moving: Vec<bool> = motion.dx.iter().zip(&motion.dy).map(|(x, y)| x.hypot(*y) >= 1.0).collect();
+    if moving.iter().filter(|&&m| m).count() * 100 < width * height {
+        return Ok(());
+    }
+    let disp = |v: f32| display_value(v, encoding);
+    let error = |sign| {
+        let warped = reproject(previous, width, height, motion, sign);
+        let (mut sum, mut count) = (0.0f64, 0usize);
+        for (i, h) in warped.iter().enumerate() {
+            if let (true, Some(h)) = (moving[i], h) {
+                sum += (0..3).map(|c| (disp(h[c]) - disp(current[i * 3 + c])).abs() as f64).sum::<f64>();
+                count += 1;
+            }
+        }
+        // Mostly outside the frame: no evidence for this reading.
+        if count * 2 < moving.iter().filter(|&&m| m).count() {
+            f64::INFINITY
+        } else {
+            sum / count as f64
+        }
+    };
+    let ours = error((1.0, 1.0));
+    for (sign, found) in CONVENTIONS {
+        if error(sign) < 0.8 * ours {
+            return Err(MotionIssue::Convention { found });
+        }
+    }
+    Ok(())
+}
+
+/// A frame read and denoised on its own: what the windows of later frames reuse.
+struct Single {
+    noisy: Vec<f32>,
+    denoised: Vec<f32>,
+    motion: Result<Motion, MotionIssue>,
+    width: usize,
+    height: usize,
+    model: String,
+    device: crate::infer::Device,
+    tiles: usize,
+}
+
+/// A file's identity for the cache: a re-rendered frame is read again.
+type Stamp = (PathBuf, u64, Option<SystemTime>);
+
+fn stamp(path: &Path) -> Stamp {
+    let meta = std::fs::metadata(path).ok();
+    (path.to_path_buf(), meta.as_ref().map_or(0, |m| m.len()), meta.and_then(|m| m.modified().ok()))
+}
+
+/// What happened to one frame in temporal mode.
+#[derive(Debug, Clone)]
+pub struct TemporalReport {
+    pub report: DenoiseReport,
+    /// Frames the output depends on, itself included.
+    pub frames_used: usize,
+    /// Why the window is shorter than asked (each also logged as a warning).
+    pub warnings: Vec<String>,
+}
+
+/// Denoises frames of a sequence in temporal mode, keeping the single-frame results of the last
+/// `window` frames it read, so a sequence in order costs one network run per frame.
+pub struct TemporalDenoiser<'a> {
+    denoiser: &'a Denoiser,
+    opts: DenoiseOptions,
+    params: TemporalParams,
+    cache: Mutex<VecDeque<(Stamp, Arc<Single>)>>,
+}
+
+impl<'a> TemporalDenoiser<'a> {
+    pub fn new(denoiser: &'a Denoiser, opts: DenoiseOptions, params: TemporalParams) -> Self {
+        TemporalDenoiser {
+            denoiser,
+            opts,
+            params: TemporalParams { window: params.window.max(1), ..params },
+            cache: Default::default(),
+        }
+    }
+
+    pub fn params(&self) -> &TemporalParams {
+        &self.params
+    }
+
+    fn single(&self, path: &Path, frame: Option<&Frame>) -> Result<Arc<Single>, DenoiseError> {
+        let key = stamp(path);
+        let cache = || self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, s)) = cache().iter().find(|(k, _)| *k == key) {
+            return Ok(s.clone());
+        }
+        let read;
+        let frame = match frame {
+            Some(f) => f,
+            None => {
+                read = read_source(path, &self.opts)?.frame;
+                &read
+            }
+        };
+        let done = self.denoiser.denoise_frame(frame, &self.opts, path)?;
+        let single = Arc::new(Single {
+            noisy: frame.color.clone(),
+            denoised: done.color,
+            motion: Motion::from_frame(frame),
+            width: frame.width,
+            height: frame.height,
+            model: done.model,
+            device: done.device,
+            tiles: done.tiles,
+        });
+        let mut cache = cache();
+        cache.push_back((key, single.clone()));
+        while cache.len() > self.params.window {
+            cache.pop_front();
+        }
+        Ok(single)
+    }
+
+    /// Denoises the last frame of `window` (the frame's sequence, oldest first; `None` where a
+    /// frame is missing) and writes `output` atomically. The window is cut, with a warning, at a
+    /// missing or unreadable frame, a change of size, or a frame whose motion cannot be used.
+    pub fn denoise_file(&self, window: &[Option<PathBuf>], output: &Path) -> Result<TemporalReport, DenoiseError> {
+        let start = Instant::now();
+        let input = window.last().and_then(Option::as_ref).expect("the window ends with the frame itself");
+        let mut source = read_source(input, &self.opts)?;
+        source.check_output(output)?;
+        let current = self.single(input, Some(&source.frame))?;
+        let encoding = self.opts.encoding.unwrap_or(source.frame.encoding);
+        let mut chain = vec![(input.clone(), current.clone())];
+        let mut warnings = Vec::new();
+        let usable = &window[window.len().saturating_sub(self.params.window)..window.len() - 1];
+        for slot in usable.iter().rev() {
+            let (later_path, later) = chain.last().expect("starts with the frame");
+            let Some(path) = slot else {
+                warnings.push(format!("{}: the frame before it is missing", later_path.display()));
+                break;
+            };
+            let motion = match &later.motion {
+                Ok(m) => m,
+                Err(issue) => {
+                    warnings.push(format!("{} {issue}", later_path.display()));
+                    break;
+                }
+            };
+            let previous = match self.single(path, None) {
+                Ok(p) => p,
+                Err(e) => {
+                    warnings.push(format!("{e}"));
+                    break;
+                }
+            };
+            if (previous.width, previous.height) != (later.width, later.height) {
+                warnings.push(format!(
+                    "{} is {}x{} and {} {}x{}",
+                    path.display(),
+                    previous.width,
+                    previous.height,
+                    later_path.display(),
+                    later.width,
+                    later.height
+                ));
+                break;
+            }
+            let (w, h) = (later.width, later.height);
+            if let Err(issue) = check_convention(&previous.denoised, &later.denoised, motion, w, h, encoding) {
+                warnings.push(format!("{} {issue}", later_path.display()));
+                break;
+            }
+            chain.push((path.clone(), previous));
+        }
+        for w in &warnings {
+            tracing::warn!("{w}; its window starts after that (denoised with {} frames)", chain.len());
+        }
+        chain.reverse();
+        let frames: Vec<WindowFrame> = chain
+            .iter()
+            .map(|(_, s)| WindowFrame { noisy: &s.noisy, denoised: &s.denoised, motion: s.motion.as_ref().ok() })
+            .collect();
+        source.frame.color = blend_window(&frames, current.width, current.height, encoding, &self.params);
+        frame::write_frame_atomic(&source.frame, output)?;
+        Ok(TemporalReport {
+            report: DenoiseReport {
+                input: input.clone(),
+                output: output.to_path_buf(),
+                model: current.model.clone(),
+                device: current.device,
+                tiles: current.tiles,
+                millis: start.elapsed().as_millis(),
+            },
+            frames_used: chain.len(),
+            warnings,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::frame::{ExrChannel, FileFormat};
+
+    fn still(width: usize, height: usize, value: impl Fn(usize, usize) -> f32) -> Vec<f32> {
+        (0..width * height).flat_map(|i| [value(i % width, i / width); 3]).collect()
+    }
+
+    fn with_vectors(width: usize, height: usize, x: f32, y: f32) -> Frame {
+        let mut f = Frame::new_rgb(width, height, vec![0.5; width * height * 3], Encoding::Linear, FileFormat::Exr);
+        for (axis, v) in [("X", x), ("Y", y)] {
+            f.exr_channels.push(ExrChannel {
+                name: format!("ViewLayer.Vector.{axis}"),
+                half: false,
+                data: vec![v; width * height],
+            });
+        }
+        f
+    }
+
+    #[test]
+    fn blender_vectors_point_to_the_previous_frame_with_y_up() {
+        // A pixel whose content was 2 px to the left and 1 px lower (y down) in the frame before.
+        let m = Motion::from_frame(&with_vectors(8, 8, -2.0, -1.0)).unwrap();
+        let ramp = still(8, 8, |x, y| (x + 10 * y) as f32);
+        let warped = reproject(&ramp, 8, 8, &m, (1.0, 1.0));
+        assert_eq!(warped[3 * 8 + 4].unwrap()[0], (2 + 10 * 4) as f32);
+        assert!(warped[8].is_none(), "x = 0 came from outside the frame");
+    }
+
+    #[test]
+    fn unusable_or_missing_vectors_are_named() {
+        let mut f = with_vectors(10, 10, 1.0, 0.0);
+        f.exr_channels[0].data[..6].fill(f32::NAN);
+        assert_eq!(Motion::from_frame(&f).unwrap_err(), MotionIssue::Unusable { percent: 6.0 });
+        f.exr_channels[0].data[..6].fill(1e9);
+        assert!(matches!(Motion::from_frame(&f), Err(MotionIssue::Unusable { .. })));
+        f.exr_channels[0].data[..6].fill(1.0);
+        f.exr_channels[0].data[7] = f32::NAN;
+        let m = Motion::from_frame(&f).expect("1 % unusable is tolerated");
+        assert!(m.dx[7].is_nan() && m.dy[7].is_nan());
+        let bare = Frame::new_rgb(4, 4, vec![0.0; 48], Encoding::Linear, FileFormat::Exr);
+        assert_eq!(Motion::from_frame(&bare).unwrap_err(), MotionIssue::Missing);
+    }
+
+    #[test]
+    fn a_pan_is_recognised_and_its_opposite_refused() {
+        let (w, h) = (48, 32);
+        let texture = |x: usize, y: usize| ((x * 7 + y * 13) % 11) as f32 / 10.0;
+        let previous = still(w, h, texture);
+        // Content moved 3 px right: each pixel was 3 px to the left before (Vector.X = -3).
+        let current = still(w, h, |x, y| texture(x.saturating_sub(3), y));
+        let right = Motion::from_frame(&with_vectors(w, h, -3.0, 0.0)).unwrap();
+        assert_eq!(check_convention(&previous, &current, &right, w, h, Encoding::Srgb), Ok(()));
+        let wrong = Motion::from_frame(&with_vectors(w, h, 3.0, 0.0)).unwrap();
+        assert!(matches!(
+            check_convention(&previous, &current, &wrong, w, h, Encoding::Srgb),
+            Err(MotionIssue::Convention { .. })
+        ));
+    }
+
+    #[test]
+    fn history_steadies_a_flickering_static_frame_but_not_a_change() {
+        let (w, h) = (24, 24);
+        let params = TemporalParams::default();
+        let motion = Motion { dx: vec![0.0; w * h], dy: vec![0.0; w * h] };
+        // Noisy input far from the result: much noise, so a 0.02 flicker is within tolerance.
+        let noisy = still(w, h, |x, y| if (x + y) % 2 == 0 { 0.0 } else { 1.0 });
+        let a = still(w, h, |_, _| 0.50);
+        let b = still(w, h, |_, _| 0.52);
+        let frames = [
+            WindowFrame { noisy: &noisy, denoised: &a, motion: None },
+            WindowFrame { noisy: &noisy, denoised: &b, motion: Some(&motion) },
+        ];
+        let out = blend_window(&frames, w, h, Encoding::Srgb, &params);
+        // Noise 0.5 (the checkerboard against 0.5), difference 0.02: most of the history stays.
+        let weight = 0.8 * (1.0 - 0.02 / (0.5 + 0.005));
+        assert!((out[0] - (weight * 0.50 + (1.0 - weight) * 0.52)).abs() < 1e-5, "{}", out[0]);
+        // A clean input (no noise) and a large change: the history is dropped.
+        let clean = still(w, h, |_, _| 0.9);
+        let c = still(w, h, |_, _| 0.9);
+        let frames = [
+            WindowFrame { noisy: &a, denoised: &a, motion: None },
+            WindowFrame { noisy: &clean, denoised: &c, motion: Some(&motion) },
+        ];
+        assert_eq!(blend_window(&frames, w, h, Encoding::Srgb, &params), c);
+    }
+
+    #[test]
+    fn box_mean_keeps_constants_and_averages() {
+        let plane: Vec<f32> = (0..20).map(|v| (v % 5) as f32).collect();
+        let out = box_mean(&plane, 5, 4, 1);
+        assert!((out[2] - 2.0).abs() < 1e-6 && (out[0] - (0.0 + 0.0 + 1.0) / 3.0).abs() < 1e-6);
+        assert!(box_mean(&[3.0; 12], 4, 3, 2).iter().all(|&v| (v - 3.0).abs() < 1e-6));
+    }
+}
