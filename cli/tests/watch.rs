@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use latentforge::io::frame::{self, ExrChannel};
 
 mod common;
-use common::{fixture, p, text};
+use common::{fixture, latentforge, p, text};
 
 const JOURNAL: &str = ".latentforge-watch.db";
 
@@ -437,4 +437,36 @@ fn polling_finds_frames_without_file_events() {
     let (status, _) = svc.stop();
     assert!(status.success());
     assert_eq!(decodable_outputs(&out), vec!["deep/er/shot_0001.exr".to_string()], "mirrored tree");
+}
+
+#[test]
+fn temporal_frames_that_land_late_come_out_as_one_denoise_run_writes_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (renders, out, batch) = (dir.path().join("renders"), dir.path().join("out"), dir.path().join("batch"));
+    fs::create_dir(&renders).unwrap();
+    let names = frame_names(4);
+    let drop = |n: &str| drop_frame(&renders.join(n), &fs::read(fixture("sequence").join(n)).unwrap());
+    // Frames 3 and 4 first (another render node), the service stops; then 1 and 2 land.
+    for n in &names[2..] {
+        drop(n);
+    }
+    let watch = || watch_once(&[p(&renders), "--out-dir", p(&out), "--preset", "blender-cycles-temporal"]);
+    let first = watch();
+    assert!(first.status.success(), "{}", text(&first));
+    for n in &names[..2] {
+        drop(n);
+    }
+    let t = text(&watch());
+    let done: Vec<&str> = t.lines().filter(|l| is("done")(l)).collect();
+    assert_eq!(done.len(), 4, "1 and 2, then 3 and 4 again with them in their window: {t}");
+
+    let pattern = renders.join("shot_####.exr");
+    let o = latentforge(&["denoise", p(&pattern), "--out-dir", p(&batch), "--temporal"]);
+    assert!(o.status.success(), "{}", text(&o));
+    for n in &names {
+        assert!(
+            fs::read(out.join(n)).unwrap() == fs::read(batch.join(n)).unwrap(),
+            "{n} differs from denoise --temporal"
+        );
+    }
 }

@@ -5,6 +5,9 @@ use super::prepare::{AuxPasses, Transfer};
 use super::BLEND;
 use crate::infer::{Device, ModelEntry, ModelError, Runtime, SharedSession};
 
+/// Name of an input or output channel that only pads the graph's channel count.
+const PAD_CHANNEL: &str = "pad";
+
 /// The `[denoise]` table of a denoiser's `model.toml`.
 #[derive(Debug, Clone, serde::Deserialize, PartialEq)]
 pub struct DenoiseSpec {
@@ -29,6 +32,8 @@ pub(super) struct LoadedModel {
     pub transfer: Transfer,
     pub hdr: bool,
     pub aux: AuxPasses,
+    /// Input channels the graph takes: the passes, then zeros up to a SIMD-friendly count.
+    pub input_channels: usize,
     pub session: SharedSession,
     pub device: Device,
 }
@@ -63,10 +68,22 @@ pub(super) fn load_model(runtime: &Runtime, entry: &ModelEntry) -> Result<Loaded
             )))
         }
     };
-    let channels = entry.manifest.inputs.first().and_then(|i| i.shape.get(1)).copied();
-    if channels != Some(aux.channels() as i64) {
-        return Err(entry.invalid(format!("input has {channels:?} channels, [denoise] aux needs {}", aux.channels())));
-    }
+    let input_channels = padded_input_channels(entry, aux.channels())?;
     let (session, device) = entry.open(runtime)?;
-    Ok(LoadedModel { name: entry.manifest.name.clone(), spec, transfer, hdr, aux, session, device })
+    Ok(LoadedModel { name: entry.manifest.name.clone(), spec, transfer, hdr, aux, input_channels, session, device })
+}
+
+/// Channels of the input: the `used` ones the engine fills, then any number named `pad` that it
+/// leaves zero (so the first convolution runs in ORT's blocked layout; see
+/// models/train/denoise/pad_channels.py).
+fn padded_input_channels(entry: &ModelEntry, used: usize) -> Result<usize, ModelError> {
+    let input = entry.manifest.inputs.first().ok_or_else(|| entry.invalid("no input tensor"))?;
+    let total = input.shape.get(1).copied().unwrap_or(0);
+    let padding_named = input.channels.iter().skip(used).all(|c| c == PAD_CHANNEL);
+    if total < used as i64 || !padding_named {
+        return Err(entry.invalid(format!(
+            "input has {total} channels; [denoise] aux needs {used}, followed only by `{PAD_CHANNEL}` channels"
+        )));
+    }
+    Ok(total as usize)
 }

@@ -181,12 +181,21 @@ impl Planes {
         Planes { channels, width: frame.width, height: frame.height, data }
     }
 
-    /// Copies a region into a buffer whose size is padded up to `multiple`, repeating edge pixels.
-    pub fn region(&self, x0: usize, y0: usize, x1: usize, y1: usize, multiple: usize) -> (usize, usize, Vec<f32>) {
+    /// Copies a region into a buffer whose size is padded up to `multiple`, repeating edge
+    /// pixels, with `channels` planes: the prepared ones, then zeros.
+    pub fn region(
+        &self,
+        x0: usize,
+        y0: usize,
+        x1: usize,
+        y1: usize,
+        multiple: usize,
+        channels: usize,
+    ) -> (usize, usize, Vec<f32>) {
         let pw = (x1 - x0).div_ceil(multiple) * multiple;
         let ph = (y1 - y0).div_ceil(multiple) * multiple;
         let n = self.width * self.height;
-        let mut out = vec![0.0f32; self.channels * pw * ph];
+        let mut out = vec![0.0f32; channels.max(self.channels) * pw * ph];
         for c in 0..self.channels {
             for y in 0..ph {
                 let sy = (y0 + y).min(y1 - 1);
@@ -242,8 +251,9 @@ mod tests {
     fn region_pads_by_repeating_edges() {
         let data: Vec<f32> = (0..18).map(|v| v as f32).collect();
         let planes = Planes { channels: 3, width: 3, height: 2, data };
-        let (pw, ph, r) = planes.region(1, 0, 3, 2, 4);
-        assert_eq!((pw, ph), (4, 4));
+        let (pw, ph, r) = planes.region(1, 0, 3, 2, 4, 4);
+        assert_eq!((pw, ph, r.len()), (4, 4, 4 * 16));
+        assert!(r[3 * 16..].iter().all(|&v| v == 0.0), "the padding channel is zeros");
         // channel 0, row 0: pixels x=1,2 then x=2 repeated
         assert_eq!(&r[0..4], &[1.0, 2.0, 2.0, 2.0]);
         // row 3 repeats row 1

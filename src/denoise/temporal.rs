@@ -16,8 +16,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
 use super::metrics::display_value;
-use super::{read_source, DenoiseError, DenoiseOptions, DenoiseReport, Denoiser};
+use super::{read_source, DenoiseError, DenoiseOptions, DenoiseReport, Denoiser, Source};
 use crate::io::frame::{self, Encoding, Frame};
+use crate::io::sequence::{frame_number, sibling_frame};
 
 /// Frames an output depends on, itself included, unless `--window` says otherwise.
 pub const DEFAULT_WINDOW: usize = 8;
@@ -105,9 +106,9 @@ impl Motion {
     }
 }
 
-/// `src` (interleaved RGB, `width`×`height`) sampled where each pixel was in the previous frame,
-/// bilinearly; `None` where that lies outside the frame or the motion is unusable. `sign`
-/// flips the motion's axes (to test other conventions).
+/// `src` (interleaved RGB, `width`×`height`, the previous frame) sampled where each pixel was in
+/// it, bilinearly; `None` where that lies outside the frame or the motion is unusable. `sign`
+/// multiplies the motion's axes (to test other conventions).
 fn reproject(src: &[f32], width: usize, height: usize, motion: &Motion, sign: (f32, f32)) -> Vec<Option<[f32; 3]>> {
     let (w, h) = (width as f32, height as f32);
     (0..width * height)
@@ -259,12 +260,50 @@ struct Single {
     tiles: usize,
 }
 
-/// A file's identity for the cache: a re-rendered frame is read again.
-type Stamp = (PathBuf, u64, Option<SystemTime>);
+/// A file's identity: a re-rendered frame is read again, and an output whose window held an
+/// older version of it is stale.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileStamp {
+    pub path: PathBuf,
+    size: u64,
+    modified: Option<SystemTime>,
+}
 
-fn stamp(path: &Path) -> Stamp {
-    let meta = std::fs::metadata(path).ok();
-    (path.to_path_buf(), meta.as_ref().map_or(0, |m| m.len()), meta.and_then(|m| m.modified().ok()))
+impl FileStamp {
+    pub fn of(path: &Path) -> FileStamp {
+        let meta = std::fs::metadata(path).ok();
+        FileStamp {
+            path: path.to_path_buf(),
+            size: meta.as_ref().map_or(0, |m| m.len()),
+            modified: meta.and_then(|m| m.modified().ok()),
+        }
+    }
+}
+
+/// The temporal window of `input`, oldest first: the files of its sequence (same name, other
+/// frame numbers) from `size - 1` frames before it, starting at the first that exists; `None`
+/// where a later one is missing. Only files on disk decide it, so every process that denoises
+/// `input` (a farm chunk, a watch service) sees the same window once the frames are written.
+pub fn window_of(input: &Path, size: usize) -> Vec<Option<PathBuf>> {
+    let Some(n) = frame_number(input) else { return vec![Some(input.to_path_buf())] };
+    let slots: Vec<Option<PathBuf>> = (n.saturating_sub(size.max(1) as u64 - 1)..n)
+        .map(|k| sibling_frame(input, k).filter(|p| p.is_file()))
+        .collect();
+    let first = slots.iter().position(Option::is_some).unwrap_or(slots.len());
+    slots[first..].iter().cloned().chain([Some(input.to_path_buf())]).collect()
+}
+
+/// A frame denoised in temporal mode, in memory.
+#[derive(Debug, Clone)]
+pub struct TemporalDenoised {
+    pub color: Vec<f32>,
+    pub model: String,
+    pub device: crate::infer::Device,
+    pub tiles: usize,
+    /// The files the output depends on, oldest first, the frame itself last.
+    pub used: Vec<FileStamp>,
+    /// Why the window is shorter than asked (each also logged as a warning).
+    pub warnings: Vec<String>,
 }
 
 /// What happened to one frame in temporal mode.
@@ -273,7 +312,6 @@ pub struct TemporalReport {
     pub report: DenoiseReport,
     /// Frames the output depends on, itself included.
     pub frames_used: usize,
-    /// Why the window is shorter than asked (each also logged as a warning).
     pub warnings: Vec<String>,
 }
 
@@ -283,7 +321,7 @@ pub struct TemporalDenoiser<'a> {
     denoiser: &'a Denoiser,
     opts: DenoiseOptions,
     params: TemporalParams,
-    cache: Mutex<VecDeque<(Stamp, Arc<Single>)>>,
+    cache: Mutex<VecDeque<(FileStamp, Arc<Single>)>>,
 }
 
 impl<'a> TemporalDenoiser<'a> {
@@ -301,7 +339,7 @@ impl<'a> TemporalDenoiser<'a> {
     }
 
     fn single(&self, path: &Path, frame: Option<&Frame>) -> Result<Arc<Single>, DenoiseError> {
-        let key = stamp(path);
+        let key = FileStamp::of(path);
         let cache = || self.cache.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((_, s)) = cache().iter().find(|(k, _)| *k == key) {
             return Ok(s.clone());
@@ -333,20 +371,22 @@ impl<'a> TemporalDenoiser<'a> {
         Ok(single)
     }
 
-    /// Denoises the last frame of `window` (the frame's sequence, oldest first; `None` where a
-    /// frame is missing) and writes `output` atomically. The window is cut, with a warning, at a
-    /// missing or unreadable frame, a change of size, or a frame whose motion cannot be used.
-    pub fn denoise_file(&self, window: &[Option<PathBuf>], output: &Path) -> Result<TemporalReport, DenoiseError> {
-        let start = Instant::now();
-        let input = window.last().and_then(Option::as_ref).expect("the window ends with the frame itself");
-        let mut source = read_source(input, &self.opts)?;
-        source.check_output(output)?;
+    /// Denoises `source`, read from `input`, the last frame of `window` (its sequence, oldest
+    /// first; `None` where a frame is missing; see [`window_of`]). The window is cut, with a
+    /// warning, at a missing or unreadable frame, a change of size, or a frame whose motion
+    /// cannot be used.
+    pub fn denoise_source(
+        &self,
+        window: &[Option<PathBuf>],
+        source: &Source,
+        input: &Path,
+    ) -> Result<TemporalDenoised, DenoiseError> {
         let current = self.single(input, Some(&source.frame))?;
         let encoding = self.opts.encoding.unwrap_or(source.frame.encoding);
-        let mut chain = vec![(input.clone(), current.clone())];
+        let mut chain = vec![(input.to_path_buf(), current.clone())];
         let mut warnings = Vec::new();
-        let usable = &window[window.len().saturating_sub(self.params.window)..window.len() - 1];
-        for slot in usable.iter().rev() {
+        let earlier = &window[window.len().saturating_sub(self.params.window)..window.len().saturating_sub(1)];
+        for slot in earlier.iter().rev() {
             let (later_path, later) = chain.last().expect("starts with the frame");
             let Some(path) = slot else {
                 warnings.push(format!("{}: the frame before it is missing", later_path.display()));
@@ -393,19 +433,37 @@ impl<'a> TemporalDenoiser<'a> {
             .iter()
             .map(|(_, s)| WindowFrame { noisy: &s.noisy, denoised: &s.denoised, motion: s.motion.as_ref().ok() })
             .collect();
-        source.frame.color = blend_window(&frames, current.width, current.height, encoding, &self.params);
+        Ok(TemporalDenoised {
+            color: blend_window(&frames, current.width, current.height, encoding, &self.params),
+            model: current.model.clone(),
+            device: current.device,
+            tiles: current.tiles,
+            used: chain.iter().map(|(p, _)| FileStamp::of(p)).collect(),
+            warnings,
+        })
+    }
+
+    /// Reads the last frame of `window`, denoises it (see [`Self::denoise_source`]) and writes
+    /// `output` atomically.
+    pub fn denoise_file(&self, window: &[Option<PathBuf>], output: &Path) -> Result<TemporalReport, DenoiseError> {
+        let start = Instant::now();
+        let input = window.last().and_then(Option::as_ref).expect("the window ends with the frame itself");
+        let mut source = read_source(input, &self.opts)?;
+        source.check_output(output)?;
+        let done = self.denoise_source(window, &source, input)?;
+        source.frame.color = done.color;
         frame::write_frame_atomic(&source.frame, output)?;
         Ok(TemporalReport {
             report: DenoiseReport {
                 input: input.clone(),
                 output: output.to_path_buf(),
-                model: current.model.clone(),
-                device: current.device,
-                tiles: current.tiles,
+                model: done.model,
+                device: done.device,
+                tiles: done.tiles,
                 millis: start.elapsed().as_millis(),
             },
-            frames_used: chain.len(),
-            warnings,
+            frames_used: done.used.len(),
+            warnings: done.warnings,
         })
     }
 }
@@ -497,6 +555,21 @@ mod tests {
             WindowFrame { noisy: &clean, denoised: &c, motion: Some(&motion) },
         ];
         assert_eq!(blend_window(&frames, w, h, Encoding::Srgb, &params), c);
+    }
+
+    #[test]
+    fn a_window_starts_at_the_first_frame_on_disk_and_marks_gaps() {
+        let dir = tempfile::tempdir().unwrap();
+        let frame = |n: u64| dir.path().join(format!("shot_{n:04}.exr"));
+        for n in [1, 2, 4, 5] {
+            std::fs::write(frame(n), b"x").unwrap();
+        }
+        assert_eq!(window_of(&frame(5), 8), vec![Some(frame(1)), Some(frame(2)), None, Some(frame(4)), Some(frame(5))]);
+        assert_eq!(window_of(&frame(5), 2), vec![Some(frame(4)), Some(frame(5))]);
+        assert_eq!(window_of(&frame(2), 8), vec![Some(frame(1)), Some(frame(2))]);
+        assert_eq!(window_of(&frame(1), 8), vec![Some(frame(1))]);
+        let still = dir.path().join("still.exr");
+        assert_eq!(window_of(&still, 8), vec![Some(still.clone())]);
     }
 
     #[test]

@@ -46,8 +46,8 @@ pub(super) fn run_tiled(
             let (cx1, cy1) = ((tx + core).min(w), (ty + core).min(h));
             let (rx0, ry0) = (tx.saturating_sub(ctx), ty.saturating_sub(ctx));
             let (rx1, ry1) = ((cx1 + ctx).min(w), (cy1 + ctx).min(h));
-            let (pw, ph, data) = input.region(rx0, ry0, rx1, ry1, m);
-            let tensor = ort::value::TensorRef::from_array_view(([1usize, input.channels, ph, pw], &data[..]))
+            let (pw, ph, data) = input.region(rx0, ry0, rx1, ry1, m, model.input_channels);
+            let tensor = ort::value::TensorRef::from_array_view(([1usize, model.input_channels, ph, pw], &data[..]))
                 .map_err(infer_err)?;
             let outputs = session.run(ort::inputs![tensor]).map_err(infer_err)?;
             let (shape, out) = outputs[0].try_extract_tensor::<f32>().map_err(infer_err)?;

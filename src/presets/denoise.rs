@@ -54,6 +54,10 @@ pub struct DenoisePreset {
     /// overrides it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_pixels: Option<u64>,
+    /// Temporal mode with this window (frames each output depends on, 1..=64); absent: each
+    /// frame on its own. `--temporal` / `--window` override it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temporal_window: Option<usize>,
 }
 
 impl Preset for DenoisePreset {
@@ -68,6 +72,9 @@ impl Preset for DenoisePreset {
         }
         if preset.suffix.is_empty() || preset.suffix.contains('/') {
             return Err(invalid("`suffix` must be a non-empty file-name suffix such as \"_dn\"".into()));
+        }
+        if preset.temporal_window.is_some_and(|k| !(1..=64).contains(&k)) {
+            return Err(invalid("temporal_window must be 1 to 64 frames".into()));
         }
         if preset.max_pixels == Some(0) {
             return Err(invalid("max_pixels must be at least 1".into()));
@@ -129,6 +136,9 @@ range = "auto"
         fs::write(dir.path().join("huge.toml"), format!("{GOOD}{}", "#".repeat(2 << 20))).unwrap();
         let e = DenoisePreset::load(&dir.path().join("huge.toml")).unwrap_err().to_string();
         assert!(e.contains("huge.toml") && e.contains("byte limit for a preset"), "{e}");
+        fs::write(dir.path().join("window.toml"), format!("{GOOD}temporal_window = 0\n")).unwrap();
+        let e = DenoisePreset::load(&dir.path().join("window.toml")).unwrap_err().to_string();
+        assert!(e.contains("window.toml") && e.contains("temporal_window"), "{e}");
     }
 
     #[test]

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::denoise::temporal::TemporalParams;
 use crate::denoise::DenoiseOptions;
 use crate::presets::denoise::MissingPasses;
 
@@ -69,6 +70,9 @@ pub struct WatchOptions {
     /// Try the frames the journal records as failed again.
     pub retry_failed: bool,
     pub denoise: DenoiseOptions,
+    /// Temporal mode: each frame with the frames before it (see [`crate::denoise::temporal`]).
+    /// A frame that arrives after later ones were done makes those within its window redo.
+    pub temporal: Option<TemporalParams>,
 }
 
 impl WatchOptions {

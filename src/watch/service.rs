@@ -15,10 +15,12 @@ use notify::{RecursiveMode, Watcher};
 use super::journal::{Entry, Journal, State};
 use super::scan::{self, FrameFilter, Settle, Stamp};
 use super::{Event, Summary, WatchError, WatchOptions, WatchOutput};
+use crate::denoise::temporal::{window_of, FileStamp, TemporalDenoiser, TemporalParams};
 use crate::denoise::{read_source, DenoiseError, DenoiseOptions, Denoiser, Source};
 use crate::io::digest::sha256_file;
 use crate::io::frame;
 use crate::io::limits::DecodeLimits;
+use crate::io::sequence::{frame_number, sibling_frame};
 use crate::presets::denoise::MissingPasses;
 
 /// How often files that have not settled yet are looked at again.
@@ -43,11 +45,32 @@ struct Job {
 }
 
 enum Outcome {
-    Done { job: Job, sha256: String, model: String, device: String, infer_ms: u64, warning: Option<String> },
-    Skipped { job: Job, sha256: String, why: &'static str },
-    Failed { job: Job, reason: String, retry: bool },
-    Vanished { job: Job },
-    WaitPasses { job: Job },
+    Done {
+        job: Job,
+        sha256: String,
+        model: String,
+        device: String,
+        infer_ms: u64,
+        warning: Option<String>,
+        /// Temporal mode: the files the output depends on.
+        window: Option<Vec<FileStamp>>,
+    },
+    Skipped {
+        job: Job,
+        sha256: String,
+        why: &'static str,
+    },
+    Failed {
+        job: Job,
+        reason: String,
+        retry: bool,
+    },
+    Vanished {
+        job: Job,
+    },
+    WaitPasses {
+        job: Job,
+    },
 }
 
 /// A frame read and checked, on its way to inference.
@@ -65,6 +88,7 @@ struct Denoised {
     model: String,
     device: String,
     infer_ms: u64,
+    window: Option<Vec<FileStamp>>,
 }
 
 /// What the scheduler knows of a file this run.
@@ -148,7 +172,7 @@ pub fn run(
     let known_done = journal.all()?.iter().filter(|e| e.state == State::Done).count();
     report(&Event::Started { dirs: opts.dirs.clone(), journal: journal_path, polling, known_done });
 
-    let (job_tx, done_rx, workers) = start_workers(denoiser, opts.denoise.clone(), opts.missing_passes);
+    let (job_tx, done_rx, workers) = start_workers(denoiser, opts.denoise.clone(), opts.missing_passes, opts.temporal);
     let mut scheduler = Scheduler {
         opts,
         journal,
@@ -159,6 +183,8 @@ pub fn run(
         summary: Summary::default(),
         first_done: None,
         last_progress: None,
+        windows: HashMap::new(),
+        redo: HashSet::new(),
     };
 
     let mut seen_in_events: HashSet<PathBuf> = HashSet::new();
@@ -283,6 +309,10 @@ struct Scheduler<'a> {
     summary: Summary,
     first_done: Option<Instant>,
     last_progress: Option<(usize, usize, usize, usize)>,
+    /// Temporal mode: the files each output of this run depends on.
+    windows: HashMap<PathBuf, Vec<FileStamp>>,
+    /// Frames to denoise again whatever the journal says: a frame of their window came late.
+    redo: HashSet<PathBuf>,
 }
 
 impl Scheduler<'_> {
@@ -348,7 +378,8 @@ impl Scheduler<'_> {
             let (root, attempts, passes_since) = (root.clone(), *attempts, *passes_since);
             let output = self.opts.output_for(&root, path);
             let entry = self.journal.get(path)?;
-            let known_sha = entry.as_ref().filter(|e| e.state == State::Done).and_then(|e| e.sha256.clone());
+            let forced = self.redo.remove(path);
+            let known_sha = entry.as_ref().filter(|e| e.state == State::Done && !forced).and_then(|e| e.sha256.clone());
             let may_wait = passes_since.is_none_or(|since| now.duration_since(since) < self.opts.passes_timeout);
             self.journal.put(&Entry {
                 input: path.clone(),
@@ -365,7 +396,7 @@ impl Scheduler<'_> {
                 output,
                 stamp: *stamp,
                 known_sha,
-                adopt: !self.opts.reset,
+                adopt: !self.opts.reset && !forced,
                 may_wait: may_wait && self.opts.passes_timeout > Duration::ZERO,
                 started: now,
             });
@@ -448,9 +479,13 @@ impl Scheduler<'_> {
         };
         let finished = Track::Finished(job.stamp);
         match outcome {
-            Outcome::Done { job, sha256, model, device, infer_ms, warning } => {
+            Outcome::Done { job, sha256, model, device, infer_ms, warning, window } => {
                 if let Some(message) = warning {
                     report(&Event::Warning { message });
+                }
+                if let Some(window) = window {
+                    self.windows.insert(job.input.clone(), window);
+                    self.redo_later_frames(&job.input, &root);
                 }
                 entry.sha256 = Some(sha256);
                 self.journal.put(&entry)?;
@@ -517,6 +552,29 @@ impl Scheduler<'_> {
         Ok(())
     }
 
+    /// Temporal mode: `input` was just denoised, so the finished frames after it whose window
+    /// should hold it (and did not, at its present version) are stale: they go back to the queue,
+    /// past the journal, and come out as one run in frame order would have written them.
+    fn redo_later_frames(&mut self, input: &Path, root: &Path) {
+        let (Some(window), Some(n)) = (self.opts.temporal.map(|t| t.window), frame_number(input)) else { return };
+        let now = FileStamp::of(input);
+        for later in (1..window as u64).filter_map(|k| sibling_frame(input, n + k)) {
+            let Some(Track::Finished(stamp)) = self.tracks.get(&later) else { continue };
+            if self.windows.get(&later).is_some_and(|w| w.contains(&now)) {
+                continue;
+            }
+            let waiting = Track::Waiting {
+                root: root.to_path_buf(),
+                stamp: *stamp,
+                attempts: 0,
+                not_before: Instant::now(),
+                passes_since: None,
+            };
+            self.tracks.insert(later.clone(), waiting);
+            self.redo.insert(later);
+        }
+    }
+
     /// Reports the counts when they changed.
     fn progress(&mut self, report: &mut dyn FnMut(&Event)) {
         let queued = self.queue.len() + self.tracks.values().filter(|t| matches!(t, Track::Waiting { .. })).count();
@@ -544,6 +602,7 @@ fn start_workers(
     denoiser: Denoiser,
     opts: DenoiseOptions,
     missing: MissingPasses,
+    temporal: Option<TemporalParams>,
 ) -> (SyncSender<Job>, Receiver<Outcome>, Vec<thread::JoinHandle<()>>) {
     let (job_tx, job_rx) = mpsc::sync_channel::<Job>(1);
     let (loaded_tx, loaded_rx) = mpsc::sync_channel::<Loaded>(1);
@@ -574,15 +633,33 @@ fn start_workers(
         thread::Builder::new()
             .name("watch-inference".into())
             .spawn(move || {
-                for loaded in loaded_rx {
+                let temporal = temporal.map(|params| TemporalDenoiser::new(&denoiser, opts.clone(), params));
+                for mut loaded in loaded_rx {
                     let t = Instant::now();
-                    match denoiser.denoise_frame(&loaded.source.frame, &opts_for(&opts, &loaded), &loaded.job.input) {
-                        Ok(d) => {
+                    let result = match &temporal {
+                        Some(temporal) => {
+                            let window = window_of(&loaded.job.input, temporal.params().window);
+                            temporal.denoise_source(&window, &loaded.source, &loaded.job.input).map(|d| {
+                                if !d.warnings.is_empty() {
+                                    let cut = format!("{}; its window starts after that", d.warnings.join("; "));
+                                    loaded.warning =
+                                        Some(loaded.warning.take().map_or(cut.clone(), |w| format!("{w}; {cut}")));
+                                }
+                                (d.color, d.model, d.device, Some(d.used))
+                            })
+                        }
+                        None => denoiser
+                            .denoise_frame(&loaded.source.frame, &opts_for(&opts, &loaded), &loaded.job.input)
+                            .map(|d| (d.color, d.model, d.device, None)),
+                    };
+                    match result {
+                        Ok((color, model, device, window)) => {
                             let denoised = Denoised {
-                                color: d.color,
-                                model: d.model,
-                                device: d.device.to_string(),
+                                color,
+                                model,
+                                device: device.to_string(),
                                 infer_ms: t.elapsed().as_millis() as u64,
+                                window,
                                 loaded,
                             };
                             if denoised_tx.send(denoised).is_err() {
@@ -605,9 +682,15 @@ fn start_workers(
                 let Loaded { job, mut source, sha256, warning } = d.loaded;
                 source.frame.color = d.color;
                 let outcome = match frame::write_frame_atomic(&source.frame, &job.output) {
-                    Ok(()) => {
-                        Outcome::Done { job, sha256, model: d.model, device: d.device, infer_ms: d.infer_ms, warning }
-                    }
+                    Ok(()) => Outcome::Done {
+                        job,
+                        sha256,
+                        model: d.model,
+                        device: d.device,
+                        infer_ms: d.infer_ms,
+                        warning,
+                        window: d.window,
+                    },
                     Err(e) => Outcome::Failed { job, reason: e.to_string(), retry: true },
                 };
                 let _ = done_tx.send(outcome);

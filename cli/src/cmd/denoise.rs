@@ -1,7 +1,6 @@
 //! `latentforge denoise`: path-traced renders, one file or a `####` sequence, with progress.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
@@ -145,8 +144,6 @@ pub fn run(g: &GlobalArgs, args: DenoiseArgs) -> Result<u8> {
         bail!("-o names one output but {} inputs were given; use --out-dir DIR for many", inputs.len());
     }
     let chunk = args.slice.chunk()?;
-    // Temporal windows reach back to the job's first frame, whichever chunk runs.
-    let first_frames = sequence_starts(&inputs);
     let inputs = chunk.select(&inputs).to_vec();
     if let Some(t) = args.tile {
         if t < 32 {
@@ -209,7 +206,7 @@ pub fn run(g: &GlobalArgs, args: DenoiseArgs) -> Result<u8> {
         }
         let reference = references.as_ref().map(|r| r[k].as_path());
         let method = match &temporal {
-            Some(t) => Method::Temporal(t, window(input, t.params().window, &first_frames)),
+            Some(t) => Method::Temporal(t, temporal::window_of(input, t.params().window)),
             None => Method::Single(&denoiser),
         };
         match denoise_one(method, input, output, &opts, reference) {
@@ -266,30 +263,6 @@ fn job_inputs(args: &DenoiseArgs) -> Result<Vec<PathBuf>> {
         bail!("--frames {}-{}: none of the inputs is in that range", range.first, range.last);
     }
     Ok(out)
-}
-
-/// The first frame number of each sequence among `inputs` (keyed by its frame 0's path).
-fn sequence_starts(inputs: &[PathBuf]) -> HashMap<PathBuf, u64> {
-    let mut starts = HashMap::new();
-    for input in inputs {
-        if let (Some(key), Some(n)) = (sequence::sibling_frame(input, 0), sequence::frame_number(input)) {
-            starts.entry(key).and_modify(|s: &mut u64| *s = (*s).min(n)).or_insert(n);
-        }
-    }
-    starts
-}
-
-/// The temporal window of `input`, oldest first: its sequence's files from `size - 1` frames
-/// before it (not before the sequence's first frame), `None` where a file is missing.
-fn window(input: &Path, size: usize, starts: &HashMap<PathBuf, u64>) -> Vec<Option<PathBuf>> {
-    let (Some(key), Some(n)) = (sequence::sibling_frame(input, 0), sequence::frame_number(input)) else {
-        return vec![Some(input.to_path_buf())];
-    };
-    let first = starts.get(&key).copied().unwrap_or(n).max(n.saturating_sub(size as u64 - 1));
-    (first..n)
-        .map(|k| sequence::sibling_frame(input, k).filter(|p| p.is_file()))
-        .chain([Some(input.to_path_buf())])
-        .collect()
 }
 
 /// The reference of every input: one file for a single input, or a `#` pattern per frame.

@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use latentforge::denoise::temporal::{self, TemporalParams};
 use latentforge::denoise::{DenoiseOptions, Denoiser, DEFAULT_MAX_MEMORY};
 use latentforge::infer::ModelStore;
 use latentforge::io::frame::Encoding;
@@ -93,6 +94,14 @@ pub struct WatchArgs {
     /// Presets folder (default: presets/denoise beside the models folder).
     #[arg(long, value_name = "DIR")]
     presets: Option<PathBuf>,
+    /// Temporal mode, as `denoise --temporal` (default: the preset's `temporal_window`): each frame
+    /// with the frames before it, moved by Blender's Vector pass. A frame that lands after later
+    /// ones makes those within its window redo, so out-of-order frames come out as in one run.
+    #[arg(long)]
+    temporal: bool,
+    /// Frames each temporal output depends on (default: the preset's, else 8); implies --temporal.
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..=64))]
+    window: Option<u64>,
 }
 
 #[derive(Subcommand)]
@@ -176,6 +185,12 @@ fn options(args: &WatchArgs, preset: &DenoisePreset) -> Result<WatchOptions> {
         backoff: Duration::from_millis(args.backoff),
         reset: args.reset,
         retry_failed: args.retry_failed,
+        temporal: (args.temporal || args.window.is_some() || preset.temporal_window.is_some()).then(|| {
+            TemporalParams {
+                window: args.window.map(|k| k as usize).or(preset.temporal_window).unwrap_or(temporal::DEFAULT_WINDOW),
+                ..Default::default()
+            }
+        }),
         denoise: DenoiseOptions {
             encoding,
             tile: None,

@@ -2,6 +2,7 @@
 sequence with Blender's Vector pass, for temporal denoising (runs inside Blender).
 
     blender -b --factory-startup --python cycles_sequence.py -- SEED OUT_DIR WxH FRAMES SPP[,SPP...] REF_SPP
+REF_SPP 0 renders no references.
 
 Writes OUT_DIR/noisy_{spp}/shot_0001.exr … (a new sampling seed per frame and sample count) and
 OUT_DIR/ref/shot_0001.exr …, one-part multilayer EXRs with `ViewLayer.Combined`, Denoising
@@ -73,7 +74,7 @@ def main():
                 path.parent.mkdir(parents=True, exist_ok=True)
                 cycles_scene.render(path, spp, sampling_seed(seed, frame, k + 1))
         path = out / "ref" / f"shot_{frame:04d}.exr"
-        if not path.exists():
+        if ref_spp > 0 and not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             cycles_scene.render(path, ref_spp, sampling_seed(seed, frame, 0))
 
