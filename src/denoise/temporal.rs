@@ -219,7 +219,8 @@ fn check_convention(
     encoding: Encoding,
 ) -> Result<(), MotionIssue> {
     let moving: Vec<bool> = motion.dx.iter().zip(&motion.dy).map(|(x, y)| x.hypot(*y) >= 1.0).collect();
-    if moving.iter().filter(|&&m| m).count() * 100 < width * height {
+    let moving_count = moving.iter().filter(|&&m| m).count();
+    if moving_count * 100 < width * height {
         return Ok(());
     }
     let disp = |v: f32| display_value(v, encoding);
@@ -233,7 +234,7 @@ fn check_convention(
             }
         }
         // Mostly outside the frame: no evidence for this reading.
-        if count * 2 < moving.iter().filter(|&&m| m).count() {
+        if count * 2 < moving_count {
             f64::INFINITY
         } else {
             sum / count as f64

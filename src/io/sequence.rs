@@ -56,23 +56,27 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, FrameError> {
     Ok(out)
 }
 
+/// A file's stem and where its trailing digit run starts (`beauty_0042` -> 7).
+fn stem_digits(path: &Path) -> Option<(&str, usize)> {
+    let stem = path.file_stem()?.to_str()?;
+    Some((stem, stem.trim_end_matches(|c: char| c.is_ascii_digit()).len()))
+}
+
 /// The trailing frame number of a file's stem (`beauty_0042.exr` -> 42).
 pub fn frame_number(path: &Path) -> Option<u64> {
-    let stem = path.file_stem()?.to_str()?;
-    let digits = stem.len() - stem.trim_end_matches(|c: char| c.is_ascii_digit()).len();
-    stem[stem.len() - digits..].parse().ok()
+    let (stem, start) = stem_digits(path)?;
+    stem[start..].parse().ok()
 }
 
 /// The file of frame `frame` in `path`'s sequence: its stem's trailing number replaced, keeping
 /// the zero padding (`shot_0042.exr`, 41 -> `shot_0041.exr`); `None` without a frame number.
 pub fn sibling_frame(path: &Path, frame: u64) -> Option<PathBuf> {
     let name = path.file_name()?.to_str()?;
-    let stem = path.file_stem()?.to_str()?;
-    let digits = stem.len() - stem.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    let (stem, start) = stem_digits(path)?;
+    let digits = stem.len() - start;
     if digits == 0 {
         return None;
     }
-    let start = stem.len() - digits;
     Some(path.with_file_name(format!("{}{frame:0digits$}{}", &stem[..start], &name[stem.len()..])))
 }
 
