@@ -115,6 +115,9 @@ impl Cluster {
             ))?;
             crate::run(Command::new("runuser").args(["-u", "munge", "--", "/usr/sbin/munged"]))
                 .context("starting munged as user munge")?;
+            // Ready when it signs and checks a credential, which is what Slurm will ask of it.
+            wait_for(|| Ok(munge_ok()), "munged to answer `munge -n | unmunge`")
+                .with_context(|| log_tail(Path::new("/var/log/munge/munged.log")))?;
         }
         let host = String::from_utf8(Command::new("hostname").arg("-s").output()?.stdout)?.trim().to_string();
         let d = dir.display();
@@ -139,10 +142,12 @@ impl Cluster {
         let cluster = Cluster { conf, started_munge };
         cluster.run(Command::new("slurmctld").arg("-f").arg(&cluster.conf))?;
         cluster.run(Command::new("slurmd").arg("-f").arg(&cluster.conf))?;
+        // Ready when the controller answers and reports the node registered and idle.
         wait_for(
             || Ok(cluster.output(Command::new("sinfo").args(["-h", "-o", "%T"])).is_ok_and(|s| s.trim() == "idle")),
-            "the Slurm node to come up (see target/farm-test/slurm*.log)",
-        )?;
+            "the Slurm node to come up",
+        )
+        .with_context(|| format!("{}\n{}", log_tail(&dir.join("slurmctld.log")), log_tail(&dir.join("slurmd.log"))))?;
         Ok(cluster)
     }
 
@@ -239,6 +244,13 @@ impl Latentforge<'_> {
 /// The Slurm job id `farm slurm` recorded in a job folder.
 fn job_id(job: &Path) -> Result<String> {
     ArrayJob::load(job)?.job_ids.first().cloned().context("job.toml has no job id")
+}
+
+/// The last lines of a daemon's log, for a message saying it did not start.
+fn log_tail(log: &Path) -> String {
+    let text = fs::read_to_string(log).unwrap_or_else(|e| format!("(unreadable: {e})"));
+    let lines: Vec<&str> = text.lines().collect();
+    format!("{} ends:\n{}", log.display(), lines[lines.len().saturating_sub(20)..].join("\n"))
 }
 
 fn wait_for(mut done: impl FnMut() -> Result<bool>, what: &str) -> Result<()> {

@@ -14,6 +14,7 @@ use latentforge::io::digest::sha256_file;
 mod farm;
 mod fixtures;
 mod fuzz;
+mod test;
 
 /// A pinned PyPI wheel of ONNX Runtime (CPython 3.11 tag; the native library inside is the same
 /// for every tag).
@@ -104,15 +105,20 @@ fn main() -> Result<()> {
         Some("setup") => setup(rest.iter().any(|a| a == "--gpu")).map(|_| ()),
         Some("demo") => demo(),
         Some("fixtures") => fixtures::fixtures(),
-        Some("test") if rest.first().is_some_and(|a| a == "farm") => setup(false).and_then(|lib| test_farm(&lib)),
-        Some("test") => test(rest),
+        Some("test") if rest.first().is_some_and(|a| a == "farm") => setup(false).and_then(|lib| test::farm(&lib)),
+        Some("test") => test::all(rest),
         Some("bench") => bench(rest),
         Some("fuzz") => fuzz::fuzz(rest),
         Some("train") => train(rest),
         Some("bundle") => bundle(rest.iter().any(|a| a == "--alloc-check")).map(|_| ()),
-        _ => {
+        None | Some("help" | "--help" | "-h") => {
             print!("{HELP}");
             Ok(())
+        }
+        Some(task) => {
+            eprint!("{HELP}");
+            eprintln!("\ncargo xtask: no task named {task:?} (the tasks are listed above)");
+            std::process::exit(2)
         }
     }
 }
@@ -310,44 +316,6 @@ fn demo() -> Result<()> {
     Ok(())
 }
 
-fn test(extra: &[String]) -> Result<()> {
-    let lib = setup(false)?;
-    let root = root();
-    lint()?;
-    let tools_python = tools_venv()?.join("bin/python");
-    // The plugin tests load real bundles: the release one and the allocation-checking debug one.
-    let clap = bundle(false)?;
-    let alloc_check = bundle(true)?;
-    ensure_ardour()?;
-    ensure_xvfb()?;
-    run(cargo()
-        .current_dir(&root)
-        .env("LATENTFORGE_ORT", &lib)
-        .env("LATENT_GROOVE_CLAP", &clap)
-        .env("LATENT_GROOVE_ALLOC_CHECK_CLAP", &alloc_check)
-        .env("LATENTFORGE_TOOLS_PYTHON", &tools_python)
-        .args(["test", "--workspace"])
-        .args(extra))?;
-    test_farm(&lib)
-}
-
-/// `cargo xtask test farm`: the Slurm test alone (see xtask/src/farm.rs), on the release CLI.
-fn test_farm(lib: &Path) -> Result<()> {
-    let root = root();
-    run(cargo().current_dir(&root).args(["build", "--release", "-p", "latentforge-cli"]))?;
-    farm::test(&root, &root.join("target/release/latentforge"), lib)
-}
-
-/// The habits CI keeps: formatted Rust, no clippy warnings, ruff-clean training code.
-fn lint() -> Result<()> {
-    let root = root();
-    run(cargo().current_dir(&root).args(["fmt", "--all", "--check"]))
-        .context("the tree is not formatted: run `cargo fmt --all` and commit")?;
-    run(cargo().current_dir(&root).args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
-    let ruff = tools_venv()?.join("bin/ruff");
-    run(Command::new(ruff).current_dir(&root).args(["check", "models/train"]))
-}
-
 /// A virtual environment with the project's Python tools (ruff; numpy and Pillow for the texture
 /// metrics; pyoidn, Intel OIDN, for the denoiser's equivalence test and benchmark), in the
 /// git-ignored work folder.
@@ -481,11 +449,6 @@ fn train(args: &[String]) -> Result<()> {
         }
         _ => bail!("usage: cargo xtask train denoise|groove|groove-clip|drums|texture|material|upscale"),
     }
-}
-
-/// The VST3 test runs the plugin in Debian's Ardour 7, headless; install it when missing.
-fn ensure_ardour() -> Result<()> {
-    apt_install(&["ardour"], Path::new("/usr/bin/ardour7-lua"), "the VST3 test (headless ardour7-lua)")
 }
 
 /// The editor test and the groove benchmark open the editor on Xvfb (Mesa's software OpenGL).

@@ -55,7 +55,7 @@ fn play_session(clap: &Path) {
     // 2. A parameter change takes effect, at a bar line: a new seed changes the groove.
     s.set("Lock kick", 1.0);
     s.set("Seed", 77.0);
-    s.settle();
+    s.await_groove();
     let changed_at = s.pos;
     s.play_bars(5);
     let next_bar = changed_at.div_ceil(BAR) * BAR;

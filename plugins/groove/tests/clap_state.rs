@@ -34,12 +34,12 @@ fn damaged_states_load_defaults_with_one_log_line() {
     // nice-plug's logger reads this when the bundle is first loaded in this process.
     std::env::set_var("NICE_LOG", &log);
     let clap = bundled_clap("LATENT_GROOVE_CLAP");
-    // nice-log writes from a background thread: wait for `want` lines (or 3 s), then a little
-    // longer, so a second line would show too.
+    // nice-log writes from a background thread: wait for `want` lines (30 s at most), then a
+    // little longer, so a second line would show too.
     let lines = |what: &str, want: usize| {
         let count = || fs::read_to_string(&log).unwrap_or_default().lines().filter(|l| l.contains(what)).count();
         let start = Instant::now();
-        while count() < want && start.elapsed() < Duration::from_secs(3) {
+        while count() < want && start.elapsed() < Duration::from_secs(30) {
             std::thread::sleep(Duration::from_millis(50));
         }
         std::thread::sleep(Duration::from_millis(300));

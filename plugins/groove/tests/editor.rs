@@ -35,6 +35,9 @@ fn cycles() -> usize {
 /// for other counts). Measured: about 2.3 MB per open in the window and OpenGL stack (egui-baseview,
 /// Mesa; 41-65 MB over these 17 cycles), so a bound that catches a leak of our own per frame.
 const RSS_GROWTH_BOUND_MB: f64 = 96.0;
+/// How long the editor may take to draw or to answer a click: it is seconds on a loaded machine
+/// (software OpenGL), and every wait ends as soon as what it waits for is on screen.
+const DRAW_WAIT: Duration = Duration::from_secs(30);
 
 fn rss_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
@@ -137,12 +140,17 @@ fn the_editor_opens_draws_and_edits_in_a_real_window_while_processing() {
     // The pointer off the controls, so no tooltip covers them.
     conn.xtest_fake_input(MOTION_NOTIFY_EVENT, 0, 0, screen.root, w as i16 - 4, 4, 0).unwrap();
     conn.flush().unwrap();
-    for _ in 0..20 {
+    // Until the editor has drawn (a loaded machine's software OpenGL may take seconds).
+    let start = Instant::now();
+    let (before, (colours, sd)) = loop {
         s.block();
         pump_for(&mut s, Duration::from_millis(30));
-    }
-    let before = screenshot(&conn, screen.root, w, h);
-    let (colours, sd) = variety(&before);
+        let shot = screenshot(&conn, screen.root, w, h);
+        let (colours, sd) = variety(&shot);
+        if (colours > 200 && sd > 12.0) || start.elapsed() > DRAW_WAIT {
+            break (shot, (colours, sd));
+        }
+    };
     assert!(colours > 200 && sd > 12.0, "the editor looks blank or uniform: {colours} colours, sd {sd:.1}");
     let path = screenshot_path();
     before.save(&path).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
@@ -179,14 +187,21 @@ fn the_editor_opens_draws_and_edits_in_a_real_window_while_processing() {
         let hit = edits["hits"].as_array().is_some_and(|hits| {
             hits.iter().any(|e| e[0].as_u64() == Some(step as u64) && e[1].as_u64() == Some(lane as u64))
         });
-        if hit || start.elapsed() > Duration::from_secs(10) {
+        if hit || start.elapsed() > DRAW_WAIT {
             break hit;
         }
     };
     assert!(painted, "the click at ({x:.0}, {y:.0}) on step {step}, lane {lane} did not paint a hit");
-    pump_for(&mut s, Duration::from_millis(200));
-    let after = screenshot(&conn, screen.root, w, h);
-    let changed = before.pixels().zip(after.pixels()).filter(|(a, b)| a != b).count();
+    // Until the editor has redrawn the painted cell.
+    let start = Instant::now();
+    let changed = loop {
+        pump_for(&mut s, Duration::from_millis(50));
+        let after = screenshot(&conn, screen.root, w, h);
+        let changed = before.pixels().zip(after.pixels()).filter(|(a, b)| a != b).count();
+        if changed > 20 || start.elapsed() > DRAW_WAIT {
+            break changed;
+        }
+    };
     assert!(changed > 20, "the screenshot did not change after the click ({changed} pixels)");
     // The next block that covers the step plays the painted hit.
     s.notes.clear();
@@ -236,7 +251,6 @@ fn the_editor_opens_draws_and_edits_in_a_real_window_while_processing() {
     // 5. Drag-out: the handle dragged onto an XDND target window (standing in for a DAW's
     // track) drops a file URI of a .mid holding the groove with the painted hit.
     let target = xdnd_target(&xvfb.display);
-    std::thread::sleep(Duration::from_millis(200));
     let (x, y) = drag_centre(w as u32, h as u32);
     let to = ((TARGET.0 + 150) as f32, (TARGET.1 + 150) as f32);
     drag(&conn, screen.root, (x, y), to, &mut s);
@@ -299,7 +313,9 @@ fn xdnd_target(display: &str) -> std::thread::JoinHandle<Option<String>> {
             .unwrap();
         conn.change_property32(PropMode::REPLACE, window, aware, AtomEnum::ATOM, &[5]).unwrap();
         conn.map_window(window).unwrap();
-        conn.flush().unwrap();
+        // A round trip: once it answers, the server has mapped the window and holds XdndAware,
+        // so a drag that starts now sees the target.
+        conn.get_input_focus().unwrap().reply().unwrap();
         ready_tx.send(()).unwrap();
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(30) {

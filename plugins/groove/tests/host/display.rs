@@ -2,6 +2,7 @@
 //! top-level window standing in for the host's plugin window, and the CLAP GUI calls that embed
 //! the editor in it.
 
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
@@ -17,54 +18,65 @@ pub struct Xvfb {
     /// None when the display is someone else's.
     child: Option<Child>,
     pub display: String,
+    /// The server's own output, named when it fails; removed with the server.
+    _log: Option<tempfile::NamedTempFile>,
 }
 
+/// How long Xvfb may take to start listening (seconds on an idle machine; generous for a
+/// loaded one).
+const XVFB_START: Duration = Duration::from_secs(60);
+
 impl Xvfb {
-    /// Starts Xvfb on a free display and points this process's `DISPLAY` at it; with
+    /// Starts Xvfb on a display of its choosing and points this process's `DISPLAY` at it; with
     /// `LATENT_GROOVE_DISPLAY` set, uses that (running) display instead, e.g. to drag into a DAW
     /// running there.
+    ///
+    /// Readiness is the server's own signal: with `-displayfd` it writes the display number it
+    /// took once it listens there, so no probe connection is made. (A probe that disconnects
+    /// made the server reset, and a test connecting during the reset was refused: issue 32.)
+    /// `-noreset` keeps it from resetting whenever its last client leaves.
     pub fn start() -> Xvfb {
         if let Some(display) = std::env::var_os("LATENT_GROOVE_DISPLAY") {
             let display = display.to_string_lossy().into_owned();
             std::env::set_var("DISPLAY", &display);
             std::env::set_var("LIBGL_ALWAYS_SOFTWARE", "1");
-            return Xvfb { child: None, display };
+            return Xvfb { child: None, display, _log: None };
         }
         let xvfb = Path::new("/usr/bin/Xvfb");
         assert!(xvfb.is_file(), "Xvfb is missing: install Debian's xvfb (`cargo xtask test` does)");
-        for n in 140..200 {
-            if display_in_use(n) {
-                continue;
-            }
-            let display = format!(":{n}");
-            let child = Command::new(xvfb)
-                .args([&display, "-screen", "0", "1600x1000x24", "-nolisten", "tcp", "+extension", "GLX"])
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .expect("starting Xvfb");
-            // Dropping it kills the server if it never answers (another one may own the display).
-            let server = Xvfb { child: Some(child), display };
-            let start = Instant::now();
-            while start.elapsed() < Duration::from_secs(10) {
-                if x11rb::connect(Some(&server.display)).is_ok() {
-                    // Set before the plugin opens its display.
-                    std::env::set_var("DISPLAY", &server.display);
-                    std::env::set_var("LIBGL_ALWAYS_SOFTWARE", "1");
-                    return server;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-        panic!("Xvfb did not start on any display from :140 to :199");
-    }
-}
-
-/// Whether display `n` belongs to a running X server: its lock file names a live process. A
-/// lock left by a killed server does not count (Xvfb replaces a stale lock itself).
-fn display_in_use(n: u32) -> bool {
-    match std::fs::read_to_string(format!("/tmp/.X{n}-lock")) {
-        Ok(pid) => pid.trim().parse::<u32>().map_or(true, |pid| Path::new(&format!("/proc/{pid}")).exists()),
-        Err(_) => Path::new(&format!("/tmp/.X11-unix/X{n}")).exists(),
+        let log = tempfile::Builder::new().prefix("latent-groove-xvfb-").suffix(".log").tempfile().unwrap();
+        let (reader, writer) = std::io::pipe().expect("a pipe for Xvfb's -displayfd");
+        // The number goes to the child's stdout (fd 1); its messages go to the log.
+        let child = Command::new(xvfb)
+            .args(["-displayfd", "1", "-noreset", "-screen", "0", "1600x1000x24", "-nolisten", "tcp"])
+            .args(["+extension", "GLX"])
+            .stdout(writer)
+            .stderr(log.reopen().unwrap())
+            .spawn()
+            .expect("starting /usr/bin/Xvfb");
+        // The Command (and its copy of the write end) is gone: end of file means Xvfb exited.
+        let mut server = Xvfb { child: Some(child), display: String::new(), _log: Some(log) };
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(reader).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let number = match rx.recv_timeout(XVFB_START) {
+            Ok(line) => line.trim().parse::<u32>().ok(),
+            Err(_) => None,
+        };
+        let Some(number) = number else {
+            let log = server._log.as_ref().map(|l| l.path().to_path_buf()).unwrap();
+            let said = std::fs::read_to_string(&log).unwrap_or_default();
+            drop(server);
+            panic!("Xvfb did not report a display within {XVFB_START:?} (log {}):\n{said}", log.display());
+        };
+        server.display = format!(":{number}");
+        // Set before the plugin opens its display.
+        std::env::set_var("DISPLAY", &server.display);
+        std::env::set_var("LIBGL_ALWAYS_SOFTWARE", "1");
+        server
     }
 }
 

@@ -280,6 +280,31 @@ impl Session {
         state.load(&self.instance.plugin_handle(), &mut std::io::Cursor::new(bytes)).is_ok()
     }
 
+    /// Delivers parameter changes that ask the worker for a new groove (seed, locks, macros) and
+    /// waits for its answer: the worker queues the groove for the audio thread, then stores its
+    /// latent and records it in the variation history, both in the saved state. No transport
+    /// moves meanwhile, so the groove lands at the bar line after the current position.
+    pub fn await_groove(&mut self) {
+        let before = self.worker_fields();
+        self.block();
+        let start = Instant::now();
+        while self.worker_fields() == before {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "the worker did not answer a groove request within 60 s (its warnings go to NICE_LOG)"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    /// The saved fields only the worker writes: the groove's latent and the variation history.
+    fn worker_fields(&mut self) -> (String, String) {
+        let bytes = self.save();
+        let state: serde_json::Value = serde_json::from_slice(&bytes[8..]).expect("the state is JSON");
+        let field = |key: &str| state["fields"][key].as_str().unwrap_or_default().to_string();
+        (field("groove-state"), field("history"))
+    }
+
     pub fn close(mut self) {
         let p = self.player.processor.take().unwrap().stop_processing();
         self.instance.deactivate(p);
@@ -412,11 +437,10 @@ impl Player {
         }
     }
 
-    /// Lets the worker answer a parameter change, as the wall clock of a real session would.
+    /// Delivers parameter changes that the audio thread applies itself (levels, decay, density)
+    /// or whose result is only checked to be sound: one block.
     pub fn settle(&mut self) {
-        // One block delivers the request; the worker decodes in milliseconds.
         self.block();
-        std::thread::sleep(Duration::from_millis(300));
     }
 
     pub fn ons(&self, from: usize, to: usize) -> Vec<(usize, u8)> {
