@@ -5,16 +5,19 @@
 //! [`denoise`] (render denoising), [`watch`] (denoising frames as a renderer writes them),
 //! [`texture`] (tileable material textures), [`groove`] (drum patterns) and [`drums`] (drum
 //! sounds); [`presets`] holds every capability's named settings; [`farm`] splits a job into
-//! chunks for a render farm's scheduler and speaks to Slurm.
+//! chunks for a render farm's scheduler and speaks to Slurm. Every request checks the values it is
+//! built from once, failing with [`InvalidValue`].
 
 pub mod denoise;
 pub mod drums;
 pub mod farm;
 pub mod groove;
 pub mod infer;
+pub mod invalid;
 pub mod io;
 pub mod presets;
 pub mod texture;
 pub mod watch;
 
 pub use infer::{Device, Runtime, RuntimeOptions};
+pub use invalid::InvalidValue;

@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 use latentforge::infer::ModelStore;
 use latentforge::texture::exemplar::{Container, Map, MapKind, Samples};
 use latentforge::texture::{
-    seam_score, synth, Edges, MaterialModel, NormalConvention, PbrMaps, Style, Texture, TextureModel, TextureRequest,
+    seam_score, synth, Edges, MaterialModel, NormalSettings, PbrMaps, Style, Texture, TextureModel, TextureRequest,
     UpscaleMethod, UpscaleModel,
 };
 use latentforge::{Device, Runtime, RuntimeOptions};
@@ -46,7 +46,7 @@ fn material() -> &'static MaterialModel {
 /// A generated rock texture, `size` pixels square (it tiles exactly).
 fn rock(size: usize) -> Texture {
     let m = model();
-    let req = TextureRequest { class: m.class("rock").unwrap(), width: size, height: size, truncation: 0.8 };
+    let req = TextureRequest::new(m.class("rock").unwrap(), size, size, 0.8).unwrap();
     let (rows, cols) = req.grid(m);
     synth::synthesize(m, &Style::seeded(m, 5, rows, cols), &req).unwrap()
 }
@@ -94,7 +94,7 @@ fn tiles_agree_with_a_whole_image_run() {
     let class = m.class("rock").unwrap();
     // 40x40 cells: synthesised in tiles of 32 cells with wrap-around context.
     let style = Style::seeded(m, 3, 40, 40);
-    let req = TextureRequest { class, width: 640, height: 640, truncation: 0.8 };
+    let req = TextureRequest::new(class, 640, 640, 0.8).unwrap();
     let tiled = synth::synthesize(m, &style, &req).unwrap();
     // The same grid in one run: the network's circular padding closes the wrap by itself.
     let whole = m
@@ -128,7 +128,7 @@ fn a_texture_tiles_exactly() {
     let m = model();
     let class = m.class("paving").unwrap();
     let (rows, cols, s) = (6, 5, m.spec().scale);
-    let req = TextureRequest { class, width: cols * s, height: rows * s, truncation: 1.0 };
+    let req = TextureRequest::new(class, cols * s, rows * s, 1.0).unwrap();
     let style = Style::seeded(m, 21, rows, cols);
     let (dr, dc) = (2, 3);
     let mut moved = style.clone();
@@ -166,7 +166,7 @@ fn a_texture_tiles_exactly() {
 fn seeds_reproduce_and_differ_and_odd_sizes_tile() {
     let m = model();
     let class = m.class("soil").unwrap();
-    let req = TextureRequest { class, width: 100, height: 72, truncation: 1.0 };
+    let req = TextureRequest::new(class, 100, 72, 1.0).unwrap();
     let (rows, cols) = req.grid(m);
     assert_eq!((rows, cols), (5, 7));
     let a = synth::synthesize(m, &Style::seeded(m, 11, rows, cols), &req).unwrap();
@@ -176,8 +176,10 @@ fn seeds_reproduce_and_differ_and_odd_sizes_tile() {
     assert_eq!(a, b);
     assert_ne!(a, c);
     assert_no_seam(&a);
-    let err = TextureRequest { width: 8, ..req }.check().unwrap_err().to_string();
-    assert!(err.contains("8x72") && err.contains("16..=8192"), "{err}");
+    let err = req.with_size(8, 72).unwrap_err();
+    assert_eq!((err.name, err.value.as_str(), err.allowed.as_str()), ("size", "8x72", "16 to 8192 pixels per side"));
+    let err = TextureRequest::new(0, 64, 64, 1.5).unwrap_err();
+    assert_eq!((err.name, err.value.as_str()), ("truncation", "1.5"));
     assert!(m.class("lava").unwrap_err().to_string().contains("available: grass, rock"));
 }
 
@@ -185,16 +187,16 @@ fn seeds_reproduce_and_differ_and_odd_sizes_tile() {
 #[test]
 fn material_maps_in_tiles_equal_a_whole_image_run() {
     let colour = rock(512);
-    let whole = material().maps(&colour, 1.0, NormalConvention::OpenGl).unwrap();
-    let tiled = material().maps_in_tiles(&colour, 1.0, NormalConvention::OpenGl, 128).unwrap();
+    let whole = material().maps(&colour, NormalSettings::default()).unwrap();
+    let tiled = material().maps_in_tiles(&colour, NormalSettings::default(), 128).unwrap();
     let worst = maps_differ(&whole, &tiled, (0, 0));
     assert!(worst < 1e-4, "tiles differ from the whole image by {worst}");
     // An odd size (not a multiple of the stride) runs in tiles too, and its maps still wrap.
     let odd = colour.resized(250, 198);
-    let m = material().maps(&odd, 1.0, NormalConvention::OpenGl).unwrap();
+    let m = material().maps(&odd, NormalSettings::default()).unwrap();
     assert_eq!((m.normal.width, m.normal.height), (250, 198));
     assert_no_seam(&m.normal);
-    assert!(material().maps_in_tiles(&colour, 1.0, NormalConvention::OpenGl, 130).is_err());
+    assert!(material().maps_in_tiles(&colour, NormalSettings::default(), 130).is_err());
 }
 
 /// Tileable in, tileable out: moving the colour map around the torus moves every map with it,
@@ -202,11 +204,11 @@ fn material_maps_in_tiles_equal_a_whole_image_run() {
 #[test]
 fn material_maps_tile_exactly() {
     let colour = rock(256);
-    let a = material().maps(&colour, 1.0, NormalConvention::OpenGl).unwrap();
+    let a = material().maps(&colour, NormalSettings::default()).unwrap();
     let (dx, dy) = (100, 36);
     let mut moved = colour.clone();
     moved.roll((colour.width - dx, colour.height - dy));
-    let b = material().maps(&moved, 1.0, NormalConvention::OpenGl).unwrap();
+    let b = material().maps(&moved, NormalSettings::default()).unwrap();
     let worst = maps_differ(&a, &b, (dx, dy));
     assert!(worst < 1e-4, "moving the colour map moved the maps up to {worst} off");
     for map in [&a.height, &a.normal, &a.roughness] {

@@ -70,7 +70,18 @@ fn main() {
         let ours_dir = dir.path().join(format!("ours_{size}"));
         let (t_ours, m_ours) = measure(
             Command::new(&exe)
-                .args(["texture", "--material", "rock", "--seed", "1", "--size", &n, "--quiet", "--out-dir"])
+                .args([
+                    "texture",
+                    "generate",
+                    "--material",
+                    "rock",
+                    "--seed",
+                    "1",
+                    "--size",
+                    &n,
+                    "--quiet",
+                    "--out-dir",
+                ])
                 .arg(&ours_dir),
         );
         let ours = ours_dir.join("rock_s1.png");
@@ -101,7 +112,20 @@ fn main() {
     }
     let seeds_dir = dir.path().join("ours_seeds");
     let ok = Command::new(&exe)
-        .args(["texture", "--material", "rock", "--seed", "1", "--count", "8", "--size", "512", "--quiet", "--out-dir"])
+        .args([
+            "texture",
+            "generate",
+            "--material",
+            "rock",
+            "--seed",
+            "1",
+            "--count",
+            "8",
+            "--size",
+            "512",
+            "--quiet",
+            "--out-dir",
+        ])
         .arg(&seeds_dir)
         .status()
         .unwrap();

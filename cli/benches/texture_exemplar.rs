@@ -1,4 +1,4 @@
-//! `cargo xtask bench texture-exemplar [--sizes 512,1024,2048]`: `latentforge texture --exemplar`
+//! `cargo xtask bench texture-exemplar [--sizes 512,1024,2048]`: `latentforge texture vary`
 //! against Embark's texture-synthesis (`texture-synthesis-cli --tiling`) on the same exemplars in
 //! one run: a stochastic one (cube2's stone ground), a structured one (cube2's stone tiles), a
 //! photo that does not tile (a crop of cube2's rock formation), and a PBR-set row that
@@ -82,13 +82,13 @@ fn main() {
             let ours_dir = dir.path().join(format!("ours_{e}_{size}"));
             let (t_us, m_us) = measure(
                 Command::new(&exe)
-                    .args(["texture", "--exemplar"])
+                    .args(["texture", "vary"])
                     .arg(exemplar)
                     .args(["--seed", "1", "--size", &n, "--quiet", "--force", "--out-dir"])
                     .arg(&ours_dir),
             );
             let stem = exemplar.file_stem().unwrap().to_str().unwrap().trim_end_matches("_Color").to_string();
-            let ours = ours_dir.join(format!("{stem}_s1_color.png"));
+            let ours = ours_dir.join(format!("{stem}_s1_Color.png"));
             runs.push(Run { exemplar: e, size, theirs: (theirs, t_ts, m_ts), ours: (ours, t_us, m_us) });
         }
     }
@@ -99,7 +99,7 @@ fn main() {
             let out = dir.path().join(format!("set_{size}"));
             let (t, m) = measure(
                 Command::new(&exe)
-                    .args(["texture", "--exemplar"])
+                    .args(["texture", "vary"])
                     .arg(materials.join("stone_tiles"))
                     .args(["--seed", "1", "--size", &size.to_string(), "--quiet", "--force", "--out-dir"])
                     .arg(&out),
@@ -142,7 +142,7 @@ fn main() {
         ));
     }
     for (size, out, t, m) in sets {
-        let seams: Vec<String> = ["color", "normal_gl", "height"]
+        let seams: Vec<String> = ["Color", "Normal", "Height"]
             .iter()
             .map(|k| format!("{k} {:.3}", seam_score(&picture(&out.join(format!("stone_tiles_s1_{k}.png"))))))
             .collect();

@@ -28,7 +28,7 @@ fn main() {
     let exe = target.join("release/latentforge");
     let dir = tempfile::tempdir().unwrap();
     let made = Command::new(&exe)
-        .args(["texture", "--material", "rock", "--seed", "3", "--size", "1024", "--quiet", "--out-dir"])
+        .args(["texture", "generate", "--material", "rock", "--seed", "3", "--size", "1024", "--quiet", "--out-dir"])
         .arg(dir.path())
         .status()
         .unwrap();

@@ -1,22 +1,26 @@
-//! `latentforge`: a thin command line over the engine crate. One file per subcommand in `cmd/`;
-//! this file holds what they share: global flags, logging, the runtime, exit codes.
+//! `latentforge`: a thin command line over the engine crate. One file per subcommand in `cmd/`
+//! (texture's actions in `cmd/texture/`); shared flag groups in [`args`], output-folder helpers in
+//! [`output`], last release's spellings in [`legacy`]; this file holds the global flags, logging,
+//! the runtime and the exit codes.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use latentforge::infer::LIBRARY_FILE;
-use latentforge::io::is_same_file;
-use latentforge::{Device, Runtime, RuntimeOptions};
+use latentforge::{Device, InvalidValue, Runtime, RuntimeOptions};
+
+mod args;
+mod legacy;
+mod output;
 
 mod cmd {
     pub mod denoise;
     pub mod farm;
     pub mod groove;
     pub mod kit;
-    pub mod limits;
     pub mod models;
     pub mod texture;
     pub mod upscale;
@@ -33,8 +37,10 @@ fn long_about() -> String {
 }
 
 /// Exit codes: 0 all done, 1 some inputs failed (the others were still written),
-/// 2 bad command line, 3 set-up problem (ONNX Runtime or a model missing or broken).
+/// 2 bad command line (a flag misspelt, out of range or not fitting the others),
+/// 3 set-up problem (ONNX Runtime, a model or an input missing or broken; an output in the way).
 const EXIT_PARTIAL: u8 = 1;
+const EXIT_USAGE: u8 = 2;
 const EXIT_SETUP: u8 = 3;
 
 #[derive(Parser)]
@@ -90,7 +96,7 @@ enum Command {
     #[command(after_help = cmd::watch::EXAMPLES, args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Watch(cmd::watch::WatchArgs),
     /// Seamlessly tiling textures: a trained generator's materials, or variations of your own PBR set.
-    #[command(after_help = cmd::texture::EXAMPLES, args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+    #[command(after_help = cmd::texture::EXAMPLES)]
     Texture(cmd::texture::TextureArgs),
     /// Upscale texture maps 2x or 4x with the trained upscaler, keeping them tileable.
     #[command(after_help = cmd::upscale::EXAMPLES)]
@@ -103,7 +109,11 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let (words, note) = legacy::rewrite(std::env::args_os().collect());
+    let cli = Cli::parse_from(words);
+    if let Some(note) = note.filter(|_| !cli.global.quiet) {
+        eprintln!("{note}");
+    }
     init_logging(&cli.global);
     let done = match cli.command {
         Command::Models => cmd::models::run(&cli.global),
@@ -118,10 +128,28 @@ fn main() -> ExitCode {
     match done {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(EXIT_SETUP)
+            match e.chain().find_map(|c| c.downcast_ref::<InvalidValue>()) {
+                Some(v) => eprintln!("error: {} {}: use {}", flag(v.name), v.value, v.allowed),
+                None => eprintln!("error: {e:#}"),
+            }
+            ExitCode::from(exit_code(&e))
         }
     }
+}
+
+/// 2 for a command line that is wrong ([`args::UsageError`], a value a request refused), else 3.
+fn exit_code(e: &anyhow::Error) -> u8 {
+    let usage = e.chain().any(|c| c.is::<args::UsageError>() || c.is::<InvalidValue>());
+    if usage {
+        EXIT_USAGE
+    } else {
+        EXIT_SETUP
+    }
+}
+
+/// The flag that sets a request's field: `normal_strength` is `--normal-strength`.
+fn flag(field: &str) -> String {
+    format!("--{}", field.replace('_', "-"))
 }
 
 fn init_logging(g: &GlobalArgs) {
@@ -138,17 +166,6 @@ fn presets_dir(models_dir: &Path, capability: &str) -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| models_dir.parent().unwrap_or(Path::new(".")).join("presets"));
     root.join(capability)
-}
-
-/// Refuses to write `out` over an input, or over an existing file unless `force`.
-fn check_free(out: &Path, force: bool, input: Option<&Path>) -> Result<()> {
-    if input.is_some_and(|i| is_same_file(out, i)) {
-        bail!("{}: output would overwrite the input clip; choose another --out-dir", out.display());
-    }
-    if out.exists() && !force {
-        bail!("{} exists; pass --force to replace it or choose another --out-dir", out.display());
-    }
-    Ok(())
 }
 
 /// The process's ONNX Runtime, made on first use: ORT allows one environment per process, and

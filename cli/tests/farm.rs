@@ -100,8 +100,19 @@ fn texture_chunks_split_the_seeds() {
     let out = p(dir.path()).to_string();
     // Five 32-pixel rock textures (seeds 1-5), with the slice flags given.
     let texture = |slice: &[&str]| {
-        let mut args =
-            vec!["texture", "--material", "rock", "--count", "5", "--size", "32", "--json", "--out-dir", &out];
+        let mut args = vec![
+            "texture",
+            "generate",
+            "--material",
+            "rock",
+            "--count",
+            "5",
+            "--size",
+            "32",
+            "--json",
+            "--out-dir",
+            &out,
+        ];
         args.extend_from_slice(slice);
         latentforge(&args)
     };

@@ -22,7 +22,20 @@ fn texture(path: &Path) -> Texture {
 fn rock_textures_with_pbr_maps_tile_seamlessly() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let args = ["texture", "--material", "rock", "--seed", "7", "--count", "4", "--size", "1024", "--pbr", "--out-dir"];
+    let args = [
+        "texture",
+        "generate",
+        "--material",
+        "rock",
+        "--seed",
+        "7",
+        "--count",
+        "4",
+        "--size",
+        "1024",
+        "--pbr",
+        "--out-dir",
+    ];
     let o = latentforge(&[&args[..], &[p(&out)]].concat());
     assert!(o.status.success(), "{}", text(&o));
     let mut names: Vec<String> =
@@ -45,6 +58,7 @@ fn rock_textures_with_pbr_maps_tile_seamlessly() {
     let again = dir.path().join("again");
     let o = latentforge(&[
         "texture",
+        "generate",
         "--material",
         "rock",
         "--seed",
@@ -83,6 +97,7 @@ fn walks_mixes_sheets_and_formats() {
     let d = p(dir.path());
     let o = latentforge(&[
         "texture",
+        "generate",
         "--material",
         "sand",
         "--interpolate",
@@ -99,6 +114,7 @@ fn walks_mixes_sheets_and_formats() {
     let walk: Vec<Texture> = (0..3).map(|i| texture(&dir.path().join(format!("sand_walk_s3_s9_{i:02}.png")))).collect();
     let o = latentforge(&[
         "texture",
+        "generate",
         "--material",
         "sand",
         "--seed",
@@ -115,7 +131,7 @@ fn walks_mixes_sheets_and_formats() {
     assert_ne!(walk[1], walk[0]);
     // A run that leaves the first step to another (as a farm task does) keeps the same edges.
     let part = tempfile::tempdir().unwrap();
-    let args = ["texture", "--material", "sand", "--interpolate", "3", "9", "--steps", "3", "--size", "64"];
+    let args = ["texture", "generate", "--material", "sand", "--interpolate", "3", "9", "--steps", "3", "--size", "64"];
     let o = latentforge(&[&args[..], &["--frames", "1-2", "--out-dir", p(part.path())]].concat());
     assert!(o.status.success(), "{}", text(&o));
     for (i, whole) in walk.iter().enumerate().skip(1) {
@@ -125,6 +141,7 @@ fn walks_mixes_sheets_and_formats() {
 
     let o = latentforge(&[
         "texture",
+        "generate",
         "--material",
         "grass",
         "--seed",
@@ -166,33 +183,53 @@ fn walks_mixes_sheets_and_formats() {
 fn bad_requests_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let d = p(dir.path());
-    let o = latentforge(&["texture", "--material", "lava", "--out-dir", d]);
+    let o = latentforge(&["texture", "generate", "--material", "lava", "--out-dir", d]);
     assert_ne!(o.status.code(), Some(0));
     assert!(text(&o).contains("unknown material `lava`") && text(&o).contains("rock"), "{}", text(&o));
-    let o = latentforge(&["texture", "--material", "rock", "--size", "10x99999", "--out-dir", d]);
+    let o = latentforge(&["texture", "generate", "--material", "rock", "--size", "10x99999", "--out-dir", d]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(text(&o).contains("16..8192"), "{}", text(&o));
+    assert!(text(&o).contains("--size 10x99999") && text(&o).contains("16 to 8192"), "{}", text(&o));
     let blocker = dir.path().join("file");
     fs::write(&blocker, b"").unwrap();
-    let o = latentforge(&["texture", "--material", "rock", "--size", "32", "--out-dir", p(&blocker.join("sub"))]);
+    let o = latentforge(&[
+        "texture",
+        "generate",
+        "--material",
+        "rock",
+        "--size",
+        "32",
+        "--out-dir",
+        p(&blocker.join("sub")),
+    ]);
     assert!(text(&o).contains("cannot create the output folder"), "{}", text(&o));
-    let o = latentforge(&["texture", "--material", "rock", "--size", "32", "--out-dir", d]);
+    let o = latentforge(&["texture", "generate", "--material", "rock", "--size", "32", "--out-dir", d]);
     assert!(o.status.success());
-    let o = latentforge(&["texture", "--material", "rock", "--size", "32", "--out-dir", d]);
+    let o = latentforge(&["texture", "generate", "--material", "rock", "--size", "32", "--out-dir", d]);
     assert!(text(&o).contains("exists; pass --force"), "{}", text(&o));
 }
 
 /// `--pbr` maps come from the material network: `texture maps` on the written albedo gives the
-/// same maps (up to the albedo's 8-bit rounding), `--pbr heuristic` gives the old ones, and an
+/// same maps (up to the albedo's 8-bit rounding), `--method heuristic` gives the old ones, and an
 /// exemplar that is only a colour map gains height, normal and roughness with `--pbr`.
 #[test]
 fn pbr_maps_come_from_the_material_network() {
     let dir = tempfile::tempdir().unwrap();
     let (net, old, maps) = (dir.path().join("net"), dir.path().join("old"), dir.path().join("maps"));
-    for (out, method) in [(&net, None), (&old, Some("heuristic"))] {
-        let mut args =
-            vec!["texture", "--material", "rock", "--seed", "7", "--size", "256", "--out-dir", p(out), "--pbr"];
-        args.extend(method);
+    for (out, method) in [(&net, None), (&old, Some(["--method", "heuristic"]))] {
+        let mut args = vec![
+            "texture",
+            "generate",
+            "--material",
+            "rock",
+            "--seed",
+            "7",
+            "--size",
+            "256",
+            "--out-dir",
+            p(out),
+            "--pbr",
+        ];
+        args.extend(method.into_iter().flatten());
         let o = latentforge(&args);
         assert!(o.status.success(), "{}", text(&o));
     }
@@ -220,9 +257,9 @@ fn pbr_maps_come_from_the_material_network() {
     // An exemplar with only a colour map: --pbr fills the three maps for every variation.
     let ex = dir.path().join("ex");
     let colour = common::fixture("materials/stone_tiles/stone_tiles_Color.png");
-    let o = latentforge(&["texture", "--exemplar", p(&colour), "--size", "256", "--pbr", "--out-dir", p(&ex)]);
+    let o = latentforge(&["texture", "vary", p(&colour), "--size", "256", "--pbr", "--out-dir", p(&ex)]);
     assert!(o.status.success(), "{}", text(&o));
-    for kind in ["color", "height", "normal_gl", "roughness"] {
+    for kind in ["Color", "height", "normal_gl", "roughness"] {
         let t = texture(&ex.join(format!("stone_tiles_s1_{kind}.png")));
         assert!(seam_score(&t) <= 1.25, "{kind}: {}", seam_score(&t));
     }
@@ -303,7 +340,8 @@ fn upscale_keeps_every_map_kind_depth_and_format() {
     assert!(o.status.success() && text(&o).contains("looks like a normal map"), "{}", text(&o));
     // texture --upscale: the albedo and its maps, 2x, still tiling.
     let tex = dir.path().join("tex");
-    let args = ["texture", "--material", "rock", "--size", "128", "--pbr", "--upscale", "2", "--out-dir", p(&tex)];
+    let args =
+        ["texture", "generate", "--material", "rock", "--size", "128", "--pbr", "--upscale", "2", "--out-dir", p(&tex)];
     let o = latentforge(&args);
     assert!(o.status.success(), "{}", text(&o));
     for map in ["", "_height", "_normal", "_roughness"] {
@@ -311,6 +349,85 @@ fn upscale_keeps_every_map_kind_depth_and_format() {
         assert_eq!((t.width, t.height), (256, 256), "{map}");
         assert!(seam_score(&t) <= 1.25, "{map}: {}", seam_score(&t));
     }
-    let o = latentforge(&["texture", "--material", "rock", "--size", "8192", "--upscale", "4", "--out-dir", p(&tex)]);
+    let o = latentforge(&[
+        "texture",
+        "generate",
+        "--material",
+        "rock",
+        "--size",
+        "8192",
+        "--upscale",
+        "4",
+        "--out-dir",
+        p(&tex),
+    ]);
     assert!(text(&o).contains("32768x32768"), "{}", text(&o));
+}
+
+/// Every texture and upscale flag's out-of-range values: exit 2 (a bad command line), the flag
+/// named, nothing written.
+#[test]
+fn out_of_range_values_exit_2_naming_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let set = common::fixture("materials/stone_ground");
+    let colour = common::fixture("materials/stone_ground/stone_ground_Color.png");
+    let o = p(&out);
+    let generate = |extra: &[&'static str]| {
+        [&["texture", "generate", "--material", "rock", "--size", "32", "--out-dir", o][..], extra].concat()
+    };
+    let vary = |extra: &[&'static str]| [&["texture", "vary", p(&set), "--out-dir", o][..], extra].concat();
+    let maps = |extra: &[&'static str]| [&["texture", "maps", p(&colour), "--out-dir", o][..], extra].concat();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (generate(&["--truncation", "2"]), "--truncation"),
+        (generate(&["--truncation=-0.1"]), "--truncation"),
+        (generate(&["--truncation", "NaN"]), "--truncation"),
+        (generate(&["--size", "8"]), "--size"),
+        (generate(&["--size", "10x99999"]), "--size"),
+        (generate(&["--normal-strength", "0"]), "--normal-strength"),
+        (generate(&["--normal-strength=-1", "--pbr"]), "--normal-strength"),
+        (generate(&["--count", "0"]), "--count"),
+        (generate(&["--steps", "1", "--interpolate", "1", "2"]), "--steps"),
+        (generate(&["--upscale", "3"]), "--upscale"),
+        (generate(&["--size", "8192", "--upscale", "4"]), "--upscale"),
+        (generate(&["--bits", "12"]), "--bits"),
+        (generate(&["--format", "tif"]), "--format"),
+        (vary(&["--variation", "1.5"]), "--variation"),
+        (vary(&["--variation=-1"]), "--variation"),
+        (vary(&["--size", "8"]), "--size"),
+        (vary(&["--normal-strength", "0", "--pbr"]), "--normal-strength"),
+        (vary(&["--size", "8192", "--upscale", "4"]), "--upscale"),
+        (vary(&["--count", "0"]), "--count"),
+        (vary(&["--bits", "4"]), "--bits"),
+        (maps(&["--normal-strength", "0"]), "--normal-strength"),
+        (maps(&["--format", "tif"]), "--format"),
+        (vec!["upscale", p(&colour), "--scale", "3", "--out-dir", o], "--scale"),
+        (vec!["upscale", p(&colour), "--max-pixels", "0", "--out-dir", o], "--max-pixels"),
+    ];
+    for (args, flag) in cases {
+        let run = latentforge(&args);
+        let said = text(&run);
+        assert_eq!(run.status.code(), Some(2), "{args:?}: {said}");
+        assert!(said.contains(flag), "{args:?} names {flag}: {said}");
+    }
+    assert!(!out.exists() || fs::read_dir(&out).unwrap().next().is_none(), "nothing written");
+}
+
+/// Last release's spelling, `texture --material ... --pbr heuristic`, works for this release
+/// with a one-line note, and gives the same files as `texture generate ... --pbr --method heuristic`.
+#[test]
+fn the_old_material_spelling_still_works_with_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let (old, new) = (dir.path().join("old"), dir.path().join("new"));
+    let o = latentforge(&["texture", "--material", "rock", "--size", "32", "--pbr", "heuristic", "--out-dir", p(&old)]);
+    assert!(o.status.success(), "{}", text(&o));
+    let note = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(note.lines().filter(|l| l.contains("is now `texture generate")).count(), 1, "{note}");
+    let args = ["texture", "generate", "--material", "rock", "--size", "32", "--pbr", "--method", "heuristic"];
+    let o = latentforge(&[&args[..], &["--out-dir", p(&new)]].concat());
+    assert!(o.status.success(), "{}", text(&o));
+    for map in ["", "_height", "_normal", "_roughness"] {
+        let name = format!("rock_s1{map}.png");
+        assert_eq!(fs::read(old.join(&name)).unwrap(), fs::read(new.join(&name)).unwrap(), "{name}");
+    }
 }

@@ -46,7 +46,7 @@ fn a_pbr_set_gives_tiling_variations_with_every_map_in_step() {
     let out = dir.path().join("out");
     let o = latentforge(&[
         "texture",
-        "--exemplar",
+        "vary",
         p(&set),
         "--map",
         &format!("uv={}", p(&uv)),
@@ -66,14 +66,15 @@ fn a_pbr_set_gives_tiling_variations_with_every_map_in_step() {
     }
     for seed in 1..=4 {
         let stem = out.join(format!("stone_tiles_s{seed}"));
-        for kind in ["color", "normal_gl", "height"] {
+        // Each output keeps its input's suffix (stone_tiles_Normal.png -> stone_tiles_s1_Normal.png).
+        for kind in ["Color", "Normal", "Height"] {
             let m = read(Path::new(&format!("{}_{kind}.png", stem.display())));
             assert_eq!((m.width, m.height), (2048, 2048));
             let seam = seam_score(&picture(&m));
             assert!(seam <= 1.1, "s{seed} {kind}: seam {seam}");
         }
         // 8-bit normals: unit length up to the 8-bit step of each component.
-        let n = read(Path::new(&format!("{}_normal_gl.png", stem.display())));
+        let n = read(Path::new(&format!("{}_Normal.png", stem.display())));
         assert!(matches!(n.samples, Samples::U8(_)), "8-bit in, 8-bit out");
         for px in (0..n.pixels()).step_by(97) {
             let v: Vec<f32> = (0..3).map(|c| n.value(px * 3 + c) * 2.0 - 1.0).collect();
@@ -90,8 +91,8 @@ fn a_pbr_set_gives_tiling_variations_with_every_map_in_step() {
     }
     assert!(out.join("sheet.png").is_file());
     // Four seeds, four different variations.
-    let a = fs::read(out.join("stone_tiles_s1_color.png")).unwrap();
-    assert_ne!(a, fs::read(out.join("stone_tiles_s2_color.png")).unwrap());
+    let a = fs::read(out.join("stone_tiles_s1_Color.png")).unwrap();
+    assert_ne!(a, fs::read(out.join("stone_tiles_s2_Color.png")).unwrap());
 }
 
 #[test]
@@ -101,7 +102,7 @@ fn same_bytes_at_any_thread_count_and_remap_applies_a_saved_map() {
     let run = |threads: &str, out: &Path| {
         let o = Command::new(env!("CARGO_BIN_EXE_latentforge"))
             .env("RAYON_NUM_THREADS", threads)
-            .args(["texture", "--exemplar", p(&set), "--seed", "3", "--count", "2", "--size", "600x400"])
+            .args(["texture", "vary", p(&set), "--seed", "3", "--count", "2", "--size", "600x400"])
             .args(["--save-coords", "--quiet", "--out-dir", p(out)])
             .output()
             .unwrap();
@@ -113,7 +114,7 @@ fn same_bytes_at_any_thread_count_and_remap_applies_a_saved_map() {
     // A re-run after a node failure: what exists and decodes is skipped, nothing is rewritten.
     let o = latentforge(&[
         "texture",
-        "--exemplar",
+        "vary",
         p(&set),
         "--seed",
         "3",
@@ -156,7 +157,7 @@ fn same_bytes_at_any_thread_count_and_remap_applies_a_saved_map() {
         p(&later),
     ]);
     assert!(o.status.success(), "{}", text(&o));
-    let ours = read(&one.join("stone_ground_s3_height.png"));
+    let ours = read(&one.join("stone_ground_s3_Height.png"));
     let h = read(&later.join("stone_ground_s3_height.png"));
     assert!(matches!(h.samples, Samples::U16(_)), "16-bit stays 16-bit");
     let m = read(&later.join("stone_ground_s3_mask.exr"));
@@ -170,7 +171,7 @@ fn same_bytes_at_any_thread_count_and_remap_applies_a_saved_map() {
 fn a_photo_that_does_not_tile_becomes_a_tiling_texture() {
     let dir = tempfile::tempdir().unwrap();
     let photo = fixture("materials/rock_photo.png");
-    let o = latentforge(&["texture", "--exemplar", p(&photo), "--size", "512", "--json", "--out-dir", p(dir.path())]);
+    let o = latentforge(&["texture", "vary", p(&photo), "--size", "512", "--json", "--out-dir", p(dir.path())]);
     assert!(o.status.success(), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout);
     let plan: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
@@ -178,6 +179,9 @@ fn a_photo_that_does_not_tile_becomes_a_tiling_texture() {
     let item: serde_json::Value = serde_json::from_str(out.lines().nth(1).unwrap()).unwrap();
     let seam = item["seam"]["color"].as_f64().unwrap();
     assert!(seam <= 1.1, "{seam}");
+    let files = item["files"].as_array().unwrap();
+    let named = |f: &serde_json::Value| f["file"].as_str().unwrap().ends_with("rock_photo_s1_color.png");
+    assert!(files.iter().any(|f| f["kind"] == "color" && named(f)), "every file with its map kind: {item}");
     assert!(item["verbatim"].as_f64().unwrap() < 0.25, "not the photo shifted: {item}");
     assert!(seam_score(&picture(&read(&fixture("materials/rock_photo.png")))) > 1.5);
 }
@@ -222,7 +226,7 @@ fn bad_exemplars_are_refused_with_the_file_named() {
         ("missing.png", "no such file"),
     ];
     for (name, want) in cases {
-        let o = latentforge(&["texture", "--exemplar", p(&d.join(name)), "--out-dir", p(&d.join("out"))]);
+        let o = latentforge(&["texture", "vary", p(&d.join(name)), "--out-dir", p(&d.join("out"))]);
         let said = text(&o);
         assert_eq!(o.status.code(), Some(3), "{name}: {said}");
         assert!(said.contains(want) && said.contains(name.trim_end_matches(".png")), "{name}: {said}");
@@ -233,7 +237,7 @@ fn bad_exemplars_are_refused_with_the_file_named() {
     fs::create_dir(&set).unwrap();
     fs::copy(fixture("materials/stone_ground/stone_ground_Color.png"), set.join("s_Color.png")).unwrap();
     fs::copy(fixture("materials/stone_ground/stone_ground_Color.png"), set.join("s_Normal.png")).unwrap();
-    let o = latentforge(&["texture", "--exemplar", p(&set), "--size", "64", "--out-dir", p(&d.join("out2"))]);
+    let o = latentforge(&["texture", "vary", p(&set), "--size", "64", "--out-dir", p(&d.join("out2"))]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("s_Normal.png: named a normal map, but its mean Z"), "{}", text(&o));
 }
@@ -248,4 +252,24 @@ fn crc32(bytes: &[u8]) -> u32 {
         }
     }
     !crc
+}
+
+#[test]
+fn the_old_exemplar_spelling_still_works_with_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = fixture("materials/stone_ground");
+    let (old, new) = (dir.path().join("old"), dir.path().join("new"));
+    let o = latentforge(&["texture", "--exemplar", p(&set), "--size", "64", "--out-dir", p(&old)]);
+    assert!(o.status.success(), "{}", text(&o));
+    let note = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(note.lines().filter(|l| l.contains("is now `texture vary SET`")).count(), 1, "{note}");
+    let o = latentforge(&["texture", "vary", p(&set), "--size", "64", "--out-dir", p(&new)]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("is now"), "no note for today's spelling");
+    let mut names: Vec<_> = fs::read_dir(&new).unwrap().map(|e| e.unwrap().file_name()).collect();
+    names.sort();
+    assert_eq!(names.len(), 3, "{names:?}");
+    for name in &names {
+        assert_eq!(fs::read(old.join(name)).unwrap(), fs::read(new.join(name)).unwrap(), "{name:?}");
+    }
 }

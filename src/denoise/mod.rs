@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use crate::infer::{Device, ModelError, ModelStore, Runtime};
+use crate::infer::{Device, InferenceError, ModelError, ModelStore, Runtime};
 use crate::io::frame::{self, Encoding, Frame, FrameError};
 use crate::io::is_same_file;
 use crate::io::limits::DecodeLimits;
@@ -41,8 +41,12 @@ pub enum DenoiseError {
     Frame(#[from] FrameError),
     #[error(transparent)]
     Model(#[from] ModelError),
-    #[error("{path}: inference failed: {reason}")]
-    Inference { path: PathBuf, reason: String },
+    #[error("{path}: denoising failed")]
+    Inference {
+        path: PathBuf,
+        #[source]
+        source: InferenceError,
+    },
     #[error("{path}: {reason}")]
     Unsuitable { path: PathBuf, reason: String },
 }

@@ -6,6 +6,7 @@ use std::path::Path;
 use super::model::LoadedModel;
 use super::prepare::Planes;
 use super::{DenoiseError, DenoiseOptions, DenoiseSpec, BLEND};
+use crate::infer::{self, Input};
 
 /// Core tile size: `--tile` when given, else the largest that keeps one tile (with its context)
 /// within the memory budget. Returns a size ≥ the frame for untiled inference.
@@ -39,24 +40,16 @@ pub(super) fn run_tiled(
     let mut acc = vec![0.0f32; w * h * 3];
     let mut weight = vec![0.0f32; w * h];
     let mut tiles = 0;
-    let infer_err = |e: ort::Error| DenoiseError::Inference { path: path.to_path_buf(), reason: e.to_string() };
-    let mut session = model.session.lock().unwrap_or_else(|p| p.into_inner());
+    let failed = |source| DenoiseError::Inference { path: path.to_path_buf(), source };
     for ty in (0..h).step_by(core) {
         for tx in (0..w).step_by(core) {
             let (cx1, cy1) = ((tx + core).min(w), (ty + core).min(h));
             let (rx0, ry0) = (tx.saturating_sub(ctx), ty.saturating_sub(ctx));
             let (rx1, ry1) = ((cx1 + ctx).min(w), (cy1 + ctx).min(h));
             let (pw, ph, data) = input.region(rx0, ry0, rx1, ry1, m, model.input_channels);
-            let tensor = ort::value::TensorRef::from_array_view(([1usize, model.input_channels, ph, pw], &data[..]))
-                .map_err(infer_err)?;
-            let outputs = session.run(ort::inputs![tensor]).map_err(infer_err)?;
-            let (shape, out) = outputs[0].try_extract_tensor::<f32>().map_err(infer_err)?;
-            if shape.len() != 4 || shape[1] != 3 || shape[2] as usize != ph || shape[3] as usize != pw {
-                return Err(DenoiseError::Inference {
-                    path: path.to_path_buf(),
-                    reason: format!("unexpected output shape {shape:?}"),
-                });
-            }
+            let input = Input::new([1, model.input_channels, ph, pw], &data);
+            let outputs = infer::run(&model.session, &model.name, &[input]).map_err(failed)?;
+            let out = outputs.f32(0, &[-1, 3, ph as i64, pw as i64]).map_err(failed)?;
             // Each tile owns its core and fades in/out over BLEND pixels across interior edges;
             // neighbouring ramps sum to one, so the seams are invisible.
             let ramp_x = Ramp::new(tx, cx1, w);

@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 
-use crate::infer::ModelError;
+use crate::infer::{InferenceError, ModelError};
 
 pub mod model;
 pub mod render;
@@ -33,8 +33,8 @@ const CHOKE_SECONDS: f32 = 0.004;
 pub enum DrumError {
     #[error(transparent)]
     Model(#[from] ModelError),
-    #[error("{DRUM_MODEL}: inference failed: {reason}")]
-    Inference { reason: String },
+    #[error(transparent)]
+    Inference(#[from] InferenceError),
     #[error("cannot resample the kit from {from} Hz to {to} Hz: {reason}")]
     Resample { from: u32, to: u32, reason: String },
     #[error("{path}: could not write: {reason}")]

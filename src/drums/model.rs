@@ -6,7 +6,7 @@ use rubato::{Fft, FixedSync, Resampler};
 
 use super::{DrumError, DRUM_MODEL, KIT_MEDIAN_LANE_DBFS, KIT_PEAK};
 use crate::groove::{LANES, LANE_NAMES};
-use crate::infer::{latent, ModelStore, Runtime, SharedSession};
+use crate::infer::{self, latent, Input, ModelStore, Runtime, SharedSession};
 
 /// The `[drums]` table of the drum model's `model.toml`.
 #[derive(Debug, Clone, serde::Deserialize, PartialEq)]
@@ -133,16 +133,10 @@ impl DrumModel {
             z.extend(lz.iter().map(|v| if v.is_finite() { *v } else { 0.0 }));
             onehot[lane * LANES + lane] = 1.0;
         }
-        let err = |e: ort::Error| DrumError::Inference { reason: e.to_string() };
-        let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
-        let zt = ort::value::TensorRef::from_array_view(([LANES, d], &z[..])).map_err(err)?;
-        let lt = ort::value::TensorRef::from_array_view(([LANES, LANES], &onehot[..])).map_err(err)?;
-        let out = session.run(ort::inputs![zt, lt]).map_err(err)?;
-        let (shape, audio) = out[0].try_extract_tensor::<f32>().map_err(err)?;
-        if shape[..] != [LANES as i64, self.spec.length as i64] {
-            return Err(DrumError::Inference { reason: format!("output shape {shape:?}") });
-        }
+        let inputs = [Input::new([LANES, d], &z), Input::new([LANES, LANES], &onehot)];
+        let out = infer::run(&self.session, DRUM_MODEL, &inputs)?;
         let n = self.spec.length;
+        let audio = out.f32(0, &[LANES as i64, n as i64])?;
         let mut lanes: [Vec<f32>; LANES] = std::array::from_fn(|l| {
             // Not clamped: the model may overshoot 1.0, and `balance` scales every lane anyway.
             audio[l * n..(l + 1) * n].iter().map(|v| if v.is_finite() { *v } else { 0.0 }).collect()

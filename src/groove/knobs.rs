@@ -86,6 +86,7 @@ pub fn clip_variation(clip: &[Vec<f32>], seed: u64, take: u32, phrases: usize, s
 
 #[cfg(test)]
 mod tests {
+    use super::super::take::Spread;
     use super::super::LANE_NAMES;
     use super::*;
 
@@ -96,8 +97,7 @@ mod tests {
             steps: 32,
             lanes: LANE_NAMES.map(String::from).to_vec(),
             macro_dims: (0..8).collect(),
-            velocity_spread: vec![0.2; 9],
-            offset_spread: vec![0.2; 9],
+            spread: Spread { velocity_spread: vec![0.2; 9], offset_spread: vec![0.2; 9] },
         };
         let k = GrooveKnobs { seed: 7, ..Default::default() };
         assert_eq!(k.latent(&spec), k.latent(&spec));

@@ -12,7 +12,7 @@
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
 
-use crate::infer::ModelError;
+use crate::infer::{InferenceError, ModelError};
 
 pub mod knobs;
 pub mod midi;
@@ -27,7 +27,7 @@ pub use midi::{lane_of_note, midi_file, patterns_from_midi, patterns_from_onsets
 pub use model::{GrooveModel, GrooveSpec, GrooveUse, SharedGrooveModel};
 pub use pattern::{hits_between, Cell, Feel, Hit, Pattern};
 pub use refine::{refine, REFINE_STEPS};
-pub use take::Take;
+pub use take::{Spread, Take};
 
 /// The groove VAE's decoder: grooves from seeds and knobs (the plugin, `latentforge groove`).
 pub const DECODER_MODEL: &str = "groove-decoder";
@@ -90,8 +90,8 @@ pub const GROUP_OF_LANE: [usize; LANES] = {
 pub enum GrooveError {
     #[error(transparent)]
     Model(#[from] ModelError),
-    #[error("{model}: inference failed: {reason}")]
-    Inference { model: String, reason: String },
+    #[error(transparent)]
+    Inference(#[from] InferenceError),
     #[error("{path}: not a usable MIDI clip: {reason}")]
     Clip { path: PathBuf, reason: String },
 }

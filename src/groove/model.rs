@@ -6,11 +6,11 @@
 use std::sync::Arc;
 
 use super::pattern::{Cell, Pattern};
-use super::take::Take;
+use super::take::{Spread, Take};
 use super::{
     GrooveError, CLIP_DECODER_MODEL, CLIP_ENCODER_MODEL, DECODER_MODEL, LANES, LANE_NAMES, MACROS, PATTERN_STEPS,
 };
-use crate::infer::{ModelEntry, ModelError, ModelStore, Runtime, SharedSession};
+use crate::infer::{self, Input, ModelEntry, ModelError, ModelStore, Runtime, SharedSession};
 
 /// A latent posterior: mean and standard deviation per dimension.
 pub type Posterior = (Vec<f32>, Vec<f32>);
@@ -26,11 +26,9 @@ pub struct GrooveSpec {
     pub lanes: Vec<String>,
     /// Latent dimensions the 8 macro knobs move, most used first (measured at export).
     pub macro_dims: Vec<usize>,
-    /// Per lane, the standard deviation of played velocities around the decoder's mean on the
-    /// training split (measured at export); a seeded [`Take`] varies hits by it.
-    pub velocity_spread: Vec<f32>,
-    /// The same for micro-timing offsets, in 16ths.
-    pub offset_spread: Vec<f32>,
+    /// How far a seeded [`Take`] varies each lane's hits.
+    #[serde(flatten)]
+    pub spread: Spread,
 }
 
 /// What a [`GrooveModel`] is loaded for, and so which VAE.
@@ -91,21 +89,9 @@ impl GrooveModel {
             assert_eq!(z.len(), d, "latent length must match the decoder");
             flat.extend(z.iter().map(|v| if v.is_finite() { *v } else { 0.0 }));
         }
-        let err = |e: ort::Error| GrooveError::Inference { model: self.decoder_name.into(), reason: e.to_string() };
-        let mut session = self.decoder.lock().unwrap_or_else(|p| p.into_inner());
-        let input = ort::value::TensorRef::from_array_view(([n, d], &flat[..])).map_err(err)?;
-        let out = session.run(ort::inputs![input]).map_err(err)?;
-        let mut parts = Vec::with_capacity(3);
-        for i in 0..3 {
-            let (shape, data) = out[i].try_extract_tensor::<f32>().map_err(err)?;
-            if shape[..] != [n as i64, PATTERN_STEPS as i64, LANES as i64] {
-                return Err(GrooveError::Inference {
-                    model: self.decoder_name.into(),
-                    reason: format!("output {i} has shape {shape:?}"),
-                });
-            }
-            parts.push(data.to_vec());
-        }
+        let out = infer::run(&self.decoder, self.decoder_name, &[Input::new([n, d], &flat)])?;
+        let shape = [n as i64, PATTERN_STEPS as i64, LANES as i64];
+        let parts = [out.f32(0, &shape)?, out.f32(1, &shape)?, out.f32(2, &shape)?];
         let mut patterns = vec![Pattern::default(); n];
         for (k, p) in patterns.iter_mut().enumerate() {
             for s in 0..PATTERN_STEPS {
@@ -115,7 +101,7 @@ impl GrooveModel {
                 }
             }
         }
-        take.apply(&self.spec, &mut patterns);
+        take.apply(&self.spec.spread, &mut patterns);
         Ok(patterns)
     }
 
@@ -131,13 +117,9 @@ impl GrooveModel {
                 flat.extend(step.iter().map(|c| c.offset));
             }
         }
-        let err = |e: ort::Error| GrooveError::Inference { model: CLIP_ENCODER_MODEL.into(), reason: e.to_string() };
-        let mut session = session.lock().unwrap_or_else(|p| p.into_inner());
-        let input = ort::value::TensorRef::from_array_view(([n, PATTERN_STEPS, 3 * LANES], &flat[..])).map_err(err)?;
-        let out = session.run(ort::inputs![input]).map_err(err)?;
-        let (_, mu) = out[0].try_extract_tensor::<f32>().map_err(err)?;
-        let (_, logvar) = out[1].try_extract_tensor::<f32>().map_err(err)?;
+        let out = infer::run(session, CLIP_ENCODER_MODEL, &[Input::new([n, PATTERN_STEPS, 3 * LANES], &flat)])?;
         let d = self.spec.latent;
+        let (mu, logvar) = (out.f32(0, &[n as i64, d as i64])?, out.f32(1, &[n as i64, d as i64])?);
         Ok((0..n)
             .map(|k| {
                 let m = mu[k * d..(k + 1) * d].to_vec();
@@ -161,7 +143,8 @@ fn groove_spec(entry: &ModelEntry) -> Result<GrooveSpec, ModelError> {
             entry.invalid(format!("[groove] macro_dims must name {MACROS} dimensions below latent = {}", spec.latent))
         );
     }
-    for (key, spread) in [("velocity_spread", &spec.velocity_spread), ("offset_spread", &spec.offset_spread)] {
+    let s = &spec.spread;
+    for (key, spread) in [("velocity_spread", &s.velocity_spread), ("offset_spread", &s.offset_spread)] {
         if spread.len() != LANES || !spread.iter().all(|s| s.is_finite() && (0.0..=1.0).contains(s)) {
             return Err(entry.invalid(format!("[groove] {key} must give {LANES} spreads in 0..1, one per lane")));
         }

@@ -8,10 +8,18 @@
 //! on the training data. The draws are logistic, the noise of a logit: a cell whose probability is
 //! p plays in about p of all takes.
 
-use super::model::GrooveSpec;
 use super::pattern::{Pattern, LANE_THRESHOLD_LIMIT};
 use super::{LANES, PATTERN_STEPS};
 use crate::infer::latent;
+
+/// Per lane, the standard deviation of played velocities, and of micro-timing offsets in 16ths,
+/// around the decoder's means on the training split (measured at export; part of the model's
+/// `[groove]` table): how far a seeded [`Take`] varies each hit.
+#[derive(Debug, Clone, serde::Deserialize, PartialEq)]
+pub struct Spread {
+    pub velocity_spread: Vec<f32>,
+    pub offset_spread: Vec<f32>,
+}
 
 /// Which drummer plays the decoded patterns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +48,7 @@ impl Take {
     /// Sets the lane thresholds of `patterns` (the phrases of one groove, in order), moves each
     /// cell's probability by its own draw and varies velocities and offsets. Every phrase shares
     /// the lane draws; each gets its own hits.
-    pub fn apply(&self, spec: &GrooveSpec, patterns: &mut [Pattern]) {
+    pub fn apply(&self, spread: &Spread, patterns: &mut [Pattern]) {
         let Take::Seeded { seed, stream } = *self else { return };
         let base = TAKE_STREAMS + (stream << 8);
         let lane_draws = latent::uniforms(seed, base, LANES);
@@ -60,8 +68,8 @@ impl Take {
                     let p = (cell.prob as f64).clamp(1e-6, 1.0 - 1e-6);
                     let moved = logit(p) - CELL_DRAW_WEIGHT * logit(cell_draws[i]);
                     cell.prob = (1.0 / (1.0 + (-moved).exp())) as f32;
-                    cell.velocity = (cell.velocity + spec.velocity_spread[l] * vel_noise[i]).clamp(1.0 / 127.0, 1.0);
-                    cell.offset = (cell.offset + spec.offset_spread[l] * off_noise[i]).clamp(-0.5, 0.5);
+                    cell.velocity = (cell.velocity + spread.velocity_spread[l] * vel_noise[i]).clamp(1.0 / 127.0, 1.0);
+                    cell.offset = (cell.offset + spread.offset_spread[l] * off_noise[i]).clamp(-0.5, 0.5);
                 }
             }
         }
@@ -71,18 +79,10 @@ impl Take {
 #[cfg(test)]
 mod tests {
     use super::super::pattern::Cell;
-    use super::super::LANE_NAMES;
     use super::*;
 
-    fn spec() -> GrooveSpec {
-        GrooveSpec {
-            latent: 4,
-            steps: PATTERN_STEPS,
-            lanes: LANE_NAMES.map(String::from).to_vec(),
-            macro_dims: (0..4).collect(),
-            velocity_spread: vec![0.2; LANES],
-            offset_spread: vec![0.1; LANES],
-        }
+    fn spec() -> Spread {
+        Spread { velocity_spread: vec![0.2; LANES], offset_spread: vec![0.1; LANES] }
     }
 
     fn flat() -> Pattern {

@@ -1,6 +1,7 @@
 //! Inference plumbing every capability shares: finding and loading ONNX Runtime and caching
 //! sessions ([`Runtime`]), model manifests and the checks that tie an ONNX file to them
-//! ([`ModelStore`], [`ModelEntry`]), and seeded points in latent spaces ([`latent`]).
+//! ([`ModelStore`], [`ModelEntry`]), the one call that runs a model ([`run`], failing with
+//! [`InferenceError`]), and seeded points in latent spaces ([`latent`]).
 //!
 //! Loading a model fails in one way, [`ModelError`], whatever the capability; a capability reads
 //! its own settings table from `model.toml` with [`ModelEntry::task_table`], so adding one does
@@ -8,11 +9,13 @@
 
 pub mod latent;
 mod manifest;
+mod run;
 mod runtime;
 
 pub use manifest::{
     shape_matches, Manifest, ModelEntry, ModelError, ModelStore, TensorSpec, TrainingData, MANIFEST_FILE, MODELS_ENV,
 };
+pub use run::{run, InferenceError, Input, Outputs};
 pub use runtime::{
     locate_library, setup_dir, Device, Runtime, RuntimeError, RuntimeOptions, SharedSession, LIBRARY_ENV, LIBRARY_FILE,
     ORT_VERSION, SETUP_DIR, SETUP_HINT,

@@ -7,9 +7,10 @@
 //! network's stride, which gives what one whole-image run gives, in bounded memory.
 
 use super::image::Texture;
-use super::pbr::{gray, stretched, NormalConvention, PbrMaps};
+use super::pbr::{gray, stretched, NormalConvention, NormalSettings, PbrMaps};
 use super::TextureError;
-use crate::infer::{ModelStore, Runtime, SharedSession};
+use crate::infer::{self, Input, ModelStore, Runtime, SharedSession};
+use crate::invalid::InvalidValue;
 use crate::io::frame::Encoding;
 use crate::io::transfer::linear_to_srgb;
 
@@ -60,10 +61,10 @@ impl MaterialModel {
         Ok(MaterialModel { spec, session })
     }
 
-    /// Height, normal and roughness of `colour` (sRGB or linear colour; any size). `strength`
-    /// scales the normal's slopes (1 = the model's calibrated relief).
-    pub fn maps(&self, colour: &Texture, strength: f32, convention: NormalConvention) -> Result<PbrMaps, TextureError> {
-        self.maps_in_tiles(colour, strength, convention, TILE)
+    /// Height, normal and roughness of `colour` (sRGB or linear colour; any size). Strength 1 is
+    /// the model's calibrated relief.
+    pub fn maps(&self, colour: &Texture, normals: NormalSettings) -> Result<PbrMaps, TextureError> {
+        self.maps_in_tiles(colour, normals, TILE)
     }
 
     /// [`Self::maps`] with runs of at most `tile` output pixels per side (a multiple of the
@@ -71,17 +72,16 @@ impl MaterialModel {
     pub fn maps_in_tiles(
         &self,
         colour: &Texture,
-        strength: f32,
-        convention: NormalConvention,
+        normals: NormalSettings,
         tile: usize,
     ) -> Result<PbrMaps, TextureError> {
         if tile == 0 || !tile.is_multiple_of(self.spec.multiple) {
-            return Err(TextureError::Inference {
-                reason: format!("tile {tile} is not a multiple of the network's stride {}", self.spec.multiple),
-            });
+            let allowed = format!("a multiple of the network's stride {}", self.spec.multiple);
+            return Err(InvalidValue::new("tile", tile, allowed).into());
         }
         let planes = self.planes(colour, tile)?;
-        Ok(finish(planes, colour.width, colour.height, strength * self.spec.normal_gain, convention))
+        let gain = normals.strength() * self.spec.normal_gain;
+        Ok(finish(planes, colour.width, colour.height, gain, normals.convention()))
     }
 
     fn planes(&self, colour: &Texture, tile: usize) -> Result<Planes, TextureError> {
@@ -135,19 +135,10 @@ impl MaterialModel {
     /// One inference on planar RGB (3 x `h` x `w`); returns 5 planes: height, normal x/y/z,
     /// roughness.
     fn run(&self, input: &[f32], w: usize, h: usize) -> Result<Vec<f32>, TextureError> {
-        let err = |e: ort::Error| TextureError::Inference { reason: e.to_string() };
-        let colour = ort::value::TensorRef::from_array_view(([1, 3, h, w], input)).map_err(err)?;
-        let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
-        let out = session.run(ort::inputs![colour]).map_err(err)?;
+        let out = infer::run(&self.session, MATERIAL_MODEL, &[Input::new([1, 3, h, w], input)])?;
         let mut planes = Vec::with_capacity(5 * w * h);
         for (k, channels) in [(0, 1), (1, 3), (2, 1)] {
-            let (shape, data) = out[k].try_extract_tensor::<f32>().map_err(err)?;
-            if shape[..] != [1, channels, h as i64, w as i64] {
-                return Err(TextureError::Inference {
-                    reason: format!("output {k} has shape {shape:?}, expected [1, {channels}, {h}, {w}]"),
-                });
-            }
-            planes.extend_from_slice(data);
+            planes.extend_from_slice(out.f32(k, &[1, channels, h as i64, w as i64])?);
         }
         Ok(planes)
     }

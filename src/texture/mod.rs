@@ -12,7 +12,8 @@
 
 use std::path::PathBuf;
 
-use crate::infer::ModelError;
+use crate::infer::{InferenceError, ModelError};
+use crate::invalid::InvalidValue;
 
 pub mod exemplar;
 pub mod image;
@@ -26,9 +27,9 @@ pub mod upscale;
 pub use image::{contact_sheet, seam_score, Texture};
 pub use material::{looks_like_normal_map, MaterialModel, MATERIAL_MODEL};
 pub use model::{TextureModel, TextureSpec};
-pub use pbr::{NormalConvention, PbrMaps};
+pub use pbr::{NormalConvention, NormalSettings, PbrMaps};
 pub use synth::{Style, TextureRequest};
-pub use upscale::{Edges, Method as UpscaleMethod, UpscaleModel, UPSCALE_MODEL};
+pub use upscale::{Edges, Method as UpscaleMethod, UpscaleModel, MAX_UPSCALED_SIDE, UPSCALE_MODEL};
 
 pub const TEXTURE_MODEL: &str = "texture";
 /// Largest side a texture may have, in pixels.
@@ -40,14 +41,27 @@ pub const MIN_SIZE: usize = 16;
 pub enum TextureError {
     #[error(transparent)]
     Model(#[from] ModelError),
-    #[error("texture: inference failed: {reason}")]
-    Inference { reason: String },
+    #[error(transparent)]
+    Inference(#[from] InferenceError),
     #[error("unknown material `{name}` (available: {available})")]
     UnknownMaterial { name: String, available: String },
-    #[error("size {width}x{height} is outside {MIN_SIZE}..={MAX_SIZE} pixels per side")]
-    Size { width: usize, height: usize },
-    #[error("upscale: {reason}")]
-    Upscale { reason: String },
+    #[error(transparent)]
+    Invalid(#[from] InvalidValue),
+    #[error(
+        "{width}x{height} upscaled {factor}x would be {}x{}, over the {MAX_UPSCALED_SIDE} pixels per side an output \
+         may have; use a smaller scale or split the image", width.saturating_mul(*factor), height.saturating_mul(*factor)
+    )]
+    TooLarge { width: usize, height: usize, factor: usize },
     #[error("{path}: cannot write: {reason}")]
     Write { path: PathBuf, reason: String },
+}
+
+/// A texture's size is [`MIN_SIZE`]..=[`MAX_SIZE`] pixels per side.
+pub fn check_size(width: usize, height: usize) -> Result<(), InvalidValue> {
+    let ok = |v: usize| (MIN_SIZE..=MAX_SIZE).contains(&v);
+    if ok(width) && ok(height) {
+        Ok(())
+    } else {
+        Err(InvalidValue::new("size", format!("{width}x{height}"), format!("{MIN_SIZE} to {MAX_SIZE} pixels per side")))
+    }
 }

@@ -2,7 +2,7 @@
 //! latent cells.
 
 use super::{TextureError, TEXTURE_MODEL};
-use crate::infer::{ModelStore, Runtime, SharedSession};
+use crate::infer::{self, Input, ModelStore, Runtime, SharedSession};
 
 /// The `[texture]` table of the texture model's `model.toml`.
 #[derive(Debug, Clone, serde::Deserialize, PartialEq)]
@@ -65,26 +65,19 @@ impl TextureModel {
     /// Runs the network once; returns RGB planes (3 x rows*scale x cols*scale) in -1..1.
     pub fn run(&self, i: &Inputs<'_>) -> Result<Vec<f32>, TextureError> {
         let s = &self.spec;
-        let err = |e: ort::Error| TextureError::Inference { reason: e.to_string() };
         let mut onehot = vec![0.0f32; s.classes.len()];
         onehot[i.class] = 1.0;
         let (h, w) = (i.rows * s.scale, i.cols * s.scale);
-        let latent =
-            ort::value::TensorRef::from_array_view(([1, s.latent_channels, i.rows, i.cols], i.latent)).map_err(err)?;
-        let zc = ort::value::TensorRef::from_array_view(([1, s.style], i.z_coarse)).map_err(err)?;
-        let zf = ort::value::TensorRef::from_array_view(([1, s.style], i.z_fine)).map_err(err)?;
-        let class = ort::value::TensorRef::from_array_view(([1, s.classes.len()], &onehot[..])).map_err(err)?;
         let trunc = [i.truncation];
-        let truncation = ort::value::TensorRef::from_array_view(([1usize, 1usize], &trunc[..])).map_err(err)?;
-        let noise = ort::value::TensorRef::from_array_view(([1, 1, h, w], i.noise)).map_err(err)?;
-        let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
-        let out = session.run(ort::inputs![latent, zc, zf, class, truncation, noise]).map_err(err)?;
-        let (shape, data) = out[0].try_extract_tensor::<f32>().map_err(err)?;
-        if shape[..] != [1, 3, h as i64, w as i64] {
-            return Err(TextureError::Inference {
-                reason: format!("output shape {shape:?}, expected [1, 3, {h}, {w}]"),
-            });
-        }
-        Ok(data.to_vec())
+        let inputs = [
+            Input::new([1, s.latent_channels, i.rows, i.cols], i.latent),
+            Input::new([1, s.style], i.z_coarse),
+            Input::new([1, s.style], i.z_fine),
+            Input::new([1, s.classes.len()], &onehot),
+            Input::new([1, 1], &trunc),
+            Input::new([1, 1, h, w], i.noise),
+        ];
+        let out = infer::run(&self.session, TEXTURE_MODEL, &inputs)?;
+        Ok(out.f32(0, &[1, 3, h as i64, w as i64])?.to_vec())
     }
 }

@@ -3,6 +3,7 @@
 //! Every filter wraps around the edges, so the maps tile exactly like the albedo.
 
 use super::image::Texture;
+use crate::invalid::{positive, InvalidValue};
 use crate::io::frame::Encoding;
 
 /// Which way the green channel of a normal map points.
@@ -12,6 +13,36 @@ pub enum NormalConvention {
     OpenGl,
     /// Y down (Unreal, many DirectX engines): green is flipped.
     DirectX,
+}
+
+/// How normal maps are made: the scale of their slopes and their green channel's convention;
+/// checked when built.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NormalSettings {
+    strength: f32,
+    convention: NormalConvention,
+}
+
+impl NormalSettings {
+    /// `strength` scales the slopes (above 0; 1 = as made).
+    pub fn new(strength: f32, convention: NormalConvention) -> Result<NormalSettings, InvalidValue> {
+        Ok(NormalSettings { strength: positive("normal_strength", strength)?, convention })
+    }
+
+    pub fn strength(&self) -> f32 {
+        self.strength
+    }
+
+    pub fn convention(&self) -> NormalConvention {
+        self.convention
+    }
+}
+
+impl Default for NormalSettings {
+    /// Strength 1, OpenGL (Y up).
+    fn default() -> Self {
+        NormalSettings { strength: 1.0, convention: NormalConvention::OpenGl }
+    }
 }
 
 pub struct PbrMaps {
@@ -52,9 +83,10 @@ pub(super) fn stretched(plane: &[f32]) -> Vec<f32> {
     plane.iter().map(|v| (v - lo) / (hi - lo).max(1e-6)).collect()
 }
 
-/// The maps of `albedo`. `strength` scales the slopes of the normal map (1 = a height range of
-/// about a tenth of the texture's width).
-pub fn derive(albedo: &Texture, strength: f32, convention: NormalConvention) -> PbrMaps {
+/// The maps of `albedo`. Strength 1 gives the normal map the slopes of a height range of about a
+/// tenth of the texture's width.
+pub fn derive(albedo: &Texture, normals: NormalSettings) -> PbrMaps {
+    let (strength, convention) = (normals.strength(), normals.convention());
     let (w, h) = (albedo.width, albedo.height);
     let lum = albedo.luminance();
     // Height: luminance smoothed over a couple of pixels, stretched to 0..1.
@@ -112,7 +144,7 @@ mod tests {
     fn flat_albedo_gives_a_flat_normal_map() {
         let mut t = Texture::new(8, 8, Encoding::Srgb);
         t.rgb.fill(0.4);
-        let m = derive(&t, 1.0, NormalConvention::OpenGl);
+        let m = derive(&t, NormalSettings::new(1.0, NormalConvention::OpenGl).unwrap());
         assert!(m.normal.rgb.chunks(3).all(|n| (n[0] - 0.5).abs() < 1e-6 && (n[1] - 0.5).abs() < 1e-6 && n[2] == 1.0));
         assert_eq!(m.normal.encoding, Encoding::Data);
     }
@@ -120,8 +152,8 @@ mod tests {
     #[test]
     fn directx_flips_green_only_and_maps_tile() {
         let t = bumps(64, 32);
-        let gl = derive(&t, 2.0, NormalConvention::OpenGl);
-        let dx = derive(&t, 2.0, NormalConvention::DirectX);
+        let gl = derive(&t, NormalSettings::new(2.0, NormalConvention::OpenGl).unwrap());
+        let dx = derive(&t, NormalSettings::new(2.0, NormalConvention::DirectX).unwrap());
         for (a, b) in gl.normal.rgb.chunks(3).zip(dx.normal.rgb.chunks(3)) {
             assert!((a[0] - b[0]).abs() < 1e-6 && (a[1] - (1.0 - b[1])).abs() < 1e-6 && (a[2] - b[2]).abs() < 1e-6);
         }

@@ -4,8 +4,9 @@
 
 use super::image::Texture;
 use super::model::{Inputs, TextureModel};
-use super::{TextureError, MAX_SIZE, MIN_SIZE};
+use super::{check_size, TextureError};
 use crate::infer::latent;
+use crate::invalid::{within, InvalidValue};
 use crate::io::frame::Encoding;
 
 /// Latent cells per side of one synthesis tile (plus the model's margin on each side).
@@ -59,23 +60,36 @@ impl Style {
     }
 }
 
-/// One texture to make.
+/// One texture to make, checked when built ([`TextureRequest::new`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TextureRequest {
-    pub class: usize,
-    pub width: usize,
-    pub height: usize,
-    /// 0 = the class's average style, 1 = as varied as the training data.
-    pub truncation: f32,
+    class: usize,
+    width: usize,
+    height: usize,
+    truncation: f32,
 }
 
 impl TextureRequest {
-    pub fn check(&self) -> Result<(), TextureError> {
-        let ok = |v: usize| (MIN_SIZE..=MAX_SIZE).contains(&v);
-        if !ok(self.width) || !ok(self.height) {
-            return Err(TextureError::Size { width: self.width, height: self.height });
-        }
-        Ok(())
+    /// Material `class` (from [`TextureModel::class`]) at `width` x `height` pixels
+    /// ([`MIN_SIZE`]..=[`MAX_SIZE`] per side); `truncation` 0..=1: 0 = the class's average style,
+    /// 1 = as varied as the training data.
+    pub fn new(class: usize, width: usize, height: usize, truncation: f32) -> Result<Self, InvalidValue> {
+        check_size(width, height)?;
+        within("truncation", truncation, 0.0, 1.0)?;
+        Ok(TextureRequest { class, width, height, truncation })
+    }
+
+    /// The same request at another size, checked like the first.
+    pub fn with_size(&self, width: usize, height: usize) -> Result<Self, InvalidValue> {
+        TextureRequest::new(self.class, width, height, self.truncation)
+    }
+
+    pub fn size(&self) -> (usize, usize) {
+        (self.width, self.height)
+    }
+
+    pub fn class(&self) -> usize {
+        self.class
     }
 
     /// The latent grid (rows, cols) that covers the requested size.
@@ -90,7 +104,6 @@ impl TextureRequest {
 /// padding closing the wrap), then resampled with wrap-around to the exact size when that is not
 /// a whole number of cells.
 pub fn synthesize(model: &TextureModel, style: &Style, request: &TextureRequest) -> Result<Texture, TextureError> {
-    request.check()?;
     let (rows, cols) = (style.rows, style.cols);
     let s = model.spec();
     let (h, w) = (rows * s.scale, cols * s.scale);

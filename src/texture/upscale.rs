@@ -13,7 +13,8 @@
 use super::exemplar::{renormalise, Map, MapKind, Samples};
 use super::image::Texture;
 use super::TextureError;
-use crate::infer::{ModelStore, Runtime, SharedSession};
+use crate::infer::{self, Input, ModelStore, Runtime, SharedSession};
+use crate::invalid::InvalidValue;
 use crate::io::frame::Encoding;
 use crate::io::transfer::{linear_to_srgb, srgb_to_linear};
 use half::f16;
@@ -85,18 +86,9 @@ impl UpscaleModel {
 
     /// One inference on planar RGB (3 x `h` x `w`); returns 3 x 4h x 4w.
     fn run(&self, input: &[f32], w: usize, h: usize) -> Result<Vec<f32>, TextureError> {
-        let err = |e: ort::Error| TextureError::Inference { reason: e.to_string() };
-        let colour = ort::value::TensorRef::from_array_view(([1, 3, h, w], input)).map_err(err)?;
-        let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
-        let out = session.run(ort::inputs![colour]).map_err(err)?;
-        let (shape, data) = out[0].try_extract_tensor::<f32>().map_err(err)?;
+        let out = infer::run(&self.session, UPSCALE_MODEL, &[Input::new([1, 3, h, w], input)])?;
         let s = self.spec.scale;
-        if shape[..] != [1, 3, (h * s) as i64, (w * s) as i64] {
-            return Err(TextureError::Inference {
-                reason: format!("output has shape {shape:?}, expected [1, 3, {}, {}]", h * s, w * s),
-            });
-        }
-        Ok(data.to_vec())
+        Ok(out.f32(0, &[1, 3, (h * s) as i64, (w * s) as i64])?.to_vec())
     }
 
     /// Upscales the `w` x `h` image whose 3 channels `at(x, y, c)` gives (in 0..1; x, y inside
@@ -213,19 +205,15 @@ impl Encode {
     }
 }
 
-/// The size of `width` x `height` upscaled by `factor`, or the error that says it is too big.
+/// The size of `width` x `height` upscaled by `factor`, or the error that says it is too big
+/// (or that the factor is not 2 or 4).
 pub fn upscaled_size(width: usize, height: usize, factor: usize) -> Result<(usize, usize), TextureError> {
-    let (w, h) = (width.saturating_mul(factor), height.saturating_mul(factor));
     if !matches!(factor, 2 | 4) {
-        return Err(TextureError::Upscale { reason: format!("scale {factor}: use 2 or 4") });
+        return Err(InvalidValue::new("scale", factor, "2 or 4").into());
     }
+    let (w, h) = (width.saturating_mul(factor), height.saturating_mul(factor));
     if w > MAX_UPSCALED_SIDE || h > MAX_UPSCALED_SIDE {
-        return Err(TextureError::Upscale {
-            reason: format!(
-                "{width}x{height} upscaled {factor}x would be {w}x{h}, over the {MAX_UPSCALED_SIDE} pixels per side \
-                 an output may have; use a smaller scale or split the image"
-            ),
-        });
+        return Err(TextureError::TooLarge { width, height, factor });
     }
     Ok((w, h))
 }
@@ -261,7 +249,7 @@ impl Method<'_> {
     ) -> Result<Map, TextureError> {
         let (ow, oh) = upscaled_size(map.width, map.height, factor)?;
         if tile == 0 {
-            return Err(TextureError::Upscale { reason: "tile size 0".into() });
+            return Err(InvalidValue::new("tile", tile, "1 pixel or more").into());
         }
         let ch = map.channels;
         let mut out = Map { width: ow, height: oh, samples: empty_like(&map.samples, ow * oh * ch), ..map.clone() };

@@ -5,7 +5,8 @@
 //! restart skip finished frames and redo changed ones. Failures are retried with backoff, then
 //! recorded, and the service keeps going.
 //!
-//! `scan` finds frames, `service` runs the loop. Front ends get [`Event`]s and decide how to
+//! `scan` finds frames, `service` runs the loop, `scheduler` decides what happens to each file
+//! and `pipeline` reads, denoises and writes. Front ends get [`Event`]s and decide how to
 //! show them (status line, log lines, JSON).
 
 use std::path::{Path, PathBuf};
@@ -18,7 +19,9 @@ use crate::denoise::DenoiseOptions;
 use crate::presets::denoise::MissingPasses;
 
 pub mod journal;
+mod pipeline;
 mod scan;
+mod scheduler;
 mod service;
 
 pub use journal::{Entry, Journal, State, JOURNAL_FILE};

@@ -45,9 +45,23 @@ pub fn test(root: &Path, exe: &Path, ort_lib: &Path) -> Result<()> {
         ["denoise", "shot/beauty_####.exr", "--frames", "1-24", "--out-dir", out].map(String::from).to_vec()
     };
     let texture = |out: &str| -> Vec<String> {
-        ["texture", "--material", "rock", "--seed", "1", "--count", "6", "--size", "64", "--pbr", "--out-dir", out]
-            .map(String::from)
-            .to_vec()
+        [
+            "texture",
+            "generate",
+            "--material",
+            "rock",
+            "--seed",
+            "1",
+            "--count",
+            "6",
+            "--size",
+            "64",
+            "--pbr",
+            "--out-dir",
+            out,
+        ]
+        .map(String::from)
+        .to_vec()
     };
 
     eprintln!("farm test: single-process references");

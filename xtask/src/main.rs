@@ -63,7 +63,7 @@ const HELP: &str = "cargo xtask <task>
   bench texture        our texture generator vs texture-synthesis-cli (example-based) on a held-out
                        texture: seconds, peak memory, seam score and SWD at 512 and 1024 pixels
   bench texture-exemplar [--sizes 512,1024,2048]
-                       `texture --exemplar` vs texture-synthesis-cli on three exemplars and a PBR
+                       `texture vary` vs texture-synthesis-cli on three exemplars and a PBR
                        set: seconds, peak memory, seam, SWD, repetition and verbatim-copy scores
   bench upscale        `latentforge upscale` 1024x1024 -> 4096 and 2048 vs Lanczos: seconds, peak
                        memory, seam score
@@ -274,7 +274,18 @@ fn demo() -> Result<()> {
     }
     run(Command::new(&exe)
         .env("LATENTFORGE_ORT", &lib)
-        .args(["texture", "--preset", "mossy-rock", "--count", "4", "--size", "512", "--sheet", "--out-dir"])
+        .args([
+            "texture",
+            "generate",
+            "--preset",
+            "mossy-rock",
+            "--count",
+            "4",
+            "--size",
+            "512",
+            "--sheet",
+            "--out-dir",
+        ])
         .arg(&textures))?;
     // Variations of a bundled PBR set (cube2-data's stone tiles, CC-BY-3.0): every map in step.
     let variations = out.join("variations");
@@ -282,7 +293,7 @@ fn demo() -> Result<()> {
         fs::remove_dir_all(&variations)?;
     }
     run(Command::new(&exe)
-        .args(["texture", "--exemplar"])
+        .args(["texture", "vary"])
         .arg(root.join("tests/fixtures/materials/stone_tiles"))
         .args(["--count", "4", "--size", "1024", "--sheet", "--save-coords", "--out-dir"])
         .arg(&variations))?;

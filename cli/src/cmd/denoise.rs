@@ -12,8 +12,7 @@ use latentforge::infer::ModelStore;
 use latentforge::io::frame::{self, Encoding};
 use latentforge::io::sequence::{self, OutputNaming, ALBEDO_PATTERN, NORMAL_PATTERN, OUTPUT_SUFFIX};
 
-use crate::cmd::farm::SliceArgs;
-use crate::cmd::limits::LimitArgs;
+use crate::args::{LimitArgs, SliceArgs};
 use crate::{GlobalArgs, EXIT_PARTIAL, EXIT_SETUP};
 
 pub const EXAMPLES: &str = "Examples:\n  \

@@ -7,45 +7,18 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use latentforge::farm::slurm::{self, ArrayJob, TaskState, SCRIPT_FILE};
-use latentforge::farm::{Chunk, ChunkSpec, FrameRange};
 
 use crate::{GlobalArgs, EXIT_PARTIAL};
 
 pub const EXAMPLES: &str = "Examples:\n  \
     latentforge farm slurm denoise 'shot/beauty_####.exr' --frames 1-240 --out-dir clean/ --tasks 8\n  \
     latentforge farm slurm denoise 'shot/beauty_####.exr' --frames 1-240 --tasks 8 --gres gpu:1 --partition gpu --dry-run\n  \
-    latentforge farm slurm texture --material rock --seed 1 --count 2000 --size 2048 --pbr --out-dir tex/ --tasks 20\n  \
+    latentforge farm slurm texture generate --material rock --seed 1 --count 2000 --size 2048 --pbr --out-dir tex/ --tasks 20\n  \
     latentforge farm status latentforge-jobs/denoise-1764500000\n\n\
     Each array task runs the same command with --chunk SLURM_ARRAY_TASK_ID/N --skip-existing --json: the\n\
     chunks are disjoint and together the whole job; a re-run keeps finished outputs. Paths in the job\n\
     (the latentforge binary, models, inputs, outputs) must be visible on the farm's nodes (a shared\n\
     file system). --dry-run writes the job folder and prints the script without submitting it.";
-
-/// The flags that make a `denoise` or `texture` job divisible; both commands flatten them in.
-#[derive(Args)]
-pub struct SliceArgs {
-    /// Only these frames of a `####` sequence (textures: these seeds, or walk steps with
-    /// --interpolate): A-B or A-BxSTEP (e.g. 1-240, 1-240x2).
-    #[arg(long, value_name = "A-B[xS]")]
-    pub frames: Option<FrameRange>,
-    /// Only the I-th of N equal, disjoint slices of the job (0 <= I < N); I may name an
-    /// environment variable set by a farm's scheduler: --chunk SLURM_ARRAY_TASK_ID/8.
-    #[arg(long, value_name = "I/N")]
-    pub chunk: Option<ChunkSpec>,
-    /// Skip what is done already: outputs that exist and decode (a re-run after a node failure).
-    #[arg(long)]
-    pub skip_existing: bool,
-}
-
-impl SliceArgs {
-    /// The chunk this process runs, its index read from the environment when --chunk names a variable.
-    pub fn chunk(&self) -> Result<Chunk> {
-        Ok(match &self.chunk {
-            Some(spec) => spec.resolve(|var| std::env::var(var).ok())?,
-            None => Chunk::ALL,
-        })
-    }
-}
 
 #[derive(Args)]
 pub struct FarmArgs {
@@ -133,9 +106,15 @@ fn submit(g: &GlobalArgs, words: &[String]) -> Result<u8> {
     };
     let Some(tasks) = flags.tasks else { bail!("say how many array tasks: --tasks N") };
     let exe = std::env::current_exe().context("finding the latentforge executable")?;
-    let mut command = vec![exe.display().to_string()];
-    command.extend(global_words(g, flags.gres.as_deref()));
-    command.extend(job.iter().cloned());
+    let mut words = vec![exe.display().to_string()];
+    words.extend(global_words(g, flags.gres.as_deref()));
+    words.extend(job.iter().cloned());
+    // Every task runs today's spelling of the command.
+    let (words, note) = crate::legacy::rewrite(words.into_iter().map(Into::into).collect());
+    if let Some(note) = note.filter(|_| !g.quiet) {
+        eprintln!("{note}");
+    }
+    let command: Vec<String> = words.iter().map(|w| w.to_string_lossy().into_owned()).collect();
     // The task's command line must parse here, not fail on every node.
     if let Err(e) = crate::Cli::try_parse_from(&command) {
         bail!("the job's `latentforge {kind}` arguments do not parse:\n{e}");

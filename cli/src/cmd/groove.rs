@@ -165,13 +165,13 @@ pub fn run(g: &GlobalArgs, args: GrooveArgs) -> Result<u8> {
         let patterns = model.decode(phrase, take)?;
         let base = args.out_dir.join(format!("{stem}{k:02}"));
         let mid = base.with_extension("mid");
-        crate::check_free(&mid, args.force, args.from.as_deref())?;
+        crate::output::check_free(&mid, args.force, args.from.as_deref())?;
         write_bytes_atomic(&mid, &groove::midi_file(&patterns, &feel, bpm))
             .with_context(|| format!("{}: cannot write", mid.display()))?;
         let mut line = mid.display().to_string();
         if let Some(kit) = &kit {
             let wav = base.with_extension("wav");
-            crate::check_free(&wav, args.force, None)?;
+            crate::output::check_free(&wav, args.force, None)?;
             let audio = drums::render_patterns(&patterns, &feel, bpm, kit, &drums::Mix::default());
             drums::write_wav(&wav, &audio, kit.sample_rate)?;
             line.push_str(&format!(" + {}", wav.display()));

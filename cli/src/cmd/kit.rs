@@ -43,7 +43,7 @@ pub fn run(g: &GlobalArgs, args: KitArgs) -> Result<u8> {
         format!("kit_s{}_t{:03}", args.seed, (args.timbre * 1000.0).round() as u32)
     };
     for f in drums::kit_files(&args.out_dir, &name) {
-        crate::check_free(&f, args.force, None)?;
+        crate::output::check_free(&f, args.force, None)?;
     }
     let store = ModelStore::locate(g.models.as_deref())?;
     let runtime = crate::runtime(g)?;

@@ -12,9 +12,10 @@ use latentforge::io::limits::{DecodeLimits, OverLimit};
 use latentforge::texture::exemplar::{Container, ExemplarError, Map, MapKind};
 use latentforge::texture::upscale::{upscaled_size, MAX_UPSCALED_SIDE};
 use latentforge::texture::{looks_like_normal_map, Edges, NormalConvention, Texture, UpscaleMethod, UpscaleModel};
+use latentforge::InvalidValue;
 
-use super::limits::LimitArgs;
-use super::texture::picture;
+use crate::args::{parse_scale, usage, LimitArgs};
+use crate::output::{progress, Plan};
 use crate::GlobalArgs;
 
 pub const EXAMPLES: &str = "Examples:\n  \
@@ -68,14 +69,6 @@ pub struct UpscaleArgs {
     limits: LimitArgs,
 }
 
-pub fn parse_scale(s: &str) -> Result<usize, String> {
-    match s {
-        "2" => Ok(2),
-        "4" => Ok(4),
-        _ => Err(format!("`{s}`: the scale is 2 or 4")),
-    }
-}
-
 /// The upscaler a run uses, loaded once.
 pub enum Upscaler {
     Network(UpscaleModel),
@@ -116,7 +109,10 @@ impl MapUpscale {
     /// (`width` x `height` before upscaling) is allowed.
     pub fn load(factor: Option<usize>, (width, height): (usize, usize), g: &GlobalArgs) -> Result<MapUpscale> {
         let Some(f) = factor else { return Ok(MapUpscale(None)) };
-        upscaled_size(width, height, f)?;
+        if let Err(e) = upscaled_size(width, height, f) {
+            let allowed = format!("2 or 4, leaving each side at most {MAX_UPSCALED_SIDE} pixels ({e})");
+            return Err(InvalidValue::new("upscale", f, allowed).into());
+        }
         Ok(MapUpscale(Some((Upscaler::load(MethodArg::Network, g)?, f))))
     }
 
@@ -166,28 +162,28 @@ pub fn run(g: &GlobalArgs, args: UpscaleArgs) -> Result<u8> {
         .transpose()?;
     let outputs: Vec<PathBuf> = match (&args.output, &args.out_dir) {
         (Some(o), None) if args.images.len() == 1 => vec![o.clone()],
-        (Some(_), None) => bail!("-o names one output; for {} inputs use --out-dir DIR", args.images.len()),
+        (Some(_), None) => {
+            return usage(format!("-o names one output; for {} inputs use --out-dir DIR", args.images.len()))
+        }
         (None, Some(dir)) => {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("{}: cannot create the output folder", dir.display()))?;
             args.images.iter().map(|i| dir.join(output_name(i, args.scale))).collect()
         }
-        _ => bail!("say where the output goes: -o FILE (one input) or --out-dir DIR"),
+        _ => return usage("say where the output goes: -o FILE (one input) or --out-dir DIR"),
     };
-    for (i, (image, out)) in args.images.iter().zip(&outputs).enumerate() {
-        if outputs[..i].contains(out) {
-            bail!("two inputs would both write {}: give them different names", out.display());
-        }
+    let mut plan = Plan::default();
+    for (image, out) in args.images.iter().zip(&outputs) {
         container_of(out)?;
-        crate::check_free(out, args.force, Some(image))?;
+        plan.add(out.clone(), args.force, Some(image))?;
     }
     let upscaler = Upscaler::load(args.method, g)?;
-    let bar = super::texture::progress(g, args.images.len(), "maps");
+    let bar = progress(g.quiet, args.images.len(), "maps");
     let limits = args.limits.limits(None);
     for (image, out) in args.images.iter().zip(&outputs) {
         let map = read_for_upscale(image, args.scale, &limits)?;
         let kind = forced.clone().or_else(|| MapKind::from_file_name(image)).unwrap_or(MapKind::Color);
-        if kind == MapKind::Color && map.channels >= 3 && looks_like_normal_map(&picture(&map, &kind)) {
+        if kind == MapKind::Color && map.channels >= 3 && looks_like_normal_map(&map.picture(&kind)) {
             bar.suspend(|| {
                 eprintln!(
                     "warning: {} looks like a normal map but is upscaled as colour: pass --kind normal (or name it _Normal)",
@@ -231,6 +227,6 @@ fn container_of(path: &Path) -> Result<Container> {
         "exr" => Container::Exr,
         "tif" | "tiff" => Container::Tiff,
         "png" => Container::Png,
-        _ => bail!("{}: outputs are written as .png, .tif or .exr", path.display()),
+        _ => return usage(format!("{}: outputs are written as .png, .tif or .exr", path.display())),
     })
 }

@@ -18,8 +18,8 @@ use latentforge::presets::denoise::Range;
 use latentforge::presets::{self, DenoisePreset, Preset};
 use latentforge::watch::{self, Event, Journal, State, WatchOptions, WatchOutput, JOURNAL_FILE};
 
+use crate::args::LimitArgs;
 use crate::cmd::denoise::QualityArg;
-use crate::cmd::limits::LimitArgs;
 use crate::{GlobalArgs, EXIT_PARTIAL};
 
 pub const EXAMPLES: &str = "Examples:\n  \

@@ -12,8 +12,9 @@ from PIL import Image
 
 import config
 import train
+from config import OIDN_VERSION
 from export import FINETUNED, finetune_wins
-from import_oidn import IMPORT_RECORD, OIDN_VERSION
+from import_oidn import IMPORT_RECORD
 from oidn_weights import PYOIDN_VERSION, WHEEL_SHA256
 from temporal_eval import SECTION
 

@@ -33,3 +33,17 @@ SEQ_TUNE = int(os.environ.get("LF_SEQ_TUNE", 2))
 SEQ_HELDOUT = int(os.environ.get("LF_SEQ_HELDOUT", 3))
 SEQ_TUNE_SEED = 2_000_000
 SEQ_HELDOUT_SEED = 3_000_000
+
+
+# The imported networks' names: ours (models/denoise-...) and OIDN's (rt_...), per pass set and size.
+OIDN_VERSION = "2.5.1"
+AUX_SETS = {"": [], "-alb": ["albedo"], "-alb-nrm": ["albedo", "normal"]}
+SIZES = {"": ("", "high"), "-small": ("_small", "fast")}     # our suffix -> (OIDN suffix, pyoidn quality)
+
+
+def oidn_name(hdr, aux_suffix, size_suffix):
+    return f"rt_{'hdr' if hdr else 'ldr'}{aux_suffix.replace('-', '_')}{SIZES[size_suffix][0]}"
+
+
+def model_name(hdr, aux_suffix, size_suffix):
+    return f"denoise-{'hdr' if hdr else 'ldr'}{aux_suffix}{size_suffix}"

@@ -18,7 +18,7 @@ import config
 import cycles_data
 import train
 import transfer
-from import_oidn import AUX_SETS, SIZES, model_name, oidn_name
+from config import AUX_SETS, SIZES, model_name, oidn_name
 from model import UNet
 from oidn_weights import load_all
 

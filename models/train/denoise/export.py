@@ -102,7 +102,8 @@ def main():
 
     import evaluate
     import train
-    from import_oidn import OIDN_VERSION, training_data
+    from config import OIDN_VERSION
+    from oidn_weights import training_data
 
     evaluate.main()
     summary = json.loads((config.CKPT / "cycles-eval.json").read_text())["summary"]

@@ -14,36 +14,17 @@ import torch
 import blender_exr
 import config
 import transfer
-from common import manifest
+from config import AUX_SETS, OIDN_VERSION, SIZES, model_name, oidn_name
 from export import export_network
 from model import UNet
-from oidn_weights import PYOIDN_VERSION, WHEEL, WHEEL_SHA256, load_all
+from oidn_weights import load_all, training_data
 
-OIDN_VERSION = "2.5.1"
-AUX_SETS = {"": [], "-alb": ["albedo"], "-alb-nrm": ["albedo", "normal"]}
-SIZES = {"": ("", "high"), "-small": ("_small", "fast")}     # our suffix -> (OIDN suffix, pyoidn quality)
 MIN_PSNR_DB = 45.0
 FIXTURE = config.ROOT / "tests" / "fixtures" / "noisy_8spp.exr"
 NOTICE = [
     f"Weights: Intel Open Image Denoise {OIDN_VERSION} (Copyright 2018 Intel Corporation), Apache License 2.0",
     "(models/LICENSES/Apache-2.0.txt), read unchanged from the pyoidn wheel; converted to ONNX by this project.",
 ]
-
-
-def oidn_name(hdr, aux_suffix, size_suffix):
-    return f"rt_{'hdr' if hdr else 'ldr'}{aux_suffix.replace('-', '_')}{SIZES[size_suffix][0]}"
-
-
-def model_name(hdr, aux_suffix, size_suffix):
-    return f"denoise-{'hdr' if hdr else 'ldr'}{aux_suffix}{size_suffix}"
-
-
-def training_data(name):
-    return [manifest.training_data(
-        f"Intel Open Image Denoise {OIDN_VERSION} trained weights `{name}` (OIDN's own training data)",
-        "Apache-2.0, Intel Corporation",
-        f"pyoidn {PYOIDN_VERSION} wheel ({WHEEL}, sha256 {WHEEL_SHA256}), libOpenImageDenoise_core.so symbol "
-        f"oidn::blobs::weights::{name}")]
 
 
 def psnr_tonemapped(a, b):

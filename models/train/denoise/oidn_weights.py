@@ -15,6 +15,7 @@ import zipfile
 import numpy as np
 
 import config
+from common import manifest
 
 PYOIDN_VERSION = "2.5.1.0"
 WHEEL = f"pyoidn-{PYOIDN_VERSION}-py3-none-manylinux2014_x86_64.whl"
@@ -105,3 +106,12 @@ def load_all():
             raise ValueError(f"unexpected symbol {symbol}")
         out[name] = read_tza(blob)
     return out
+
+
+def training_data(name):
+    """The manifest's training-data record of OIDN's weights `name`, read from the pinned wheel."""
+    return [manifest.training_data(
+        f"Intel Open Image Denoise {config.OIDN_VERSION} trained weights `{name}` (OIDN's own training data)",
+        "Apache-2.0, Intel Corporation",
+        f"pyoidn {PYOIDN_VERSION} wheel ({WHEEL}, sha256 {WHEEL_SHA256}), libOpenImageDenoise_core.so symbol "
+        f"oidn::blobs::weights::{name}")]

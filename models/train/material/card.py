@@ -92,9 +92,9 @@ pads circularly**, so a tileable colour map gives tileable maps. Weights are sto
 (ONNX Runtime computes in float32): over the held-out materials the normals move by
 {ev['float16']['mean_deg']:.4f}° on average, {ev['float16']['max_deg']:.3f}° at most.
 
-Used by `latentforge texture --pbr` (the generated albedo's maps), `texture --exemplar … --pbr`
+Used by `latentforge texture generate --pbr` (the generated albedo's maps), `texture vary … --pbr`
 (the maps a set lacks, made from each variation's colour) and `latentforge texture maps IMAGE…`
-(your own colour maps). `--pbr heuristic` / `--method heuristic` keep the old brightness-based maps.
+(your own colour maps). `--method heuristic` keeps the old brightness-based maps.
 
 ![held-out materials: colour, artist's normal, ours, heuristic; artist's height, ours, heuristic](sheet.jpg)
 

@@ -36,7 +36,7 @@ def sheet(rows, cell=128, gap=4):
 def large_sample(material="rock", size=4096):
     """A 4096x4096 texture from the CLI (tiled synthesis), its seam score and autocorrelation."""
     with tempfile.TemporaryDirectory() as d:
-        subprocess.run(["cargo", "run", "--quiet", "--release", "-p", "latentforge-cli", "--", "texture",
+        subprocess.run(["cargo", "run", "--quiet", "--release", "-p", "latentforge-cli", "--", "texture", "generate",
                         "--material", material, "--seed", "1", "--size", str(size), "--out-dir", d, "--quiet"],
                        cwd=config.ROOT, check=True)
         img = np.asarray(Image.open(Path(d) / f"{material}_s1.png").convert("RGB"), dtype=np.float64) / 255
@@ -144,7 +144,7 @@ generated set B (different seeds) of one class.
 |---|---|---|---|---|---|
 {table}
 
-A 4096x4096 rock texture from `latentforge texture --size 4096` (tiled synthesis): seam score
+A 4096x4096 rock texture from `latentforge texture generate --size 4096` (tiled synthesis): seam score
 {seam_4096:.3f}; the largest autocorrelation of its luminance farther than 64 pixels from the
 origin is {peak:.3f} (a texture that repeats a small tile shows peaks near 1 at the tile's period).
 

@@ -10,11 +10,10 @@ use latentforge::groove::{GROUPS, LANES, LANE_NAMES, MACROS};
 use latentforge::presets::{GrooveSettings, MAX_SEED};
 use nice_plug::prelude::*;
 
-use crate::editor::EditorSettings;
 use crate::edits::{EditLayer, EditStore};
 use crate::export::Exports;
 use crate::history::{History, Knobs};
-use crate::state::SavedState;
+use crate::state::{EditorSettings, SavedState};
 
 /// Preset slots the `preset` parameter offers (0 = none).
 pub(crate) const PRESET_SLOTS: i32 = 32;

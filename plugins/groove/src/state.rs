@@ -9,11 +9,18 @@
 use nice_plug::params::internals::ParamPtr;
 use nice_plug::plugin::ParamValue;
 use nice_plug::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
 
-use crate::editor::EditorSettings;
 use crate::edits::EditLayer;
 use crate::history::History;
 use crate::GrooveParams;
+
+/// The editor window's size when first opened, and the smallest and largest it may be saved at
+/// (logical pixels; the editor's layout is drawn for these).
+pub const DEFAULT_SIZE: (u32, u32) = (1040, 660);
+pub const MIN_SIZE: (u32, u32) = (820, 560);
+pub const MAX_SIZE: (u32, u32) = (3200, 2000);
 
 /// Version of the extra state saved beside the parameters (`groove-state`).
 pub const STATE_VERSION: u32 = 1;
@@ -152,6 +159,69 @@ fn reset_to_defaults(state: &mut PluginState) {
     }
     state.fields.insert("variation".into(), "0".into());
     state.fields.insert("groove-state".into(), serde_json::to_string(&SavedState::default()).expect("plain data"));
+}
+
+/// Saved with the project: the window's size, which macros the XY pad moves, and the export
+/// folder and how many variations an export adds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EditorSettings {
+    pub width: u32,
+    pub height: u32,
+    pub x_macro: usize,
+    pub y_macro: usize,
+    #[serde(default)]
+    pub export_dir: Option<PathBuf>,
+    #[serde(default = "default_variations")]
+    pub export_variations: u32,
+}
+
+fn default_variations() -> u32 {
+    4
+}
+
+impl Default for EditorSettings {
+    fn default() -> Self {
+        EditorSettings {
+            width: DEFAULT_SIZE.0,
+            height: DEFAULT_SIZE.1,
+            x_macro: 0,
+            y_macro: 1,
+            export_dir: None,
+            export_variations: default_variations(),
+        }
+    }
+}
+
+impl EditorSettings {
+    /// A saved state is untrusted: sizes are kept within what the layout supports.
+    pub fn sanitized(self) -> EditorSettings {
+        let (w, h) = MAX_SIZE;
+        let macros = latentforge::groove::MACROS;
+        EditorSettings {
+            width: self.width.clamp(MIN_SIZE.0, w),
+            height: self.height.clamp(MIN_SIZE.1, h),
+            x_macro: self.x_macro.min(macros - 1),
+            y_macro: self.y_macro.min(macros - 1),
+            export_dir: self.export_dir.filter(|d| !d.as_os_str().is_empty()),
+            export_variations: self.export_variations.min(crate::export::MAX_VARIATIONS),
+        }
+    }
+
+    /// The settings now (repaired), from the shared copy.
+    pub fn current(shared: &std::sync::Mutex<EditorSettings>) -> EditorSettings {
+        shared.lock().map(|s| s.clone().sanitized()).unwrap_or_default()
+    }
+
+    /// Makes these the shared settings (saved with the project).
+    pub fn store(&self, shared: &std::sync::Mutex<EditorSettings>) {
+        if let Ok(mut s) = shared.lock() {
+            *s = self.clone();
+        }
+    }
+
+    pub fn export_dir(&self) -> PathBuf {
+        self.export_dir.clone().unwrap_or_else(crate::export::default_dir)
+    }
 }
 
 #[cfg(test)]

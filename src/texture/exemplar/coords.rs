@@ -9,6 +9,8 @@
 
 use std::path::Path;
 
+use rayon::prelude::*;
+
 use super::map::{Container, Map, Samples};
 use super::ExemplarError;
 use crate::io::limits::DecodeLimits;
@@ -39,6 +41,21 @@ impl CoordMap {
     pub fn from_pixels(width: usize, height: usize, source: (usize, usize), xy: &[[u32; 2]]) -> CoordMap {
         let uv = xy.iter().map(|&[x, y]| [encode(x as usize, source.0), encode(y as usize, source.1)]).collect();
         CoordMap { width, height, uv }
+    }
+
+    /// `map` resampled through these coordinates: output pixel p is `map`'s pixel at `self[p]`
+    /// (scaled when the map's size differs from the exemplar's). Samples are copied, never
+    /// converted, so the output has the map's exact values, bit depth and format.
+    pub fn apply(&self, map: &Map) -> Map {
+        let lut_x = self.lookup_table(map.width);
+        let lut_y = self.lookup_table(map.height);
+        let samples = match &map.samples {
+            Samples::U8(v) => Samples::U8(gather(v, map, self, &lut_x, &lut_y)),
+            Samples::U16(v) => Samples::U16(gather(v, map, self, &lut_x, &lut_y)),
+            Samples::F16(v) => Samples::F16(gather(v, map, self, &lut_x, &lut_y)),
+            Samples::F32(v) => Samples::F32(gather(v, map, self, &lut_x, &lut_y)),
+        };
+        Map { width: self.width, height: self.height, samples, ..map.clone() }
     }
 
     /// Every fixed-point coordinate's pixel in a map `n` pixels across.
@@ -118,6 +135,20 @@ impl CoordMap {
             .collect::<Result<_, _>>()?;
         Ok(CoordMap { width: map.width, height: map.height, uv })
     }
+}
+
+/// Output pixel p takes the `ch` samples of source pixel (lut_x[u], lut_y[v]) for p's (u, v).
+fn gather<T: Copy + Send + Sync + Default>(src: &[T], map: &Map, coords: &CoordMap, lx: &[u32], ly: &[u32]) -> Vec<T> {
+    let ch = map.channels;
+    let mut out = vec![T::default(); coords.width * coords.height * ch];
+    out.par_chunks_mut(coords.width * ch).enumerate().for_each(|(y, row)| {
+        for (x, px) in row.chunks_exact_mut(ch).enumerate() {
+            let [u, v] = coords.uv[y * coords.width + x];
+            let s = (ly[v as usize] as usize * map.width + lx[u as usize] as usize) * ch;
+            px.copy_from_slice(&src[s..s + ch]);
+        }
+    });
+    out
 }
 
 #[cfg(test)]

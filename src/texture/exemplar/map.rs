@@ -12,12 +12,13 @@ use ::exr::prelude::traits::*;
 use half::f16;
 use rayon::prelude::*;
 
-use super::coords::CoordMap;
+use super::set::MapKind;
 use super::ExemplarError;
 use crate::io::atomic::write_atomic;
-use crate::io::frame::{write_exr_channels, ExrChannel};
+use crate::io::frame::{write_exr_channels, Encoding, ExrChannel};
 use crate::io::limits::{check_exr, contain_panics, open_image, DecodeLimits, ProbeError};
 use crate::io::transfer::{linear_to_srgb, srgb_to_linear};
+use crate::texture::Texture;
 
 /// The samples of a map, interleaved by pixel.
 #[derive(Debug, Clone, PartialEq)]
@@ -117,19 +118,14 @@ impl Map {
         out
     }
 
-    /// The map resampled through `coords`: output pixel p is this map's pixel at `coords[p]`
-    /// (scaled when this map's size differs from the exemplar's). Samples are copied, never
-    /// converted, so the output has this map's exact values, bit depth and format.
-    pub fn gathered(&self, coords: &CoordMap) -> Map {
-        let lut_x = coords.lookup_table(self.width);
-        let lut_y = coords.lookup_table(self.height);
-        let samples = match &self.samples {
-            Samples::U8(v) => Samples::U8(gather(v, self, coords, &lut_x, &lut_y)),
-            Samples::U16(v) => Samples::U16(gather(v, self, coords, &lut_x, &lut_y)),
-            Samples::F16(v) => Samples::F16(gather(v, self, coords, &lut_x, &lut_y)),
-            Samples::F32(v) => Samples::F32(gather(v, self, coords, &lut_x, &lut_y)),
-        };
-        Map { width: coords.width, height: coords.height, samples, ..self.clone() }
+    /// The map as an sRGB picture (first three channels) for sheets, metrics and checks: a
+    /// colour map in EXR holds linear values and is encoded; any other map is shown as it is.
+    pub fn picture(&self, kind: &MapKind) -> Texture {
+        let mut rgb = self.rgb();
+        if kind.is_srgb() && self.container == Container::Exr {
+            rgb.iter_mut().for_each(|v| *v = linear_to_srgb(*v).clamp(0.0, 1.0));
+        }
+        Texture { width: self.width, height: self.height, rgb, encoding: Encoding::Srgb }
     }
 
     /// Replaces every pixel's first three channels by `f` of them (as floats), stored back in
@@ -259,20 +255,6 @@ fn default_exr_names(channels: usize) -> Vec<String> {
         _ => &["R", "G", "B", "A"],
     };
     names.iter().map(|s| s.to_string()).collect()
-}
-
-/// Output pixel p takes the `ch` samples of source pixel (lut_x[u], lut_y[v]) for p's (u, v).
-fn gather<T: Copy + Send + Sync + Default>(src: &[T], map: &Map, coords: &CoordMap, lx: &[u32], ly: &[u32]) -> Vec<T> {
-    let ch = map.channels;
-    let mut out = vec![T::default(); coords.width * coords.height * ch];
-    out.par_chunks_mut(coords.width * ch).enumerate().for_each(|(y, row)| {
-        for (x, px) in row.chunks_exact_mut(ch).enumerate() {
-            let [u, v] = coords.uv[y * coords.width + x];
-            let s = (ly[v as usize] as usize * map.width + lx[u as usize] as usize) * ch;
-            px.copy_from_slice(&src[s..s + ch]);
-        }
-    });
-    out
 }
 
 fn read_raster(path: &Path, limits: &DecodeLimits) -> Result<Map, ExemplarError> {

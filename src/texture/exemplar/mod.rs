@@ -46,7 +46,7 @@ pub enum ExemplarError {
 /// resampling (its XY in -1..1 from integer or 0..1-encoded samples, Z kept positive), so every
 /// normal of the output is unit length before it is stored.
 pub fn remap(kind: &MapKind, map: &Map, coords: &CoordMap) -> Map {
-    let mut out = map.gathered(coords);
+    let mut out = coords.apply(map);
     if let MapKind::Normal(_) = kind {
         renormalise(&mut out);
     }

@@ -234,6 +234,18 @@ impl MaterialSet {
         (self.maps[0].map.width, self.maps[0].map.height)
     }
 
+    /// What follows the set's name in `map`'s file name (`_Displacement` for
+    /// `Rock051_2K_Displacement.png` in set `Rock051_2K`), so a variation keeps the names a
+    /// pipeline expects; `_<kind>` for a file not named after the set (a map given by hand, a
+    /// lone image).
+    pub fn suffix(&self, map: &SetMap) -> String {
+        let stem = map.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        match stem.strip_prefix(&self.name) {
+            Some(rest) if !rest.is_empty() => rest.to_string(),
+            _ => format!("_{}", map.kind.word()),
+        }
+    }
+
     pub fn get(&self, kind: &MapKind) -> Option<&SetMap> {
         self.maps.iter().find(|m| same_slot(&m.kind, kind))
     }

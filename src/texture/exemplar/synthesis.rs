@@ -18,6 +18,8 @@ use super::coords::CoordMap;
 use super::set::{MapKind, MaterialSet};
 use super::ExemplarError;
 use crate::infer::latent::{hash, hash_signed};
+use crate::invalid::{within, InvalidValue};
+use crate::texture::check_size;
 use crate::texture::image::calm_origin;
 
 /// Neighbourhood radius: 5x5 neighbourhoods at every level but the finest, where the coarser
@@ -71,14 +73,30 @@ struct Occurrence {
     bin_h: usize,
 }
 
-/// One variation: its seed, size and how freely the exemplar is reassembled.
+/// One variation: its seed, size and how freely the exemplar is reassembled; checked when built
+/// ([`Variation::new`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Variation {
-    pub seed: u64,
-    pub width: usize,
-    pub height: usize,
-    /// 0 = the exemplar's own layout, reshuffled locally; 1 = freely reassembled.
-    pub variation: f32,
+    seed: u64,
+    width: usize,
+    height: usize,
+    variation: f32,
+}
+
+impl Variation {
+    /// Variation `seed` at `width` x `height` (a texture's sizes, see [`check_size`]);
+    /// `variation` 0..=1: 0 = the exemplar's own layout, reshuffled locally; 1 = freely
+    /// reassembled.
+    pub fn new(seed: u64, width: usize, height: usize, variation: f32) -> Result<Variation, InvalidValue> {
+        check_size(width, height)?;
+        within("variation", variation, 0.0, 1.0)?;
+        Ok(Variation { seed, width, height, variation })
+    }
+
+    /// The same settings for another seed.
+    pub fn with_seed(self, seed: u64) -> Variation {
+        Variation { seed, ..self }
+    }
 }
 
 impl Analysis {
@@ -276,7 +294,7 @@ impl Analysis {
     /// calmest column and row (a wrap-around translation: tiled, the same pattern).
     pub fn synthesize(&self, v: &Variation) -> CoordMap {
         let top = self.levels.len() - 1;
-        let variation = v.variation.clamp(0.0, 1.0);
+        let variation = v.variation;
         let seed = v.seed;
         let (mut gw, mut gh) = (v.width.div_ceil(1 << top), v.height.div_ceil(1 << top));
         // Coarsest level: the exemplar's layout from a seeded origin, each cell displaced by up

@@ -10,10 +10,10 @@ use nice_plug::prelude::{Param, ParamSetter};
 
 use super::layout::{Layout, DIM, PANEL, TEXT};
 use super::widgets::{button, knob, stepper, toggle, xy_pad};
-use super::EditorSettings;
 use crate::history::Knobs;
 use crate::params::GrooveParams;
 use crate::snapshot::GridSnapshot;
+use crate::state::EditorSettings;
 use crate::worker::{DRUMS_OK, GROOVE_OK, LOADED};
 
 const KNOB: egui::Vec2 = vec2(52.0, 62.0);

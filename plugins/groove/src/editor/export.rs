@@ -11,10 +11,10 @@ use latentforge::io::atomic::write_bytes_atomic;
 use super::drag;
 use super::layout::{Layout, DIM, PANEL, TEXT};
 use super::widgets::button;
-use super::EditorSettings;
 use crate::export::{free_path, ExportJob, ExportState, MAX_VARIATIONS};
 use crate::params::GrooveParams;
 use crate::snapshot::GridSnapshot;
+use crate::state::EditorSettings;
 
 pub fn show(ui: &mut Ui, areas: &Layout, params: &GrooveParams, snapshot: &GridSnapshot, typing: &mut Option<String>) {
     let mut settings = EditorSettings::current(&params.editor);

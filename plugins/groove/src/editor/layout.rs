@@ -4,9 +4,7 @@
 use egui::{pos2, vec2, Color32, Pos2, Rect, Vec2};
 use latentforge::groove::{GROUP_OF_LANE, LANES, PATTERN_STEPS};
 
-pub const DEFAULT_SIZE: (u32, u32) = (1040, 660);
-pub const MIN_SIZE: (u32, u32) = (820, 560);
-pub const MAX_SIZE: (u32, u32) = (3200, 2000);
+pub use crate::state::{DEFAULT_SIZE, MAX_SIZE, MIN_SIZE};
 
 const MARGIN: f32 = 8.0;
 const HEADER: f32 = 40.0;

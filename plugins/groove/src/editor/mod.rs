@@ -9,7 +9,6 @@
 //! [`strip`] (the history), [`controls`] (header, XY pad, knobs, kit), [`export`] (export and
 //! drag-out), [`widgets`] (knob, pad).
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use egui::{self, Vec2};
@@ -17,10 +16,10 @@ use nice_plug::context::gui::GuiContext;
 use nice_plug::editor::dpi::LogicalSize;
 use nice_plug::prelude::ResizeHint;
 use nice_plug_egui::{EguiEditorState, EguiNiceSettings, Frame, NiceEguiApp, RepaintNotifier};
-use serde::{Deserialize, Serialize};
 
 use crate::params::GrooveParams;
 use crate::snapshot::GridSnapshot;
+use crate::state::EditorSettings;
 
 mod controls;
 mod drag;
@@ -31,69 +30,6 @@ mod strip;
 mod widgets;
 
 pub type Editor = nice_plug_egui::EguiEditor<GrooveEditor>;
-
-/// Saved with the project: the window's size, which macros the XY pad moves, and the export
-/// folder and how many variations an export adds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EditorSettings {
-    pub width: u32,
-    pub height: u32,
-    pub x_macro: usize,
-    pub y_macro: usize,
-    #[serde(default)]
-    pub export_dir: Option<PathBuf>,
-    #[serde(default = "default_variations")]
-    pub export_variations: u32,
-}
-
-fn default_variations() -> u32 {
-    4
-}
-
-impl Default for EditorSettings {
-    fn default() -> Self {
-        EditorSettings {
-            width: layout::DEFAULT_SIZE.0,
-            height: layout::DEFAULT_SIZE.1,
-            x_macro: 0,
-            y_macro: 1,
-            export_dir: None,
-            export_variations: default_variations(),
-        }
-    }
-}
-
-impl EditorSettings {
-    /// A saved state is untrusted: sizes are kept within what the layout supports.
-    pub fn sanitized(self) -> EditorSettings {
-        let (w, h) = layout::MAX_SIZE;
-        let macros = latentforge::groove::MACROS;
-        EditorSettings {
-            width: self.width.clamp(layout::MIN_SIZE.0, w),
-            height: self.height.clamp(layout::MIN_SIZE.1, h),
-            x_macro: self.x_macro.min(macros - 1),
-            y_macro: self.y_macro.min(macros - 1),
-            export_dir: self.export_dir.filter(|d| !d.as_os_str().is_empty()),
-            export_variations: self.export_variations.min(crate::export::MAX_VARIATIONS),
-        }
-    }
-
-    /// The settings now (repaired), from the shared copy.
-    pub fn current(shared: &std::sync::Mutex<EditorSettings>) -> EditorSettings {
-        shared.lock().map(|s| s.clone().sanitized()).unwrap_or_default()
-    }
-
-    /// Makes these the shared settings (saved with the project).
-    pub fn store(&self, shared: &std::sync::Mutex<EditorSettings>) {
-        if let Ok(mut s) = shared.lock() {
-            *s = self.clone();
-        }
-    }
-
-    pub fn export_dir(&self) -> PathBuf {
-        self.export_dir.clone().unwrap_or_else(crate::export::default_dir)
-    }
-}
 
 /// The editor's own state, kept while its window is closed.
 pub struct GrooveEditor {
