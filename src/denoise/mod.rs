@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::infer::{Device, InferenceError, ModelError, ModelStore, Runtime};
+use crate::invalid::InvalidValue;
 use crate::io::frame::{self, Encoding, Frame, FrameError};
 use crate::io::is_same_file;
 use crate::io::limits::DecodeLimits;
@@ -92,6 +93,20 @@ pub struct DenoiseOptions {
     pub model: Option<String>,
     /// What a frame's header may claim before it is refused (`--max-pixels`).
     pub limits: DecodeLimits,
+}
+
+/// Smallest core tile `--tile` may ask for: smaller cores spend nearly all their time on context.
+pub const MIN_TILE: usize = 32;
+
+impl DenoiseOptions {
+    /// These options if every value is one the denoiser takes (a tile of at least [`MIN_TILE`]
+    /// pixels): what a front end builds, then checks once.
+    pub fn checked(self) -> Result<DenoiseOptions, InvalidValue> {
+        if let Some(t) = self.tile.filter(|t| *t < MIN_TILE) {
+            return Err(InvalidValue::new("tile", t, format!("at least {MIN_TILE} pixels")));
+        }
+        Ok(self)
+    }
 }
 
 impl Default for DenoiseOptions {

@@ -12,7 +12,7 @@ use latentforge::infer::ModelStore;
 use latentforge::io::frame::{self, Encoding};
 use latentforge::io::sequence::{self, OutputNaming, ALBEDO_PATTERN, NORMAL_PATTERN, OUTPUT_SUFFIX};
 
-use crate::args::{LimitArgs, SliceArgs};
+use crate::args::{usage, LimitArgs, SliceArgs};
 use crate::{GlobalArgs, EXIT_PARTIAL, EXIT_SETUP};
 
 pub const EXAMPLES: &str = "Examples:\n  \
@@ -140,15 +140,14 @@ impl FormatArg {
 pub fn run(g: &GlobalArgs, args: DenoiseArgs) -> Result<u8> {
     let inputs = job_inputs(&args)?;
     if args.output.is_some() && inputs.len() != 1 {
-        bail!("-o names one output but {} inputs were given; use --out-dir DIR for many", inputs.len());
+        return usage(format!(
+            "-o names one output but {} inputs were given; use --out-dir DIR for many",
+            inputs.len()
+        ));
     }
     let chunk = args.slice.chunk()?;
     let inputs = chunk.select(&inputs).to_vec();
-    if let Some(t) = args.tile {
-        if t < 32 {
-            bail!("--tile {t} is too small; use at least 32 pixels");
-        }
-    }
+    let opts = options(&args)?;
     let naming = match (&args.output, &args.out_dir) {
         (Some(file), _) => OutputNaming::File(file.clone()),
         (None, Some(dir)) => OutputNaming::Dir(dir.clone()),
@@ -157,20 +156,6 @@ pub fn run(g: &GlobalArgs, args: DenoiseArgs) -> Result<u8> {
     let extension = args.format.map(FormatArg::extension);
     let jobs: Vec<(PathBuf, PathBuf)> =
         inputs.iter().map(|i| (i.clone(), sequence::output_path(i, &naming, extension))).collect();
-    let opts = DenoiseOptions {
-        encoding: args.range.map(|r| match r {
-            RangeArg::Hdr => Encoding::Linear,
-            RangeArg::Ldr => Encoding::Srgb,
-        }),
-        tile: args.tile,
-        max_memory: args.max_memory.saturating_mul(1 << 20),
-        use_aux: !args.no_aux,
-        albedo_pattern: Some(args.albedo_pattern.clone()),
-        normal_pattern: Some(args.normal_pattern.clone()),
-        quality: args.quality.into(),
-        model: args.model.clone(),
-        limits: args.limits.limits(None),
-    };
     let references = match &args.reference {
         None => None,
         Some(pattern) => Some(reference_files(pattern, &inputs)?),
@@ -180,14 +165,7 @@ pub fn run(g: &GlobalArgs, args: DenoiseArgs) -> Result<u8> {
     let params = TemporalParams { window: args.window as usize, ..Default::default() };
     let temporal = args.temporal.then(|| TemporalDenoiser::new(&denoiser, opts.clone(), params));
 
-    let bar = if g.quiet || jobs.len() < 2 {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(jobs.len() as u64).with_style(
-            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} frames, eta {eta} {msg}")
-                .expect("static template"),
-        )
-    };
+    let bar = progress_bar(g, jobs.len());
     if args.json {
         println!("{}", serde_json::json!({"plan": inputs, "chunk": chunk.index, "of": chunk.count}));
     }
@@ -239,6 +217,35 @@ pub fn run(g: &GlobalArgs, args: DenoiseArgs) -> Result<u8> {
         return Ok(EXIT_PARTIAL);
     }
     Ok(0)
+}
+
+/// The denoiser's options from the flags, checked once.
+fn options(args: &DenoiseArgs) -> Result<DenoiseOptions> {
+    let opts = DenoiseOptions {
+        encoding: args.range.map(|r| match r {
+            RangeArg::Hdr => Encoding::Linear,
+            RangeArg::Ldr => Encoding::Srgb,
+        }),
+        tile: args.tile,
+        max_memory: args.max_memory.saturating_mul(1 << 20),
+        use_aux: !args.no_aux,
+        albedo_pattern: Some(args.albedo_pattern.clone()),
+        normal_pattern: Some(args.normal_pattern.clone()),
+        quality: args.quality.into(),
+        model: args.model.clone(),
+        limits: args.limits.limits(None),
+    };
+    Ok(opts.checked()?)
+}
+
+fn progress_bar(g: &GlobalArgs, frames: usize) -> ProgressBar {
+    if g.quiet || frames < 2 {
+        return ProgressBar::hidden();
+    }
+    ProgressBar::new(frames as u64).with_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} frames, eta {eta} {msg}")
+            .expect("static template"),
+    )
 }
 
 /// The frames of the whole job: the inputs, `####` patterns expanded; with --frames, the frames

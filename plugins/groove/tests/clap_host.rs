@@ -18,6 +18,7 @@ fn assert_close(got: f64, want: f64) {
     assert!((got - want).abs() < 1e-4, "parameter is {got}, expected {want}");
 }
 
+// Over 100 lines on purpose: one session as a DAW would run it, each step building on the last.
 fn play_session(clap: &Path) {
     let mut s = Session::open(clap);
     assert_eq!(

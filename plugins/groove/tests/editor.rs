@@ -79,6 +79,8 @@ fn screenshot_path() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/latent-groove-editor.png"))
 }
 
+// Over 100 lines on purpose: one session in a host, step by step (open/close cycles, screenshot,
+// click, export, drag), each step using the state the one before left.
 #[test]
 fn the_editor_opens_draws_and_edits_in_a_real_window_while_processing() {
     let xvfb = Xvfb::start();
