@@ -373,9 +373,8 @@ fn out_of_range_values_exit_2_naming_the_flag() {
     let set = common::fixture("materials/stone_ground");
     let colour = common::fixture("materials/stone_ground/stone_ground_Color.png");
     let o = p(&out);
-    let generate = |extra: &[&'static str]| {
-        [&["texture", "generate", "--material", "rock", "--size", "32", "--out-dir", o][..], extra].concat()
-    };
+    let generate =
+        |extra: &[&'static str]| [&["texture", "generate", "--material", "rock", "--out-dir", o][..], extra].concat();
     let vary = |extra: &[&'static str]| [&["texture", "vary", p(&set), "--out-dir", o][..], extra].concat();
     let maps = |extra: &[&'static str]| [&["texture", "maps", p(&colour), "--out-dir", o][..], extra].concat();
     let cases: Vec<(Vec<&str>, &str)> = vec![
