@@ -3,7 +3,7 @@
 //!
 //! One folder per capability: [`infer`] (runtime, manifests, latents) and [`io`] (files) serve
 //! [`denoise`] (render denoising), [`watch`] (denoising frames as a renderer writes them),
-//! [`texture`] (tileable material textures), [`groove`] (drum patterns) and [`drums`] (drum
+//! [`texture`] (tileable material textures), [`upscale`] (maps 2x or 4x, tiling kept), [`groove`] (drum patterns) and [`drums`] (drum
 //! sounds); [`presets`] holds every capability's named settings; [`farm`] splits a job into
 //! chunks for a render farm's scheduler and speaks to Slurm. Every request checks the values it is
 //! built from once, failing with [`InvalidValue`].
@@ -17,6 +17,7 @@ pub mod invalid;
 pub mod io;
 pub mod presets;
 pub mod texture;
+pub mod upscale;
 pub mod watch;
 
 pub use infer::{Device, Runtime, RuntimeOptions};

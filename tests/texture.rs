@@ -6,11 +6,11 @@
 use std::sync::{Arc, OnceLock};
 
 use latentforge::infer::ModelStore;
-use latentforge::texture::exemplar::{Container, Map, MapKind, Samples};
+use latentforge::texture::map::{Container, Map, MapKind, Samples};
 use latentforge::texture::{
-    seam_score, synth, Edges, MaterialModel, NormalSettings, PbrMaps, Style, Texture, TextureModel, TextureRequest,
-    UpscaleMethod, UpscaleModel,
+    seam_score, synth, MaterialModel, NormalSettings, PbrMaps, Style, Texture, TextureModel, TextureRequest,
 };
+use latentforge::upscale::{Edges, Method as UpscaleMethod, UpscaleModel};
 use latentforge::{Device, Runtime, RuntimeOptions};
 
 /// One runtime per process (ONNX Runtime allows one environment), and the bundled models.

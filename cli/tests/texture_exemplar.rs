@@ -8,7 +8,8 @@ use std::path::Path;
 use std::process::Command;
 
 use latentforge::io::limits::DecodeLimits;
-use latentforge::texture::exemplar::{coords, Container, CoordMap, Map, Samples};
+use latentforge::texture::exemplar::{coords, CoordMap};
+use latentforge::texture::map::{Container, Map, Samples};
 use latentforge::texture::{seam_score, Texture};
 
 mod common;

@@ -4,7 +4,6 @@
 //! ([`material`]) or a luminance heuristic ([`pbr`]),
 //! and the texture image with its seam score and contact sheets ([`image`]). Variations of an
 //! artist's own material set, every map in step, come from coordinate synthesis ([`exemplar`]);
-//! Maps of any kind upscale by 2 or 4 with their tiling kept ([`upscale`]);
 //! [`metrics`] holds what tests, benches and `--json` report of any texture.
 //!
 //! Every layer of the network pads circularly and nothing normalises over the whole image, so
@@ -17,19 +16,18 @@ use crate::invalid::InvalidValue;
 
 pub mod exemplar;
 pub mod image;
+pub mod map;
 pub mod material;
 pub mod metrics;
 pub mod model;
 pub mod pbr;
 pub mod synth;
-pub mod upscale;
 
 pub use image::{contact_sheet, seam_score, Texture};
 pub use material::{looks_like_normal_map, MaterialModel, MATERIAL_MODEL};
 pub use model::{TextureModel, TextureSpec};
 pub use pbr::{NormalConvention, NormalSettings, PbrMaps};
 pub use synth::{Style, TextureRequest};
-pub use upscale::{Edges, Method as UpscaleMethod, UpscaleModel, MAX_UPSCALED_SIDE, UPSCALE_MODEL};
 
 pub const TEXTURE_MODEL: &str = "texture";
 /// Largest side a texture may have, in pixels.
@@ -47,11 +45,6 @@ pub enum TextureError {
     UnknownMaterial { name: String, available: String },
     #[error(transparent)]
     Invalid(#[from] InvalidValue),
-    #[error(
-        "{width}x{height} upscaled {factor}x would be {}x{}, over the {MAX_UPSCALED_SIDE} pixels per side an output \
-         may have; use a smaller scale or split the image", width.saturating_mul(*factor), height.saturating_mul(*factor)
-    )]
-    TooLarge { width: usize, height: usize, factor: usize },
     #[error("{path}: cannot write: {reason}")]
     Write { path: PathBuf, reason: String },
 }

@@ -12,7 +12,7 @@ use latentforge::infer::ModelEntry;
 use latentforge::io::frame::{self, Encoding, FileFormat, Frame};
 use latentforge::io::limits::DecodeLimits;
 use latentforge::presets::{DenoisePreset, GroovePreset, Preset, TexturePreset};
-use latentforge::texture::exemplar::{Map, Samples};
+use latentforge::texture::map::{Map, Samples};
 
 use super::mutate::Field;
 

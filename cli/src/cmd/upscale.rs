@@ -9,9 +9,9 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use latentforge::infer::ModelStore;
 use latentforge::io::limits::{DecodeLimits, OverLimit};
-use latentforge::texture::exemplar::{Container, ExemplarError, Map, MapKind};
-use latentforge::texture::upscale::{upscaled_size, MAX_UPSCALED_SIDE};
-use latentforge::texture::{looks_like_normal_map, Edges, NormalConvention, Texture, UpscaleMethod, UpscaleModel};
+use latentforge::texture::map::{Container, Map, MapError, MapKind};
+use latentforge::texture::{looks_like_normal_map, NormalConvention, Texture};
+use latentforge::upscale::{upscaled_size, Edges, Method as UpscaleMethod, UpscaleModel, MAX_UPSCALED_SIDE};
 use latentforge::InvalidValue;
 
 use crate::args::{parse_scale, usage, LimitArgs};
@@ -143,7 +143,7 @@ pub fn read_for_upscale(path: &Path, scale: usize, limits: &DecodeLimits) -> Res
     let side = MAX_UPSCALED_SIDE / scale;
     let capped = DecodeLimits { max_side: limits.max_side.min(side), max_pixels: limits.max_pixels.min(side * side) };
     match Map::read(path, &capped) {
-        Err(ExemplarError::OverLimit(OverLimit::Pixels { width, height, .. }))
+        Err(MapError::OverLimit(OverLimit::Pixels { width, height, .. }))
             if width.max(height) > side && width.max(height) <= limits.max_side =>
         {
             let e = upscaled_size(width, height, scale).expect_err("over the side limit");

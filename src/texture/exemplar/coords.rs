@@ -11,9 +11,9 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use super::map::{Container, Map, Samples};
 use super::ExemplarError;
 use crate::io::limits::DecodeLimits;
+use crate::texture::map::{Container, Map, Samples};
 
 /// 16-bit fixed point: 0..=65535 stands for 0..1.
 const ONE: u32 = 65535;
@@ -102,7 +102,7 @@ impl CoordMap {
                 exr_names: Vec::new(),
             }
         };
-        map.write(path)
+        Ok(map.write(path)?)
     }
 
     /// Reads a map written by [`CoordMap::write`] (16-bit PNG/TIFF or EXR); 8-bit files are

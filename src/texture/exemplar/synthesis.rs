@@ -15,12 +15,13 @@
 use rayon::prelude::*;
 
 use super::coords::CoordMap;
-use super::set::{MapKind, MaterialSet};
+use super::set::MaterialSet;
 use super::ExemplarError;
 use crate::infer::latent::{hash, hash_signed};
 use crate::invalid::{within, InvalidValue};
 use crate::texture::check_size;
 use crate::texture::image::calm_origin;
+use crate::texture::map::MapKind;
 
 /// Neighbourhood radius: 5x5 neighbourhoods at every level but the finest, where the coarser
 /// levels have settled the structure and 3x3 keeps the detail at 0.6-0.75x the time (measured:
@@ -452,7 +453,7 @@ impl Analysis {
 /// map scaled so its channels together have unit spread, colour counting double.
 fn guide_features(set: &MaterialSet) -> (usize, Vec<f32>) {
     let mut planes: Vec<Vec<f32>> = Vec::new();
-    let mut add = |map: &super::map::Map, channels: &[usize], weight: f32| {
+    let mut add = |map: &crate::texture::map::Map, channels: &[usize], weight: f32| {
         let ch = map.channels;
         let mut these: Vec<Vec<f32>> =
             channels.iter().map(|&c| (0..map.pixels()).map(|p| map.value(p * ch + c.min(ch - 1))).collect()).collect();

@@ -10,7 +10,7 @@ use latentforge::infer::ModelStore;
 use latentforge::io::frame;
 use latentforge::io::limits::DecodeLimits;
 use latentforge::presets::{self, Preset, TexturePreset};
-use latentforge::texture::exemplar::MapKind;
+use latentforge::texture::map::MapKind;
 use latentforge::texture::{synth, Style, Texture, TextureModel, TextureRequest};
 
 use super::{JobFiles, MapMaker};

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
-use latentforge::texture::exemplar::{Map, MapKind};
 use latentforge::texture::looks_like_normal_map;
+use latentforge::texture::map::{Map, MapKind};
 
 use super::MapMaker;
 use crate::args::{ImageFormatArgs, LimitArgs, MethodArgs, NormalArgs, OutDirArgs};

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use latentforge::infer::ModelStore;
-use latentforge::texture::exemplar::{Container, Map, MapKind};
+use latentforge::texture::map::{Container, Map, MapKind};
 use latentforge::texture::{pbr, MaterialModel, NormalConvention, NormalSettings, PbrMaps, Texture};
 
 use crate::args::{usage, MapFormat, MapMethod, SliceArgs};

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
-use latentforge::texture::exemplar::{self, CoordMap, Map};
+use latentforge::texture::exemplar::{self, CoordMap};
+use latentforge::texture::map::Map;
 use latentforge::texture::NormalConvention;
 
 use super::{output_container, output_map, parse_maps};

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use latentforge::texture::exemplar::{self, Analysis, CoordMap, Map, MapKind, MaterialSet, Variation};
+use latentforge::texture::exemplar::{self, Analysis, CoordMap, MaterialSet, Variation};
+use latentforge::texture::map::{Map, MapKind};
 use latentforge::texture::{contact_sheet, metrics, seam_score, NormalConvention, NormalSettings, Texture};
 
 use super::{output_container, output_map, parse_maps, JobFiles, MapMaker};

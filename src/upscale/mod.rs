@@ -1,4 +1,4 @@
-//! Tile-safe upscaling of texture maps by 2 or 4: the trained upscaler (see
+//! Tile-safe upscaling of texture maps by 2 or 4 (`latentforge upscale`, `texture --upscale`): the trained upscaler (see
 //! `models/upscale/CARD.md`), or Lanczos and bicubic resampling as baselines. Every map of a set
 //! is upscaled the same way: colour in sRGB, data maps (height, roughness, masks) as linear
 //! values, normal maps renormalised afterwards; the output keeps the map's channels, bit depth
@@ -10,14 +10,29 @@
 //! the same result as one whole-image run, in memory bounded by the tile, whatever the output
 //! size (16384² at most).
 
-use super::exemplar::{renormalise, Map, MapKind, Samples};
-use super::image::Texture;
-use super::TextureError;
-use crate::infer::{self, Input, ModelStore, Runtime, SharedSession};
+use crate::infer::{self, InferenceError, Input, ModelError, ModelStore, Runtime, SharedSession};
 use crate::invalid::InvalidValue;
 use crate::io::frame::Encoding;
 use crate::io::transfer::{linear_to_srgb, srgb_to_linear};
+use crate::texture::map::{renormalise, Container, Map, MapKind, Samples};
+use crate::texture::Texture;
 use half::f16;
+
+/// Why an upscale cannot be done.
+#[derive(Debug, thiserror::Error)]
+pub enum UpscaleError {
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error(transparent)]
+    Inference(#[from] InferenceError),
+    #[error(transparent)]
+    Invalid(#[from] InvalidValue),
+    #[error(
+        "{width}x{height} upscaled {factor}x would be {}x{}, over the {MAX_UPSCALED_SIDE} pixels per side an output \
+         may have; use a smaller scale or split the image", width.saturating_mul(*factor), height.saturating_mul(*factor)
+    )]
+    TooLarge { width: usize, height: usize, factor: usize },
+}
 
 pub const UPSCALE_MODEL: &str = "upscale";
 /// Largest side an upscaled map may have, in pixels.
@@ -74,7 +89,7 @@ pub struct UpscaleModel {
 }
 
 impl UpscaleModel {
-    pub fn load(runtime: &Runtime, store: &ModelStore) -> Result<Self, TextureError> {
+    pub fn load(runtime: &Runtime, store: &ModelStore) -> Result<Self, UpscaleError> {
         let entry = store.get(UPSCALE_MODEL)?;
         let spec: UpscaleSpec = entry.task_table("upscale")?;
         if spec.scale != 4 || spec.margin == 0 {
@@ -85,7 +100,7 @@ impl UpscaleModel {
     }
 
     /// One inference on planar RGB (3 x `h` x `w`); returns 3 x 4h x 4w.
-    fn run(&self, input: &[f32], w: usize, h: usize) -> Result<Vec<f32>, TextureError> {
+    fn run(&self, input: &[f32], w: usize, h: usize) -> Result<Vec<f32>, UpscaleError> {
         let out = infer::run(&self.session, UPSCALE_MODEL, &[Input::new([1, 3, h, w], input)])?;
         let s = self.spec.scale;
         Ok(out.f32(0, &[1, 3, (h * s) as i64, (w * s) as i64])?.to_vec())
@@ -104,7 +119,7 @@ impl UpscaleModel {
         tile: usize,
         at: impl Fn(usize, usize, usize) -> f32,
         mut put: impl FnMut(usize, usize, usize, usize, &[f32]),
-    ) -> Result<(), TextureError> {
+    ) -> Result<(), UpscaleError> {
         let s = self.spec.scale;
         let reduce = s / factor;
         // A wrapped image that fits one run needs no context: the network's own circular
@@ -207,13 +222,13 @@ impl Encode {
 
 /// The size of `width` x `height` upscaled by `factor`, or the error that says it is too big
 /// (or that the factor is not 2 or 4).
-pub fn upscaled_size(width: usize, height: usize, factor: usize) -> Result<(usize, usize), TextureError> {
+pub fn upscaled_size(width: usize, height: usize, factor: usize) -> Result<(usize, usize), UpscaleError> {
     if !matches!(factor, 2 | 4) {
         return Err(InvalidValue::new("scale", factor, "2 or 4").into());
     }
     let (w, h) = (width.saturating_mul(factor), height.saturating_mul(factor));
     if w > MAX_UPSCALED_SIDE || h > MAX_UPSCALED_SIDE {
-        return Err(TextureError::TooLarge { width, height, factor });
+        return Err(UpscaleError::TooLarge { width, height, factor });
     }
     Ok((w, h))
 }
@@ -221,7 +236,7 @@ pub fn upscaled_size(width: usize, height: usize, factor: usize) -> Result<(usiz
 impl Method<'_> {
     /// `map` (a map of `kind`) upscaled by `factor` (2 or 4): same channels, sample type and
     /// container; normal maps renormalised.
-    pub fn map(&self, map: &Map, kind: &MapKind, factor: usize, edges: Edges) -> Result<Map, TextureError> {
+    pub fn map(&self, map: &Map, kind: &MapKind, factor: usize, edges: Edges) -> Result<Map, UpscaleError> {
         self.map_in_tiles(map, kind, factor, edges, TILE)
     }
 
@@ -234,7 +249,7 @@ impl Method<'_> {
         factor: usize,
         edges: Edges,
         tile: usize,
-    ) -> Result<Map, TextureError> {
+    ) -> Result<Map, UpscaleError> {
         self.upscale(map, kind, factor, edges, tile, Encode::of(map, kind))
     }
 
@@ -246,7 +261,7 @@ impl Method<'_> {
         edges: Edges,
         tile: usize,
         enc: Encode,
-    ) -> Result<Map, TextureError> {
+    ) -> Result<Map, UpscaleError> {
         let (ow, oh) = upscaled_size(map.width, map.height, factor)?;
         if tile == 0 {
             return Err(InvalidValue::new("tile", tile, "1 pixel or more").into());
@@ -295,13 +310,13 @@ impl Method<'_> {
 
     /// A texture (sRGB colour or data in 0..1, as the generator writes them) upscaled like a
     /// map of `kind`.
-    pub fn texture(&self, t: &Texture, kind: &MapKind, factor: usize, edges: Edges) -> Result<Texture, TextureError> {
+    pub fn texture(&self, t: &Texture, kind: &MapKind, factor: usize, edges: Edges) -> Result<Texture, UpscaleError> {
         let map = Map {
             width: t.width,
             height: t.height,
             channels: 3,
             samples: Samples::F32(t.rgb.clone()),
-            container: super::exemplar::Container::Png,
+            container: Container::Png,
             exr_names: Vec::new(),
         };
         // An sRGB texture's values are already what the upscaler works on; a linear one's are not.
@@ -372,7 +387,6 @@ fn store(s: &mut Samples, i: usize, v: f32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::texture::exemplar::Container;
 
     fn grey_map(w: usize, h: usize, f: impl Fn(usize, usize) -> f32) -> Map {
         let v = (0..w * h).map(|i| f(i % w, i / w)).collect();
@@ -422,7 +436,7 @@ mod tests {
             exr_names: vec![],
         };
         let up = Method::Bicubic
-            .map(&map, &MapKind::Normal(super::super::NormalConvention::OpenGl), 2, Edges::Mirror)
+            .map(&map, &MapKind::Normal(crate::texture::NormalConvention::OpenGl), 2, Edges::Mirror)
             .unwrap();
         for p in 0..up.pixels() {
             let n: Vec<f32> = (0..3).map(|c| up.value(p * 3 + c) * 2.0 - 1.0).collect();

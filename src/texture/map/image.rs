@@ -12,8 +12,7 @@ use ::exr::prelude::traits::*;
 use half::f16;
 use rayon::prelude::*;
 
-use super::set::MapKind;
-use super::ExemplarError;
+use super::{MapError, MapKind};
 use crate::io::atomic::write_atomic;
 use crate::io::frame::{write_exr_channels, Encoding, ExrChannel};
 use crate::io::limits::{check_exr, contain_panics, open_image, DecodeLimits, ProbeError};
@@ -60,14 +59,14 @@ pub struct Map {
     pub exr_names: Vec<String>,
 }
 
-fn corrupt(path: &Path, reason: impl ToString) -> ExemplarError {
-    ExemplarError::Corrupt { path: path.to_path_buf(), reason: reason.to_string() }
+fn corrupt(path: &Path, reason: impl ToString) -> MapError {
+    MapError::Corrupt { path: path.to_path_buf(), reason: reason.to_string() }
 }
 
 /// A refused header probe as an exemplar error for `path`.
-fn probe_error(path: &Path, e: ProbeError) -> ExemplarError {
+fn probe_error(path: &Path, e: ProbeError) -> MapError {
     match e {
-        ProbeError::Io(e) => ExemplarError::Read { path: path.to_path_buf(), reason: e.to_string() },
+        ProbeError::Io(e) => MapError::Read { path: path.to_path_buf(), reason: e.to_string() },
         ProbeError::Corrupt(reason) => corrupt(path, reason),
         ProbeError::Over(e) => e.into(),
     }
@@ -75,15 +74,15 @@ fn probe_error(path: &Path, e: ProbeError) -> ExemplarError {
 
 impl Map {
     /// Reads PNG, JPEG, TIFF or EXR, checking the header's size against `limits` first.
-    pub fn read(path: &Path, limits: &DecodeLimits) -> Result<Map, ExemplarError> {
+    pub fn read(path: &Path, limits: &DecodeLimits) -> Result<Map, MapError> {
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
         if !path.is_file() {
-            return Err(ExemplarError::Missing { path: path.to_path_buf() });
+            return Err(MapError::Missing { path: path.to_path_buf() });
         }
         let map = match ext.as_str() {
             "exr" => read_exr(path, limits)?,
             "png" | "jpg" | "jpeg" | "tif" | "tiff" => read_raster(path, limits)?,
-            _ => return Err(ExemplarError::Unsupported { path: path.to_path_buf() }),
+            _ => return Err(MapError::Unsupported { path: path.to_path_buf() }),
         };
         if map.width == 0 || map.height == 0 {
             return Err(corrupt(path, "the image is empty (0 pixels)"));
@@ -198,8 +197,8 @@ impl Map {
     }
 
     /// Writes the map atomically as its container says; `path`'s extension must match it.
-    pub fn write(&self, path: &Path) -> Result<(), ExemplarError> {
-        let err = |e: io::Error| ExemplarError::Write { path: path.to_path_buf(), reason: e.to_string() };
+    pub fn write(&self, path: &Path) -> Result<(), MapError> {
+        let err = |e: io::Error| MapError::Write { path: path.to_path_buf(), reason: e.to_string() };
         match (self.container, &self.samples) {
             (Container::Exr, _) => {
                 let ch = self.channels;
@@ -257,7 +256,7 @@ fn default_exr_names(channels: usize) -> Vec<String> {
     names.iter().map(|s| s.to_string()).collect()
 }
 
-fn read_raster(path: &Path, limits: &DecodeLimits) -> Result<Map, ExemplarError> {
+fn read_raster(path: &Path, limits: &DecodeLimits) -> Result<Map, MapError> {
     let reader = open_image(path, limits).map_err(|e| probe_error(path, e))?;
     let container = match reader.format() {
         Some(image::ImageFormat::Tiff) => Container::Tiff,
@@ -289,7 +288,7 @@ fn read_raster(path: &Path, limits: &DecodeLimits) -> Result<Map, ExemplarError>
 
 /// The channels an EXR map is read as: R,G,B(,A) when present (with any layer prefix), else
 /// the one channel of a grey map (Y, Z, or whatever the single channel is called).
-fn read_exr(path: &Path, limits: &DecodeLimits) -> Result<Map, ExemplarError> {
+fn read_exr(path: &Path, limits: &DecodeLimits) -> Result<Map, MapError> {
     check_exr(path, limits).map_err(|e| probe_error(path, e))?;
     let read = || {
         ex::read()
