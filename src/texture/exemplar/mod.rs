@@ -18,12 +18,7 @@ pub use synthesis::{Analysis, Variation};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExemplarError {
-    #[error("{path}: no such file or folder")]
-    Missing { path: PathBuf },
-    #[error("{path}: cannot read: {reason}")]
-    Read { path: PathBuf, reason: String },
-    #[error("{path}: not a readable image ({reason})")]
-    Corrupt { path: PathBuf, reason: String },
+    /// A file of the set (or a coordinate map) that cannot be read.
     #[error(transparent)]
     Map(#[from] MapError),
     #[error("{what}: no map found; name files like Rock_Color.png, Rock_NormalGL.png or pass --map KIND=FILE")]

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::ExemplarError;
 use crate::io::limits::DecodeLimits;
-use crate::texture::map::{Map, MapKind, Samples};
+use crate::texture::map::{Map, MapError, MapKind, Samples};
 
 /// One map of a set and the file it came from.
 #[derive(Debug, Clone)]
@@ -46,7 +46,7 @@ impl MaterialSet {
         match path {
             Some(dir) if dir.is_dir() => {
                 let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-                    .map_err(|e| ExemplarError::Read { path: dir.to_path_buf(), reason: e.to_string() })?
+                    .map_err(|e| MapError::Read { path: dir.to_path_buf(), reason: e.to_string() })?
                     .filter_map(|e| e.ok().map(|e| e.path()))
                     .filter(|p| p.is_file() && is_image(p))
                     .collect();
@@ -64,7 +64,7 @@ impl MaterialSet {
             Some(file) if file.is_file() => {
                 found.push((MapKind::from_file_name(file).unwrap_or(MapKind::Color), file.to_path_buf()))
             }
-            Some(missing) => return Err(ExemplarError::Missing { path: missing.to_path_buf() }),
+            Some(missing) => return Err(MapError::Missing { path: missing.to_path_buf() }.into()),
             None => {}
         }
         // Maps named by hand replace recognised files of their kind; of two normal maps (ambientCG
