@@ -39,6 +39,29 @@ const RSS_GROWTH_BOUND_MB: f64 = 96.0;
 /// (software OpenGL), and every wait ends as soon as what it waits for is on screen.
 const DRAW_WAIT: Duration = Duration::from_secs(30);
 
+fn threads() -> usize {
+    std::fs::read_dir("/proc/self/task").map(|d| d.count()).unwrap_or(0)
+}
+
+/// Pumps until a closed editor is gone: its window off the server and its threads ended, so
+/// memory is read after the teardown, not during it (which takes seconds on a loaded machine).
+fn editor_gone(
+    conn: &x11rb::rust_connection::RustConnection,
+    parent: u32,
+    threads_without_editor: usize,
+    s: &mut Session,
+) {
+    let start = Instant::now();
+    loop {
+        pump_for(s, Duration::from_millis(10));
+        let windows = conn.query_tree(parent).unwrap().reply().unwrap().children.len();
+        if windows == 0 && threads() <= threads_without_editor {
+            return;
+        }
+        assert!(start.elapsed() < DRAW_WAIT, "the closed editor still has {windows} window(s), {} threads", threads());
+    }
+}
+
 fn rss_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
     let kb: f64 = status
@@ -110,6 +133,7 @@ fn the_editor_opens_draws_and_edits_in_a_real_window_while_processing() {
         })
     };
     let mut rss = Vec::new();
+    let threads_without_editor = threads();
     let cycles = cycles();
     for cycle in 0..cycles {
         let gui = open_editor(&mut s, parent);
@@ -122,7 +146,7 @@ fn the_editor_opens_draws_and_edits_in_a_real_window_while_processing() {
         gui.set_size(&handle, GuiSize { width: rw, height: rh }).expect("gui.set_size");
         pump_for(&mut s, Duration::from_millis(150));
         gui.destroy(&s.instance.plugin_handle());
-        pump_for(&mut s, Duration::from_millis(30));
+        editor_gone(&conn, parent, threads_without_editor, &mut s);
         rss.push(rss_mb());
     }
     stop.store(true, Ordering::Release);
