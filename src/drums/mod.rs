@@ -37,6 +37,10 @@ pub enum DrumError {
     Inference(#[from] InferenceError),
     #[error("cannot resample the kit from {from} Hz to {to} Hz: {reason}")]
     Resample { from: u32, to: u32, reason: String },
-    #[error("{path}: could not write: {reason}")]
-    Write { path: PathBuf, reason: String },
+    #[error("{path}: could not write")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }

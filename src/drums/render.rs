@@ -58,7 +58,7 @@ pub fn write_wav(path: &Path, samples: &[f32], sample_rate: u32) -> Result<(), D
         }
         w.finalize().map_err(io::Error::other)
     })
-    .map_err(|e| DrumError::Write { path: path.to_path_buf(), reason: e.to_string() })
+    .map_err(|source| DrumError::Write { path: path.to_path_buf(), source })
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ pub fn write_kit(kit: &Kit, dir: &Path, name: &str) -> Result<Vec<PathBuf>, Drum
         write_wav(path, &kit.lanes[lane], kit.sample_rate)?;
     }
     write_bytes_atomic(&files[0], sfz(name).as_bytes())
-        .map_err(|e| DrumError::Write { path: files[0].clone(), reason: e.to_string() })?;
+        .map_err(|source| DrumError::Write { path: files[0].clone(), source })?;
     Ok(files)
 }
 

@@ -81,8 +81,7 @@ impl Texture {
         let format = FileFormat::from_path(path).unwrap_or(FileFormat::Png);
         let mut f = Frame::new_rgb(self.width, self.height, self.rgb.clone(), self.encoding, format);
         f.wide = sixteen_bit || format == FileFormat::Exr;
-        frame::write_frame_atomic(&f, path)
-            .map_err(|e| TextureError::Write { path: path.to_path_buf(), reason: e.to_string() })
+        Ok(frame::write_frame_atomic(&f, path)?)
     }
 }
 

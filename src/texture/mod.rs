@@ -9,10 +9,9 @@
 //! Every layer of the network pads circularly and nothing normalises over the whole image, so
 //! an output tiles exactly and tiles of a large output agree with a whole-image run.
 
-use std::path::PathBuf;
-
 use crate::infer::{InferenceError, ModelError};
 use crate::invalid::InvalidValue;
+use crate::io::frame::FrameError;
 
 pub mod exemplar;
 pub mod image;
@@ -45,8 +44,9 @@ pub enum TextureError {
     UnknownMaterial { name: String, available: String },
     #[error(transparent)]
     Invalid(#[from] InvalidValue),
-    #[error("{path}: cannot write: {reason}")]
-    Write { path: PathBuf, reason: String },
+    /// A texture that could not be written (the frame error names the file).
+    #[error(transparent)]
+    Write(#[from] FrameError),
 }
 
 /// A texture's size is [`MIN_SIZE`]..=[`MAX_SIZE`] pixels per side.

@@ -166,7 +166,7 @@ fn inference_loop(
             }
             Err(e) => {
                 let retry = !matches!(&e, DenoiseError::Frame(f) if f.is_permanent());
-                let _ = done.send(Outcome::Failed { job: loaded.job, reason: e.to_string(), retry });
+                let _ = done.send(Outcome::Failed { job: loaded.job, reason: crate::error_chain(&e), retry });
             }
         }
     }
@@ -187,7 +187,7 @@ fn writer_loop(frames: Receiver<Denoised>, done: Sender<Outcome>) {
                 warning,
                 window: d.window,
             },
-            Err(e) => Outcome::Failed { job, reason: e.to_string(), retry: true },
+            Err(e) => Outcome::Failed { job, reason: crate::error_chain(&e), retry: true },
         };
         let _ = done.send(outcome);
     }
@@ -239,11 +239,11 @@ fn read(job: Job, opts: &DenoiseOptions, missing: MissingPasses) -> Read {
         // A file over a limit stays over it: failed at once. Others may still be being written.
         Err(e) => {
             let retry = !e.is_permanent();
-            return Read::Finished(Outcome::Failed { reason: e.to_string(), job, retry });
+            return Read::Finished(Outcome::Failed { reason: crate::error_chain(&e), job, retry });
         }
     };
     if let Err(e) = source.check_output(&job.output) {
-        return Read::Finished(Outcome::Failed { reason: e.to_string(), job, retry: false });
+        return Read::Finished(Outcome::Failed { reason: crate::error_chain(&e), job, retry: false });
     }
     let wants = |pattern: &Option<String>, has: bool| opts.use_aux && pattern.is_some() && !has;
     let missing_pass = wants(&opts.albedo_pattern, source.frame.albedo.is_some())

@@ -131,16 +131,20 @@ fn write_files(
             let mut knobs = job.settings.groove_knobs();
             knobs.variation = knobs.variation.wrapping_add(k);
             let z = knobs.latent(model.spec());
-            let pattern = model.decode(std::slice::from_ref(&z), knobs.take()).map_err(|e| e.to_string())?[0];
+            let pattern =
+                model.decode(std::slice::from_ref(&z), knobs.take()).map_err(|e| latentforge::error_chain(&e))?[0];
             write(&format!("variation-{k}.mid"), &groove::midi_file(&[job.layer.apply(&pattern)], &feel, bpm))?;
         }
     }
     let Some(model) = drums else {
         return write("NO-AUDIO.txt", b"The drum model was missing from the plugin bundle: MIDI only.\n");
     };
-    let kit = model.kit(&job.settings.kit_knobs()).and_then(|k| k.resampled(EXPORT_RATE)).map_err(|e| e.to_string())?;
+    let kit = model
+        .kit(&job.settings.kit_knobs())
+        .and_then(|k| k.resampled(EXPORT_RATE))
+        .map_err(|e| latentforge::error_chain(&e))?;
     let mix = drums::render_patterns(&[played], &feel, bpm, &kit, &job.mix);
-    drums::write_wav(&dir.join("groove.wav"), &mix, EXPORT_RATE).map_err(|e| e.to_string())?;
+    drums::write_wav(&dir.join("groove.wav"), &mix, EXPORT_RATE).map_err(|e| latentforge::error_chain(&e))?;
     let stems = dir.join("stems");
     std::fs::create_dir_all(&stems).map_err(|e| format!("{}: {e}", stems.display()))?;
     for (lane, name) in LANE_NAMES.iter().enumerate() {
@@ -151,7 +155,8 @@ fn write_files(
             continue;
         }
         let audio = drums::render_patterns(&[alone], &feel, bpm, &kit, &job.mix);
-        drums::write_wav(&stems.join(format!("{name}.wav")), &audio, EXPORT_RATE).map_err(|e| e.to_string())?;
+        drums::write_wav(&stems.join(format!("{name}.wav")), &audio, EXPORT_RATE)
+            .map_err(|e| latentforge::error_chain(&e))?;
     }
     Ok(())
 }

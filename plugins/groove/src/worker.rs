@@ -10,6 +10,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use latentforge::drums::{DrumModel, Kit, KitKnobs};
+use latentforge::error_chain;
 use latentforge::groove::{
     clip_variation, patterns_from_onsets, refine, GrooveError, GrooveKnobs, GrooveModel, GrooveUse, Pattern, Take,
     REFINE_STEPS,
@@ -123,7 +124,7 @@ impl Models {
             .get_or_insert_with(|| {
                 let (runtime, store) = source.as_ref()?;
                 GrooveModel::load(runtime, store, GrooveUse::Clips)
-                    .map_err(|e| nice_warn!("Latent Groove: clip model unusable, Follow is off: {e}"))
+                    .map_err(|e| nice_warn!("Latent Groove: clip model unusable, Follow is off: {}", error_chain(&e)))
                     .ok()
             })
             .as_ref()
@@ -150,10 +151,10 @@ fn load_models() -> Models {
         }
     };
     let groove = GrooveModel::load(&runtime, &store, GrooveUse::Seeds)
-        .map_err(|e| nice_warn!("Latent Groove: groove model unusable, no patterns: {e}"))
+        .map_err(|e| nice_warn!("Latent Groove: groove model unusable, no patterns: {}", error_chain(&e)))
         .ok();
     let drums = DrumModel::load(&runtime, &store)
-        .map_err(|e| nice_warn!("Latent Groove: drum model unusable, silent kit: {e}"))
+        .map_err(|e| nice_warn!("Latent Groove: drum model unusable, silent kit: {}", error_chain(&e)))
         .ok();
     Models { groove, drums, source: Some((runtime, store)), clips: None }
 }
@@ -191,7 +192,7 @@ pub(crate) fn spawn_worker(saved: Arc<GrooveParams>) -> WorkerLink {
                         Some(Ok(p)) => {
                             let _ = pat_tx.push(p);
                         }
-                        Some(Err(e)) => nice_warn!("Latent Groove: Follow: {e}"),
+                        Some(Err(e)) => nice_warn!("Latent Groove: Follow: {}", error_chain(&e)),
                         None => {}
                     }
                 }
@@ -205,7 +206,7 @@ pub(crate) fn spawn_worker(saved: Arc<GrooveParams>) -> WorkerLink {
                             }
                             saved.history.lock().unwrap_or_else(|e| e.into_inner()).record(raw, &p[0], Instant::now());
                         }
-                        Err(e) => nice_warn!("Latent Groove: {e}"),
+                        Err(e) => nice_warn!("Latent Groove: {}", error_chain(&e)),
                     }
                 }
                 if let (Some((knobs, rate)), Some(model)) = (kit_req, models.drums.as_ref()) {
@@ -214,9 +215,9 @@ pub(crate) fn spawn_worker(saved: Arc<GrooveParams>) -> WorkerLink {
                             Ok(kit) => {
                                 let _ = kit_tx.push(Box::new(kit));
                             }
-                            Err(e) => nice_warn!("Latent Groove: {e}"),
+                            Err(e) => nice_warn!("Latent Groove: {}", error_chain(&e)),
                         },
-                        Err(e) => nice_warn!("Latent Groove: {e}"),
+                        Err(e) => nice_warn!("Latent Groove: {}", error_chain(&e)),
                     }
                 }
                 let export = saved.exports.take_job();

@@ -46,7 +46,7 @@ impl MaterialSet {
         match path {
             Some(dir) if dir.is_dir() => {
                 let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-                    .map_err(|e| MapError::Read { path: dir.to_path_buf(), reason: e.to_string() })?
+                    .map_err(|source| MapError::Read { path: dir.to_path_buf(), source })?
                     .filter_map(|e| e.ok().map(|e| e.path()))
                     .filter(|p| p.is_file() && is_image(p))
                     .collect();

@@ -66,7 +66,7 @@ fn corrupt(path: &Path, reason: impl ToString) -> MapError {
 /// A refused header probe as an exemplar error for `path`.
 fn probe_error(path: &Path, e: ProbeError) -> MapError {
     match e {
-        ProbeError::Io(e) => MapError::Read { path: path.to_path_buf(), reason: e.to_string() },
+        ProbeError::Io(source) => MapError::Read { path: path.to_path_buf(), source },
         ProbeError::Corrupt(reason) => corrupt(path, reason),
         ProbeError::Over(e) => e.into(),
     }
@@ -198,7 +198,7 @@ impl Map {
 
     /// Writes the map atomically as its container says; `path`'s extension must match it.
     pub fn write(&self, path: &Path) -> Result<(), MapError> {
-        let err = |e: io::Error| MapError::Write { path: path.to_path_buf(), reason: e.to_string() };
+        let err = |source: io::Error| MapError::Write { path: path.to_path_buf(), source };
         match (self.container, &self.samples) {
             (Container::Exr, _) => {
                 let ch = self.channels;

@@ -18,16 +18,24 @@ pub use kind::MapKind;
 pub enum MapError {
     #[error("{path}: no such file or folder")]
     Missing { path: PathBuf },
-    #[error("{path}: cannot read: {reason}")]
-    Read { path: PathBuf, reason: String },
+    #[error("{path}: cannot read")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{path}: not a readable image ({reason})")]
     Corrupt { path: PathBuf, reason: String },
     #[error("{path}: unsupported file type; use .png, .jpg, .tif, .tiff or .exr")]
     Unsupported { path: PathBuf },
     #[error(transparent)]
     OverLimit(#[from] OverLimit),
-    #[error("{path}: cannot write: {reason}")]
-    Write { path: PathBuf, reason: String },
+    #[error("{path}: cannot write")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Normalises every normal of a map to unit length (a copy may still be off by the input's
