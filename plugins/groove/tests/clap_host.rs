@@ -92,7 +92,8 @@ fn play_session(clap: &Path) {
     // 5. State: save -> load -> save is byte-identical and restores the knobs.
     let a = s.save();
     s.set("Seed", 1234.0);
-    s.settle();
+    // Until the worker has answered: a late answer would rewrite the state restored below.
+    s.await_groove();
     assert_close(s.param("Seed"), 1234.0);
     s.load(&a);
     assert_close(s.param("Seed"), 77.0);
