@@ -44,12 +44,17 @@ const EXIT_USAGE: u8 = 2;
 const EXIT_SETUP: u8 = 3;
 
 #[derive(Parser)]
-#[command(name = "latentforge", version, about = ABOUT, long_about = long_about())]
+#[command(name = "latentforge", about = ABOUT, long_about = long_about(), disable_version_flag = true)]
+#[command(arg_required_else_help = true)]
 struct Cli {
+    /// Print the version, the ONNX Runtime loaded (and from where) and the models folder; exits 3
+    /// when ONNX Runtime or the models cannot be found.
+    #[arg(long, short = 'V')]
+    version: bool,
     #[command(flatten)]
     global: GlobalArgs,
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Args)]
@@ -115,7 +120,10 @@ fn main() -> ExitCode {
         eprintln!("{note}");
     }
     init_logging(&cli.global);
-    let done = match cli.command {
+    let Some(command) = cli.command.filter(|_| !cli.version) else {
+        return ExitCode::from(print_version(&cli.global));
+    };
+    let done = match command {
         Command::Models => cmd::models::run(&cli.global),
         Command::Denoise(args) => cmd::denoise::run(&cli.global, args),
         Command::Groove(args) => cmd::groove::run(&cli.global, args),
@@ -135,6 +143,30 @@ fn main() -> ExitCode {
             ExitCode::from(exit_code(&e))
         }
     }
+}
+
+/// `--version`: this build, and what it finds to run with (the add-on's *Check* reads it).
+fn print_version(g: &GlobalArgs) -> u8 {
+    println!("latentforge {}", env!("CARGO_PKG_VERSION"));
+    let mut code = 0;
+    match runtime(g) {
+        Ok(rt) => {
+            let version = rt.loaded_version().unwrap_or_else(|| "of unknown version".into());
+            println!("ONNX Runtime {version} ({})", rt.library().display())
+        }
+        Err(e) => {
+            println!("ONNX Runtime: not found: {e:#}");
+            code = EXIT_SETUP;
+        }
+    }
+    match latentforge::infer::ModelStore::locate(g.models.as_deref()) {
+        Ok(store) => println!("models: {}", store.dir.display()),
+        Err(e) => {
+            println!("models: not found: {}", latentforge::error_chain(&e));
+            code = EXIT_SETUP;
+        }
+    }
+    code
 }
 
 /// 2 for a command line that is wrong ([`args::UsageError`], a value a request refused), else 3.

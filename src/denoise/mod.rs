@@ -48,8 +48,10 @@ pub enum DenoiseError {
         #[source]
         source: InferenceError,
     },
-    #[error("{path}: {reason}")]
-    Unsuitable { path: PathBuf, reason: String },
+    #[error("{path}: model {model} needs {passes} passes, which this frame does not have")]
+    PassesMissing { path: PathBuf, model: String, passes: String },
+    #[error("{path}: model {model} denoises {model_range} frames and this one is {frame_range}; pick a {frame_range} model or set --range")]
+    WrongRange { path: PathBuf, model: String, model_range: String, frame_range: &'static str },
 }
 
 /// Speed against quality, mapped to networks as OIDN maps its quality levels: `Fast` runs OIDN's
@@ -216,23 +218,18 @@ impl Denoiser {
         let model = self.model(name)?;
         let wants = model.aux;
         if (wants.albedo && !available.albedo) || (wants.normal && !available.normal) {
-            return Err(DenoiseError::Unsuitable {
+            return Err(DenoiseError::PassesMissing {
                 path: path.to_path_buf(),
-                reason: format!(
-                    "model {name} needs {} passes, which this frame does not have",
-                    model.spec.aux.join(" + ")
-                ),
+                model: name.clone(),
+                passes: model.spec.aux.join(" + "),
             });
         }
         if model.hdr != hdr {
-            return Err(DenoiseError::Unsuitable {
+            return Err(DenoiseError::WrongRange {
                 path: path.to_path_buf(),
-                reason: format!(
-                    "model {name} denoises {} frames and this one is {}; pick a {} model or set --range",
-                    model.spec.range,
-                    if hdr { "hdr" } else { "ldr" },
-                    if hdr { "hdr" } else { "ldr" }
-                ),
+                model: name.clone(),
+                model_range: model.spec.range.to_string(),
+                frame_range: if hdr { "hdr" } else { "ldr" },
             });
         }
         Ok((model, wants))

@@ -35,8 +35,13 @@ pub enum DrumError {
     Model(#[from] ModelError),
     #[error(transparent)]
     Inference(#[from] InferenceError),
-    #[error("cannot resample the kit from {from} Hz to {to} Hz: {reason}")]
-    Resample { from: u32, to: u32, reason: String },
+    #[error("cannot resample the kit from {from} Hz to {to} Hz")]
+    Resample {
+        from: u32,
+        to: u32,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error("{path}: could not write")]
     Write {
         path: PathBuf,

@@ -59,8 +59,11 @@ impl Kit {
         if rate == self.sample_rate || rate == 0 {
             return Ok(self.clone());
         }
-        let fail =
-            |e: &dyn std::fmt::Display| DrumError::Resample { from: self.sample_rate, to: rate, reason: e.to_string() };
+        let fail = |e: Box<dyn std::error::Error + Send + Sync>| DrumError::Resample {
+            from: self.sample_rate,
+            to: rate,
+            source: e,
+        };
         let frames = self.lanes.iter().map(Vec::len).max().unwrap_or(0);
         // All lanes as the channels of one signal, padded to the longest.
         let mut input = vec![0.0f32; LANES * frames];
@@ -68,12 +71,13 @@ impl Kit {
             input[lane * frames..][..samples.len()].copy_from_slice(samples);
         }
         let mut resampler = Fft::<f32>::new(self.sample_rate as usize, rate as usize, 1024, LANES, FixedSync::Input)
-            .map_err(|e| fail(&e))?;
+            .map_err(|e| fail(e.into()))?;
         let out_frames = resampler.process_all_needed_output_len(frames);
         let mut output = vec![0.0f32; LANES * out_frames];
-        let source = SequentialSlice::new(&input, LANES, frames).map_err(|e| fail(&e))?;
-        let mut sink = SequentialSlice::new_mut(&mut output, LANES, out_frames).map_err(|e| fail(&e))?;
-        let (_, written) = resampler.process_all_into_buffer(&source, &mut sink, frames, None).map_err(|e| fail(&e))?;
+        let source = SequentialSlice::new(&input, LANES, frames).map_err(|e| fail(e.into()))?;
+        let mut sink = SequentialSlice::new_mut(&mut output, LANES, out_frames).map_err(|e| fail(e.into()))?;
+        let (_, written) =
+            resampler.process_all_into_buffer(&source, &mut sink, frames, None).map_err(|e| fail(e.into()))?;
         let lanes = std::array::from_fn(|lane| {
             let n = ((self.lanes[lane].len() as f64) * rate as f64 / self.sample_rate as f64).round() as usize;
             output[lane * out_frames..][..n.min(written)].to_vec()

@@ -94,9 +94,9 @@ impl ArrayJob {
     /// Creates the job folder (`logs/`, `tasks/`), writes the script and `job.toml`; returns the
     /// script's path.
     pub fn write(&self, dir: &Path) -> Result<PathBuf, FarmError> {
-        let io = |e: std::io::Error| FarmError::Job { path: dir.to_path_buf(), reason: e.to_string() };
+        let io = |source: std::io::Error| FarmError::JobWrite { path: dir.to_path_buf(), source };
         if self.tasks == 0 {
-            return Err(FarmError::Job { path: dir.to_path_buf(), reason: "--tasks must be at least 1".into() });
+            return Err(FarmError::NoTasks { path: dir.to_path_buf() });
         }
         fs::create_dir_all(dir.join("logs")).map_err(io)?;
         fs::create_dir_all(dir.join("tasks")).map_err(io)?;
@@ -114,16 +114,14 @@ impl ArrayJob {
     pub fn save(&self, dir: &Path) -> Result<(), FarmError> {
         let text = toml::to_string(self).expect("a job serialises");
         write_bytes_atomic(&dir.join(JOB_FILE), text.as_bytes())
-            .map_err(|e| FarmError::Job { path: dir.join(JOB_FILE), reason: e.to_string() })
+            .map_err(|source| FarmError::JobWrite { path: dir.join(JOB_FILE), source })
     }
 
     pub fn load(dir: &Path) -> Result<Self, FarmError> {
         let path = dir.join(JOB_FILE);
-        let text = read_text_bounded(&path, MAX_TEXT_BYTES, "a job file").map_err(|e| FarmError::Job {
-            path: path.clone(),
-            reason: format!("{}: not a job folder written by `latentforge farm slurm`", e.reason()),
-        })?;
-        toml::from_str(&text).map_err(|e| FarmError::Job { path, reason: e.to_string() })
+        let text = read_text_bounded(&path, MAX_TEXT_BYTES, "a job file")
+            .map_err(|source| FarmError::JobRead { path: path.clone(), source })?;
+        toml::from_str(&text).map_err(|source| FarmError::JobToml { path, source: Box::new(source) })
     }
 }
 
@@ -141,12 +139,9 @@ pub fn submit(script: &Path, array: Option<&str>) -> Result<String, FarmError> {
 
 fn run(cmd: &mut Command) -> Result<String, FarmError> {
     let command = format!("{cmd:?}").replace('"', "");
-    let out = cmd.output().map_err(|e| FarmError::Scheduler {
-        command: command.clone(),
-        reason: format!("{e} (is Slurm installed and on PATH on this machine?)"),
-    })?;
+    let out = cmd.output().map_err(|source| FarmError::SchedulerMissing { command: command.clone(), source })?;
     if !out.status.success() {
-        return Err(FarmError::Scheduler { command, reason: String::from_utf8_lossy(&out.stderr).trim().to_string() });
+        return Err(FarmError::Scheduler { command, stderr: String::from_utf8_lossy(&out.stderr).trim().to_string() });
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }

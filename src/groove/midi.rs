@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::pattern::{hits_between, Feel, Pattern};
 use super::{GrooveError, BPM_RANGE, GM_NOTES, LANES, NOTE_LANES, PATTERN_BARS, PATTERN_STEPS};
-use crate::io::limits::{contain_panics, read_bounded, MAX_MIDI_BYTES};
+use crate::io::limits::{contain_panics, read_bounded, Malformed, MAX_MIDI_BYTES};
 
 /// Most 2-bar patterns a clip may hold (a 1024-bar song; a damaged file's delta times can claim
 /// millions).
@@ -16,8 +16,8 @@ pub const MAX_CLIP_PATTERNS: usize = 512;
 /// padded with silence.
 pub fn patterns_from_midi(path: &Path) -> Result<Vec<Pattern>, GrooveError> {
     let bytes = read_bounded(path, MAX_MIDI_BYTES, "a MIDI clip")
-        .map_err(|e| GrooveError::Clip { path: path.into(), reason: e.reason() })?;
-    let clip = |reason: String| GrooveError::Clip { path: path.into(), reason };
+        .map_err(|source| GrooveError::Clip { path: path.into(), source })?;
+    let clip = |why: String| GrooveError::Clip { path: path.into(), source: Malformed::Header(why).into() };
     let smpte = || clip("SMPTE-timed files are not supported; export the clip with musical (PPQ) timing".into());
     // The division's top bit marks SMPTE timing; checked before midly, which negates its frame
     // rate byte (-128 overflows).
@@ -25,8 +25,8 @@ pub fn patterns_from_midi(path: &Path) -> Result<Vec<Pattern>, GrooveError> {
         return Err(smpte());
     }
     let smf = contain_panics(|| midly::Smf::parse(&bytes))
-        .map_err(|e| clip(e.reason()))?
-        .map_err(|e| clip(format!("{e} (is it a .mid file?)")))?;
+        .map_err(|source| GrooveError::Clip { path: path.into(), source })?
+        .map_err(|e| GrooveError::Clip { path: path.into(), source: Malformed::Midi(e).into() })?;
     let ppq = match smf.header.timing {
         midly::Timing::Metrical(t) if t.as_int() > 0 => t.as_int() as f64,
         midly::Timing::Metrical(_) => return Err(clip("its header gives 0 ticks per quarter note".into())),

@@ -92,8 +92,12 @@ pub enum GrooveError {
     Model(#[from] ModelError),
     #[error(transparent)]
     Inference(#[from] InferenceError),
-    #[error("{path}: not a usable MIDI clip: {reason}")]
-    Clip { path: PathBuf, reason: String },
+    #[error("{path}: not a usable MIDI clip")]
+    Clip {
+        path: PathBuf,
+        #[source]
+        source: crate::io::limits::ProbeError,
+    },
 }
 
 #[cfg(test)]

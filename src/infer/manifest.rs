@@ -12,17 +12,41 @@ use serde::{Deserialize, Serialize};
 
 use super::runtime::{Device, Runtime, RuntimeError, SharedSession};
 use crate::io::digest::sha256_file;
-use crate::io::limits::{read_text_bounded, MAX_TEXT_BYTES};
+use crate::io::limits::{read_text_bounded, ProbeError, MAX_TEXT_BYTES};
 
 pub const MANIFEST_FILE: &str = "model.toml";
 pub const MODELS_ENV: &str = "LATENTFORGE_MODELS";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
-    #[error("{path}: cannot read the model manifest: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}: cannot read the model manifest")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: ProbeError,
+    },
+    #[error("{path}: invalid model manifest")]
+    Toml {
+        path: PathBuf,
+        #[source]
+        source: Box<toml::de::Error>,
+    },
+    #[error("{path}: invalid model manifest: [{table}]")]
+    Table {
+        path: PathBuf,
+        table: String,
+        #[source]
+        source: Box<toml::de::Error>,
+    },
+    /// What a check of ours found wrong in a manifest that parsed.
     #[error("{path}: invalid model manifest: {reason}")]
     Manifest { path: PathBuf, reason: String },
+    #[error("{path}: cannot read the model file")]
+    FileRead {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{path}: model file is missing; restore it with `git checkout -- {path}`")]
     FileMissing { path: PathBuf },
     #[error("{path}: model file is {actual} bytes but its manifest says {expected}; the file is truncated or replaced, restore it with `git checkout -- {path}`")]
@@ -103,15 +127,17 @@ impl ModelEntry {
     /// The capability's own table of `model.toml` (`[groove]` for `table = "groove"`), as `T`.
     pub fn task_table<T: DeserializeOwned>(&self, table: &str) -> Result<T, ModelError> {
         let value = self.manifest.tables.get(table).ok_or_else(|| self.invalid(format!("missing [{table}] table")))?;
-        value.clone().try_into().map_err(|e| self.invalid(format!("[{table}]: {e}")))
+        let table =
+            |source| ModelError::Table { path: self.manifest_path(), table: table.into(), source: Box::new(source) };
+        value.clone().try_into().map_err(table)
     }
 
     pub fn load(dir: &Path) -> Result<Self, ModelError> {
         let path = dir.join(MANIFEST_FILE);
         let text = read_text_bounded(&path, MAX_TEXT_BYTES, "a model manifest")
-            .map_err(|e| ModelError::Read { path: path.clone(), source: std::io::Error::other(e.reason()) })?;
-        let manifest: Manifest =
-            toml::from_str(&text).map_err(|e| ModelError::Manifest { path: path.clone(), reason: e.to_string() })?;
+            .map_err(|source| ModelError::Read { path: path.clone(), source })?;
+        let manifest: Manifest = toml::from_str(&text)
+            .map_err(|source| ModelError::Toml { path: path.clone(), source: Box::new(source) })?;
         if manifest.file.contains('/') || manifest.file.contains("..") {
             return Err(ModelError::Manifest { path, reason: "`file` must be a plain file name".into() });
         }
@@ -125,7 +151,7 @@ impl ModelEntry {
         if meta.len() != self.manifest.size_bytes {
             return Err(ModelError::Size { path, expected: self.manifest.size_bytes, actual: meta.len() });
         }
-        let actual = sha256_file(&path).map_err(|source| ModelError::Read { path: path.clone(), source })?;
+        let actual = sha256_file(&path).map_err(|source| ModelError::FileRead { path: path.clone(), source })?;
         if !actual.eq_ignore_ascii_case(&self.manifest.sha256) {
             return Err(ModelError::Hash { path, expected: self.manifest.sha256.clone(), actual });
         }
@@ -205,6 +231,9 @@ impl ModelStore {
         }
         if let Some(p) = std::env::var_os(MODELS_ENV).filter(|v| !v.is_empty()) {
             candidates.push(PathBuf::from(p));
+        }
+        if let Some(root) = super::release_root() {
+            candidates.push(root.join("models"));
         }
         candidates.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("models"));
         if let Some(dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)) {

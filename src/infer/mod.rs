@@ -16,6 +16,17 @@ pub use manifest::{
     shape_matches, Manifest, ModelEntry, ModelError, ModelStore, TensorSpec, TrainingData, MANIFEST_FILE, MODELS_ENV,
 };
 pub use run::{run, InferenceError, Input, Outputs};
+
+/// The unpacked release this binary runs from: the folder above `bin/` when it holds `models/`
+/// (the layout `cargo xtask dist` writes: `bin/latentforge`, `lib/`, `models/`, `presets/`).
+/// ONNX Runtime and the models are looked for there before the checkout the binary was built in,
+/// so a release never picks up a checkout's files.
+pub fn release_root() -> Option<std::path::PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let bin = exe.parent()?;
+    let root = bin.parent()?;
+    (bin.file_name()? == "bin" && root.join("models").is_dir()).then(|| root.to_path_buf())
+}
 pub use runtime::{
     locate_library, setup_dir, Device, Runtime, RuntimeError, RuntimeOptions, SharedSession, LIBRARY_ENV, LIBRARY_FILE,
     ORT_VERSION, SETUP_DIR, SETUP_HINT,

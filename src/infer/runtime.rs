@@ -38,12 +38,28 @@ pub const SETUP_HINT: &str = concat!(
 pub enum RuntimeError {
     #[error("ONNX Runtime library not found (looked in: {searched}); {SETUP_HINT}")]
     LibraryMissing { searched: String },
-    #[error("could not load ONNX Runtime from {path}: {reason}; {SETUP_HINT}")]
-    LibraryLoad { path: PathBuf, reason: String },
+    #[error("{path}: no such file; {SETUP_HINT}")]
+    LibraryNotThere { path: PathBuf },
+    #[error("could not load ONNX Runtime from {path}; {SETUP_HINT}")]
+    LibraryLoad {
+        path: PathBuf,
+        #[source]
+        source: ort::LoadDynamicError,
+    },
+    #[error("ONNX Runtime from {path} could not start; {SETUP_HINT}")]
+    Environment {
+        path: PathBuf,
+        #[source]
+        source: ort::Error,
+    },
     #[error("ONNX Runtime was already initialised from {loaded}, cannot switch to {requested}")]
     AlreadyLoaded { loaded: PathBuf, requested: PathBuf },
-    #[error("model {path}: ONNX Runtime could not create a session: {reason}")]
-    Session { path: PathBuf, reason: String },
+    #[error("model {path}: ONNX Runtime could not create a session")]
+    Session {
+        path: PathBuf,
+        #[source]
+        source: ort::Error,
+    },
     #[error("unknown device `{0}`: use auto, cpu or cuda")]
     UnknownDevice(String),
     /// Why a CUDA session could not be made; the caller falls back to the CPU.
@@ -114,18 +130,34 @@ impl Runtime {
                 return Err(RuntimeError::AlreadyLoaded { loaded: loaded.clone(), requested: library });
             }
         }
-        let builder = ort::init_from(&library)
-            .map_err(|e| RuntimeError::LibraryLoad { path: library.clone(), reason: e.to_string() })?;
+        let builder =
+            ort::init_from(&library).map_err(|source| RuntimeError::LibraryLoad { path: library.clone(), source })?;
         let _ = LOADED_FROM.set(library.clone());
         let env = builder
             .with_name("latentforge")
             .build()
-            .map_err(|e| RuntimeError::LibraryLoad { path: library.clone(), reason: e.to_string() })?;
+            .map_err(|source| RuntimeError::Environment { path: library.clone(), source })?;
         Ok(Runtime { library, env, options, sessions: Mutex::new(HashMap::new()) })
     }
 
     pub fn library(&self) -> &Path {
         &self.library
+    }
+
+    /// The version the loaded ONNX Runtime library reports of itself (`GetVersionString`).
+    pub fn loaded_version(&self) -> Option<String> {
+        type ApiBase = unsafe extern "system" fn() -> *const ort::sys::OrtApiBase;
+        // SAFETY: the library is loaded already (this opens the same handle again) and exports
+        // OrtGetApiBase, whose table's GetVersionString returns a static, NUL-terminated string.
+        unsafe {
+            let lib = libloading::Library::new(&self.library).ok()?;
+            let base = lib.get::<ApiBase>(b"OrtGetApiBase").ok()?();
+            if base.is_null() {
+                return None;
+            }
+            let text = ((*base).GetVersionString)();
+            (!text.is_null()).then(|| std::ffi::CStr::from_ptr(text).to_string_lossy().into_owned())
+        }
     }
 
     pub fn options(&self) -> &RuntimeOptions {
@@ -162,7 +194,7 @@ impl Runtime {
     }
 
     fn create_session(&self, model: &Path) -> Result<(Session, Device), RuntimeError> {
-        let session_err = |e: ort::Error| RuntimeError::Session { path: model.to_path_buf(), reason: e.to_string() };
+        let session_err = |source: ort::Error| RuntimeError::Session { path: model.to_path_buf(), source };
         if self.options.device != Device::Cpu {
             match self.cuda_session(model) {
                 Ok(s) => return Ok((s, Device::Cuda)),
@@ -219,7 +251,7 @@ pub fn locate_library(explicit: Option<&Path>) -> Result<PathBuf, RuntimeError> 
         return if named.is_file() {
             Ok(named.clone())
         } else {
-            Err(RuntimeError::LibraryLoad { path: named.clone(), reason: "no such file".into() })
+            Err(RuntimeError::LibraryNotThere { path: named.clone() })
         };
     }
     candidates.iter().find(|c| c.is_file()).cloned().ok_or_else(|| RuntimeError::LibraryMissing {
@@ -235,6 +267,9 @@ fn library_candidates(explicit: Option<&Path>, env: Option<&Path>) -> Vec<PathBu
     }
     if let Some(p) = env {
         out.push(as_file(p));
+    }
+    if let Some(root) = super::release_root() {
+        out.push(root.join("lib").join(LIBRARY_FILE));
     }
     let setup = setup_dir();
     // A GPU set-up holds the CUDA-enabled build; prefer it when present.

@@ -104,19 +104,36 @@ pub enum ProbeError {
     #[error("{0}")]
     Io(#[from] io::Error),
     /// The header itself does not parse, or describes something the engine does not read.
-    #[error("{0}")]
-    Corrupt(String),
+    #[error(transparent)]
+    Corrupt(#[from] Malformed),
     #[error(transparent)]
     Over(#[from] OverLimit),
 }
 
-impl ProbeError {
-    /// The reason without the file name, for errors that name the file themselves.
-    pub fn reason(&self) -> String {
-        match self {
-            ProbeError::Over(e) => e.detail(),
-            other => other.to_string(),
-        }
+/// Why a file's bytes are not what its name says: the decoder's own error, kept as it is, or
+/// what one of our header checks found.
+#[derive(Debug, thiserror::Error)]
+pub enum Malformed {
+    #[error(transparent)]
+    Image(#[from] image::ImageError),
+    #[error(transparent)]
+    Exr(#[from] exr::error::Error),
+    #[error(transparent)]
+    Midi(#[from] midly::Error),
+    #[error("not UTF-8 text")]
+    NotUtf8(#[source] std::string::FromUtf8Error),
+    /// A third-party decoder panicked on the file (its message, as far as it said one).
+    #[error("the decoder failed on it: {0}")]
+    DecoderPanic(String),
+    /// What a header check of ours found (a size, a count, a missing mark).
+    #[error("{0}")]
+    Header(String),
+}
+
+impl Malformed {
+    /// A header check's finding.
+    pub fn header(what: impl Into<String>) -> Malformed {
+        Malformed::Header(what.into())
     }
 }
 
@@ -164,11 +181,11 @@ pub fn open_image(path: &Path, limits: &DecodeLimits) -> Result<image::ImageRead
         check_tiff(path)?;
     }
     let (w, h) = probe.into_dimensions().map_err(|e| match e {
-        image::ImageError::Limits(_) => ProbeError::Corrupt(format!("{e} (--max-pixels raises the limit)")),
-        e => ProbeError::Corrupt(e.to_string()),
+        image::ImageError::Limits(_) => Malformed::header(format!("{e} (--max-pixels raises the limit)")),
+        e => Malformed::Image(e),
     })?;
     if w == 0 || h == 0 {
-        return Err(ProbeError::Corrupt(format!("its header claims {w}x{h} pixels")));
+        return Err(Malformed::header(format!("its header claims {w}x{h} pixels")).into());
     }
     limits.check(path, w as usize, h as usize)?;
     open(true)
@@ -182,7 +199,7 @@ pub const MAX_TIFF_TAG_VALUES: u64 = 1 << 22;
 /// more data than the file holds: the `tiff` decoder allocates for the count as it opens.
 pub fn check_tiff(path: &Path) -> Result<(), ProbeError> {
     use std::io::{Seek, SeekFrom};
-    let corrupt = |what: String| ProbeError::Corrupt(what);
+    let corrupt = |what: String| ProbeError::Corrupt(Malformed::Header(what));
     let mut file = fs::File::open(path)?;
     let len = file.metadata()?.len();
     let mut head = [0u8; 16];
@@ -247,8 +264,7 @@ pub fn check_tiff(path: &Path) -> Result<(), ProbeError> {
 /// channels and samples in all; deep data is refused, the engine reads flat images only.
 pub fn check_exr(path: &Path, limits: &DecodeLimits) -> Result<exr::meta::MetaData, ProbeError> {
     let file = fs::File::open(path)?;
-    let meta =
-        exr::meta::MetaData::read_from_unbuffered(file, false).map_err(|e| ProbeError::Corrupt(e.to_string()))?;
+    let meta = exr::meta::MetaData::read_from_unbuffered(file, false).map_err(Malformed::Exr)?;
     let count = |what, claimed, limit| OverLimit::Count { path: path.to_path_buf(), what, claimed, limit };
     if meta.headers.len() > MAX_PARTS {
         return Err(count("parts", meta.headers.len(), MAX_PARTS).into());
@@ -256,7 +272,7 @@ pub fn check_exr(path: &Path, limits: &DecodeLimits) -> Result<exr::meta::MetaDa
     let (mut channels, mut samples) = (0usize, 0u128);
     for header in meta.headers.iter() {
         if header.deep || meta.requirements.has_deep_data {
-            return Err(ProbeError::Corrupt("deep data (per-pixel sample lists); flatten it to a plain EXR".into()));
+            return Err(Malformed::header("deep data (per-pixel sample lists); flatten it to a plain EXR").into());
         }
         let (w, h) = (header.layer_size.0, header.layer_size.1);
         limits.check(path, w, h)?;
@@ -284,7 +300,7 @@ pub fn contain_panics<T>(decode: impl FnOnce() -> T) -> Result<T, ProbeError> {
             .map(|s| s.to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_default();
-        ProbeError::Corrupt(format!("the decoder failed on it: {text}"))
+        ProbeError::Corrupt(Malformed::DecoderPanic(text))
     })
 }
 
@@ -301,7 +317,7 @@ pub fn read_bounded(path: &Path, limit: u64, what: &'static str) -> Result<Vec<u
 
 /// [`read_bounded`] for UTF-8 text (presets, manifests).
 pub fn read_text_bounded(path: &Path, limit: u64, what: &'static str) -> Result<String, ProbeError> {
-    String::from_utf8(read_bounded(path, limit, what)?).map_err(|_| ProbeError::Corrupt("not UTF-8 text".into()))
+    String::from_utf8(read_bounded(path, limit, what)?).map_err(|e| Malformed::NotUtf8(e).into())
 }
 
 #[cfg(test)]

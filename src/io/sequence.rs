@@ -31,10 +31,10 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, FrameError> {
         let digits = rest.len() - rest.trim_start_matches('#').len();
         let suffix = &rest[digits..];
         let dir = input.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let listing = fs::read_dir(dir).map_err(|e| FrameError::ListFolder {
+        let listing = fs::read_dir(dir).map_err(|source| FrameError::ListFolder {
             dir: dir.to_path_buf(),
             pattern: input.clone(),
-            reason: e.to_string(),
+            source,
         })?;
         let mut frames: Vec<PathBuf> = listing
             .filter_map(|e| e.ok())

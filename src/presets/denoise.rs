@@ -116,28 +116,28 @@ range = "auto"
         assert_eq!((p.settle_ms, p.missing_passes, p.normal_pattern), (300, MissingPasses::ColorOnly, None));
 
         fs::write(dir.path().join("typo.toml"), GOOD.replace("settle_ms", "setle_ms")).unwrap();
-        let e = DenoisePreset::load(&dir.path().join("typo.toml")).unwrap_err().to_string();
+        let e = crate::error_chain(&DenoisePreset::load(&dir.path().join("typo.toml")).unwrap_err());
         assert!(e.contains("typo.toml") && e.contains("setle_ms") && e.contains("line 4"), "{e}");
 
         fs::write(dir.path().join("value.toml"), GOOD.replace("\"color-only\"", "\"maybe\"")).unwrap();
-        let e = DenoisePreset::load(&dir.path().join("value.toml")).unwrap_err().to_string();
+        let e = crate::error_chain(&DenoisePreset::load(&dir.path().join("value.toml")).unwrap_err());
         assert!(e.contains("value.toml") && (e.contains("missing_passes") || e.contains("maybe")), "{e}");
 
         fs::write(dir.path().join("ext.toml"), GOOD.replace("[\"exr\", \"png\"]", "[\".exr\"]")).unwrap();
-        let e = DenoisePreset::load(&dir.path().join("ext.toml")).unwrap_err().to_string();
+        let e = crate::error_chain(&DenoisePreset::load(&dir.path().join("ext.toml")).unwrap_err());
         assert!(e.contains("ext.toml") && e.contains("extensions"), "{e}");
 
         fs::write(dir.path().join("big.toml"), format!("{GOOD}max_pixels = 1000000000\n")).unwrap();
         assert_eq!(DenoisePreset::load(&dir.path().join("big.toml")).unwrap().max_pixels, Some(1_000_000_000));
         fs::write(dir.path().join("zero.toml"), format!("{GOOD}max_pixels = 0\n")).unwrap();
-        let e = DenoisePreset::load(&dir.path().join("zero.toml")).unwrap_err().to_string();
+        let e = crate::error_chain(&DenoisePreset::load(&dir.path().join("zero.toml")).unwrap_err());
         assert!(e.contains("zero.toml") && e.contains("max_pixels"), "{e}");
         // A preset is read through a byte cap: a huge file is refused without reading it all.
         fs::write(dir.path().join("huge.toml"), format!("{GOOD}{}", "#".repeat(2 << 20))).unwrap();
-        let e = DenoisePreset::load(&dir.path().join("huge.toml")).unwrap_err().to_string();
+        let e = crate::error_chain(&DenoisePreset::load(&dir.path().join("huge.toml")).unwrap_err());
         assert!(e.contains("huge.toml") && e.contains("byte limit for a preset"), "{e}");
         fs::write(dir.path().join("window.toml"), format!("{GOOD}temporal_window = 0\n")).unwrap();
-        let e = DenoisePreset::load(&dir.path().join("window.toml")).unwrap_err().to_string();
+        let e = crate::error_chain(&DenoisePreset::load(&dir.path().join("window.toml")).unwrap_err());
         assert!(e.contains("window.toml") && e.contains("temporal_window"), "{e}");
     }
 

@@ -225,7 +225,7 @@ kit_timbre = 0.5
         let (ok, bad) = load_dir::<GroovePreset>(dir.path());
         assert_eq!(ok.len(), 1);
         assert_eq!(bad.len(), 3);
-        let msgs: Vec<String> = bad.iter().map(|e| e.to_string()).collect();
+        let msgs: Vec<String> = bad.iter().map(|e| crate::error_chain(e)).collect();
         assert!(msgs[0].contains("b-syntax.toml"));
         assert!(msgs[1].contains("c-range.toml") && msgs[1].contains("density"));
         assert!(msgs[2].contains("d-typo.toml") && msgs[2].contains("swnig"));

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 
-use crate::io::limits::{read_text_bounded, MAX_TEXT_BYTES};
+use crate::io::limits::{read_text_bounded, ProbeError, MAX_TEXT_BYTES};
 
 pub mod denoise;
 pub mod groove;
@@ -19,8 +19,25 @@ pub use texture::TexturePreset;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PresetError {
-    #[error("{path}: cannot read preset: {reason}")]
-    Read { path: PathBuf, reason: String },
+    #[error("{path}: cannot read preset")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: ProbeError,
+    },
+    #[error("{path}: invalid preset")]
+    Toml {
+        path: PathBuf,
+        #[source]
+        source: Box<toml::de::Error>,
+    },
+    #[error("{dir}: cannot list the preset folder")]
+    ListFolder {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// What a check of ours found wrong in a preset that parsed.
     #[error("{path}: invalid preset: {reason}")]
     Invalid { path: PathBuf, reason: String },
     #[error("no preset named `{name}` in {dir} (available: {available})")]
@@ -38,8 +55,8 @@ pub trait Preset: Sized + Clone {
 /// Parses a TOML preset file; a syntax error or unknown key names the file, line and key.
 pub fn read_toml<T: DeserializeOwned>(path: &Path) -> Result<T, PresetError> {
     let text = read_text_bounded(path, MAX_TEXT_BYTES, "a preset")
-        .map_err(|e| PresetError::Read { path: path.into(), reason: e.reason() })?;
-    toml::from_str(&text).map_err(|e| PresetError::Invalid { path: path.into(), reason: e.to_string() })
+        .map_err(|source| PresetError::Read { path: path.into(), source })?;
+    toml::from_str(&text).map_err(|source| PresetError::Toml { path: path.into(), source: Box::new(source) })
 }
 
 /// Every `*.toml` preset in `dir`, sorted by file name, and the files that failed (each error
@@ -49,7 +66,7 @@ pub fn load_dir<T: Preset>(dir: &Path) -> (Vec<T>, Vec<PresetError>) {
         Ok(rd) => {
             rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "toml")).collect()
         }
-        Err(e) => return (Vec::new(), vec![PresetError::Read { path: dir.into(), reason: e.to_string() }]),
+        Err(source) => return (Vec::new(), vec![PresetError::ListFolder { dir: dir.into(), source }]),
     };
     paths.sort();
     let mut ok = Vec::new();

@@ -74,7 +74,7 @@ impl Journal {
                     let _ = std::fs::remove_file(format!("{}{side}", path.display()));
                 }
                 let journal = Self::open_checked(path)
-                    .map_err(|e| WatchError::Journal { path: path.to_path_buf(), reason: e.to_string() })?;
+                    .map_err(|source| WatchError::Journal { path: path.to_path_buf(), source })?;
                 let kept = if moved { format!("; the old file is kept as {}", aside.display()) } else { String::new() };
                 let warning = format!(
                     "{}: journal unreadable ({reason}); rebuilt it: frames whose outputs are intact are not redone{kept}",
@@ -125,8 +125,8 @@ impl Journal {
         &self.path
     }
 
-    fn err(&self, e: rusqlite::Error) -> WatchError {
-        WatchError::Journal { path: self.path.clone(), reason: e.to_string() }
+    fn err(&self, source: rusqlite::Error) -> WatchError {
+        WatchError::Journal { path: self.path.clone(), source }
     }
 
     pub fn get(&self, input: &Path) -> Result<Option<Entry>, WatchError> {

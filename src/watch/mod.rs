@@ -30,10 +30,20 @@ pub use service::run;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WatchError {
-    #[error("{path}: cannot watch: {reason}")]
-    Folder { path: PathBuf, reason: String },
-    #[error("{path}: journal error: {reason}; delete it to rebuild it (finished outputs are kept)")]
-    Journal { path: PathBuf, reason: String },
+    #[error("{path}: cannot watch: not a folder")]
+    NotAFolder { path: PathBuf },
+    #[error("{path}: cannot make the output folder")]
+    OutputFolder {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: journal error (delete it to rebuild it; finished outputs are kept)")]
+    Journal {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
     #[error("the output folder {0} is one of the watched folders; choose another --out-dir or use --suffix")]
     OutputIsInput(PathBuf),
 }

@@ -82,7 +82,7 @@ pub fn run(
 fn prepare(opts: &WatchOptions, report: &mut dyn FnMut(&Event)) -> Result<Journal, WatchError> {
     for dir in &opts.dirs {
         if !dir.is_dir() {
-            return Err(WatchError::Folder { path: dir.clone(), reason: "not a folder".into() });
+            return Err(WatchError::NotAFolder { path: dir.clone() });
         }
         if let WatchOutput::Dir(out) = &opts.output {
             if crate::io::is_same_file(out, dir) {
@@ -91,7 +91,7 @@ fn prepare(opts: &WatchOptions, report: &mut dyn FnMut(&Event)) -> Result<Journa
         }
     }
     if let WatchOutput::Dir(out) = &opts.output {
-        std::fs::create_dir_all(out).map_err(|e| WatchError::Folder { path: out.clone(), reason: e.to_string() })?;
+        std::fs::create_dir_all(out).map_err(|source| WatchError::OutputFolder { path: out.clone(), source })?;
     }
     let (journal, warning) = Journal::open(&opts.journal_path())?;
     if let Some(message) = warning {

@@ -25,7 +25,7 @@ pub fn run(g: &GlobalArgs) -> Result<u8> {
             }
             Err(e) => {
                 bad += 1;
-                println!("  BROKEN: {e}");
+                println!("  BROKEN: {}", latentforge::error_chain(&e));
             }
         }
     }

@@ -86,7 +86,7 @@ impl Default for LatentGroove {
         if let Some(dir) = resources_dir().map(|d| d.join("presets")) {
             let (ok, bad) = presets::load_dir::<GroovePreset>(&dir);
             for e in bad {
-                nice_warn!("Latent Groove: skipping preset: {e}");
+                nice_warn!("Latent Groove: skipping preset: {}", latentforge::error_chain(&e));
             }
             presets = ok;
         }

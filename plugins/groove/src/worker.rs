@@ -101,7 +101,7 @@ fn runtime(resources: &Path) -> Result<Arc<Runtime>, String> {
             }
             Runtime::new(RuntimeOptions { library: Some(library), device: Device::Cpu, intra_threads: Some(1) })
                 .map(Arc::new)
-                .map_err(|e| e.to_string())
+                .map_err(|e| error_chain(&e))
         })
         .clone()
 }
@@ -146,7 +146,7 @@ fn load_models() -> Models {
     let store = match ModelStore::locate(Some(&resources.join("models"))) {
         Ok(s) => s,
         Err(e) => {
-            nice_warn!("Latent Groove: {e}; outputting silence");
+            nice_warn!("Latent Groove: {}; outputting silence", error_chain(&e));
             return Models::default();
         }
     };

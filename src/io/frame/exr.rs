@@ -8,7 +8,7 @@ use ::exr::prelude as ex;
 use ::exr::prelude::traits::*;
 
 use super::{Encoding, FileFormat, Frame, FrameError};
-use crate::io::limits::{check_exr, contain_panics, DecodeLimits};
+use crate::io::limits::{check_exr, contain_panics, DecodeLimits, Malformed, ProbeError};
 
 /// One named EXR channel, kept so an EXR written back carries every pass of the input.
 #[derive(Debug, Clone)]
@@ -18,8 +18,20 @@ pub struct ExrChannel {
     pub data: Vec<f32>,
 }
 
-pub(super) fn read_exr(path: &Path, limits: &DecodeLimits) -> Result<Frame, FrameError> {
-    check_exr(path, limits).map_err(|e| FrameError::probe(path, "OpenEXR", e))?;
+/// One layer of an EXR file: its name (none in a plain image), its size and its channels, named
+/// without the layer's prefix.
+#[derive(Debug, Clone)]
+pub struct ExrLayer {
+    pub name: Option<String>,
+    pub width: usize,
+    pub height: usize,
+    pub channels: Vec<ExrChannel>,
+}
+
+/// Reads every layer of a flat EXR, its headers checked against `limits` first; a decoder panic
+/// on a damaged file is a refusal. The one EXR reader of frames and texture maps.
+pub fn read_exr_layers(path: &Path, limits: &DecodeLimits) -> Result<Vec<ExrLayer>, ProbeError> {
+    check_exr(path, limits)?;
     let read = || {
         ex::read()
             .no_deep_data()
@@ -29,24 +41,33 @@ pub(super) fn read_exr(path: &Path, limits: &DecodeLimits) -> Result<Frame, Fram
             .all_attributes()
             .from_file(path)
     };
-    let image = contain_panics(read)
-        .map_err(|e| FrameError::probe(path, "OpenEXR", e))?
-        .map_err(|e| FrameError::Corrupt { path: path.to_path_buf(), format: "OpenEXR", reason: e.to_string() })?;
+    let image = contain_panics(read)?.map_err(Malformed::Exr)?;
+    let layer = |layer: &ex::Layer<ex::AnyChannels<ex::FlatSamples>>| ExrLayer {
+        name: layer.attributes.layer_name.as_ref().map(|n| n.to_string()),
+        width: layer.size.0,
+        height: layer.size.1,
+        channels: layer
+            .channel_data
+            .list
+            .iter()
+            .map(|ch| ExrChannel {
+                name: ch.name.to_string(),
+                half: matches!(ch.sample_data, ex::FlatSamples::F16(_)),
+                data: ch.sample_data.values_as_f32().collect(),
+            })
+            .collect(),
+    };
+    Ok(image.layer_data.iter().map(layer).collect())
+}
 
+pub(super) fn read_exr(path: &Path, limits: &DecodeLimits) -> Result<Frame, FrameError> {
+    let layers = read_exr_layers(path, limits).map_err(|e| FrameError::probe(path, "OpenEXR", e))?;
     // Flatten every layer into full channel names ("ViewLayer.Combined.R"), remembering sizes.
     let mut channels: Vec<(ExrChannel, (usize, usize))> = Vec::new();
-    for layer in &image.layer_data {
-        let prefix = layer.attributes.layer_name.as_ref().map(|n| format!("{n}.")).unwrap_or_default();
-        for ch in &layer.channel_data.list {
-            let half = matches!(ch.sample_data, ex::FlatSamples::F16(_));
-            channels.push((
-                ExrChannel {
-                    name: format!("{prefix}{}", ch.name),
-                    half,
-                    data: ch.sample_data.values_as_f32().collect(),
-                },
-                (layer.size.0, layer.size.1),
-            ));
+    for layer in layers {
+        let prefix = layer.name.map(|n| format!("{n}.")).unwrap_or_default();
+        for ch in layer.channels {
+            channels.push((ExrChannel { name: format!("{prefix}{}", ch.name), ..ch }, (layer.width, layer.height)));
         }
     }
     let names: Vec<&str> = channels.iter().map(|(c, _)| c.name.as_str()).collect();

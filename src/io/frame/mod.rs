@@ -9,21 +9,32 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use crate::io::atomic::write_atomic;
-use crate::io::limits::{DecodeLimits, OverLimit, ProbeError};
+use crate::io::limits::{DecodeLimits, Malformed, OverLimit, ProbeError};
 use crate::io::transfer::srgb_to_linear;
 
 mod exr;
 mod pfm;
 mod raster;
 
-pub use self::exr::{write_exr_channels, ExrChannel};
+pub use self::exr::{read_exr_layers, write_exr_channels, ExrChannel, ExrLayer};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FrameError {
-    #[error("{path}: cannot read: {reason}")]
-    Read { path: PathBuf, reason: String },
-    #[error("{path}: not a valid {format} file ({reason}); re-export or re-render the frame")]
-    Corrupt { path: PathBuf, format: &'static str, reason: String },
+    #[error("{path}: no such file")]
+    Missing { path: PathBuf },
+    #[error("{path}: cannot read")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: not a valid {format} file (re-export or re-render the frame)")]
+    Corrupt {
+        path: PathBuf,
+        format: &'static str,
+        #[source]
+        source: Malformed,
+    },
     #[error("{path}: unsupported file type; use .exr, .pfm, .hdr, .png, .tif or .tiff")]
     Unsupported { path: PathBuf },
     #[error("{path}: no colour channels found (channels: {channels}); expected R,G,B or a `Combined` layer")]
@@ -32,12 +43,21 @@ pub enum FrameError {
     SizeMismatch { path: PathBuf, pass: String, got_w: usize, got_h: usize, want_w: usize, want_h: usize },
     #[error("{path}: {pass} has {count} NaN or infinite values (first at x={x}, y={y}); fix the render or clamp it before denoising")]
     NonFinite { path: PathBuf, pass: String, count: usize, x: usize, y: usize },
-    #[error("{path}: cannot write: {reason}")]
-    Write { path: PathBuf, reason: String },
+    #[error("{path}: cannot write")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{path}: refusing to overwrite an input file; choose another output name or --out-dir")]
     WouldOverwriteInput { path: PathBuf },
-    #[error("{dir}: cannot list the folder of frame pattern {pattern}: {reason}")]
-    ListFolder { dir: PathBuf, pattern: PathBuf, reason: String },
+    #[error("{dir}: cannot list the folder of frame pattern {pattern}")]
+    ListFolder {
+        dir: PathBuf,
+        pattern: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{pattern}: no frames match this pattern")]
     NoFrames { pattern: PathBuf },
     #[error(transparent)]
@@ -48,10 +68,15 @@ impl FrameError {
     /// A refused header probe as a frame error for `path` in `format`.
     fn probe(path: &Path, format: &'static str, e: ProbeError) -> FrameError {
         match e {
-            ProbeError::Io(e) => FrameError::Read { path: path.to_path_buf(), reason: e.to_string() },
-            ProbeError::Corrupt(reason) => FrameError::Corrupt { path: path.to_path_buf(), format, reason },
+            ProbeError::Io(source) => FrameError::Read { path: path.to_path_buf(), source },
+            ProbeError::Corrupt(source) => FrameError::corrupt(path, format, source),
             ProbeError::Over(e) => FrameError::OverLimit(e),
         }
+    }
+
+    /// `path` is not a valid `format` file, for `why`.
+    fn corrupt(path: &Path, format: &'static str, why: impl Into<Malformed>) -> FrameError {
+        FrameError::Corrupt { path: path.to_path_buf(), format, source: why.into() }
     }
 
     /// True for a file that will never read (over a limit, unsupported, not finite), as opposed
@@ -191,7 +216,7 @@ impl Frame {
 pub fn read_frame(path: &Path, limits: &DecodeLimits) -> Result<Frame, FrameError> {
     let format = FileFormat::from_path(path).ok_or_else(|| FrameError::Unsupported { path: path.to_path_buf() })?;
     if !path.is_file() {
-        return Err(FrameError::Read { path: path.to_path_buf(), reason: "no such file".into() });
+        return Err(FrameError::Missing { path: path.to_path_buf() });
     }
     let frame = match format {
         FileFormat::Exr => exr::read_exr(path, limits)?,
@@ -238,7 +263,7 @@ pub fn write_frame_atomic(frame: &Frame, path: &Path) -> Result<(), FrameError> 
         FileFormat::Pfm => pfm::write_pfm(frame, tmp),
         _ => raster::write_with_image(frame, tmp, format),
     })
-    .map_err(|e| FrameError::Write { path: path.to_path_buf(), reason: e.to_string() })
+    .map_err(|source| FrameError::Write { path: path.to_path_buf(), source })
 }
 
 #[cfg(test)]

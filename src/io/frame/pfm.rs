@@ -5,11 +5,11 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::Path;
 
 use super::{Encoding, FileFormat, Frame, FrameError};
-use crate::io::limits::DecodeLimits;
+use crate::io::limits::{DecodeLimits, Malformed};
 
 pub(super) fn read_pfm(path: &Path, limits: &DecodeLimits) -> Result<Frame, FrameError> {
-    let corrupt = |reason: &str| FrameError::Corrupt { path: path.to_path_buf(), format: "PFM", reason: reason.into() };
-    let read_err = |e: io::Error| FrameError::Read { path: path.to_path_buf(), reason: e.to_string() };
+    let corrupt = |what: &str| FrameError::corrupt(path, "PFM", Malformed::header(what));
+    let read_err = |source: io::Error| FrameError::Read { path: path.to_path_buf(), source };
     let file = fs::File::open(path).map_err(read_err)?;
     let file_len = file.metadata().map_err(read_err)?.len();
     let mut reader = BufReader::new(file);
@@ -19,7 +19,7 @@ pub(super) fn read_pfm(path: &Path, limits: &DecodeLimits) -> Result<Frame, Fram
     for _ in 0..3 {
         let mut line = Vec::new();
         // A header line is short: one without a newline in its first bytes is not PFM.
-        (&mut reader).take(HEADER_LINE).read_until(b'\n', &mut line).map_err(|_| corrupt("unreadable header"))?;
+        (&mut reader).take(HEADER_LINE).read_until(b'\n', &mut line).map_err(read_err)?;
         if line.last() != Some(&b'\n') {
             return Err(corrupt("header line missing or too long"));
         }
@@ -44,7 +44,7 @@ pub(super) fn read_pfm(path: &Path, limits: &DecodeLimits) -> Result<Frame, Fram
         return Err(corrupt(&format!("expected {} bytes of pixels, found {}", count * 4, file_len - header_len)));
     }
     let mut bytes = vec![0u8; count * 4];
-    reader.read_exact(&mut bytes).map_err(|_| corrupt("unreadable pixels"))?;
+    reader.read_exact(&mut bytes).map_err(read_err)?;
     let mut color = vec![0.0f32; width * height * 3];
     for y in 0..height {
         // PFM stores rows bottom to top.

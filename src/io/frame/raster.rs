@@ -18,7 +18,7 @@ pub(super) fn read_with_image(path: &Path, format: FileFormat, limits: &DecodeLi
     let reader = open_image(path, limits).map_err(|e| FrameError::probe(path, name, e))?;
     let img = contain_panics(|| reader.decode())
         .map_err(|e| FrameError::probe(path, name, e))?
-        .map_err(|e| FrameError::Corrupt { path: path.to_path_buf(), format: name, reason: e.to_string() })?;
+        .map_err(|e| FrameError::corrupt(path, name, e))?;
     use image::DynamicImage as D;
     let float = matches!(img, D::ImageRgb32F(_) | D::ImageRgba32F(_));
     let wide = !matches!(img, D::ImageLuma8(_) | D::ImageLumaA8(_) | D::ImageRgb8(_) | D::ImageRgba8(_));

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use super::ExemplarError;
 use crate::io::limits::DecodeLimits;
-use crate::texture::map::{Container, Map, MapError, Samples};
+use crate::texture::map::{Container, Map, Samples};
 
 /// 16-bit fixed point: 0..=65535 stands for 0..1.
 const ONE: u32 = 65535;
@@ -109,11 +109,7 @@ impl CoordMap {
     /// refused, they cannot address more than 256 source pixels.
     pub fn read(path: &Path, limits: &DecodeLimits) -> Result<CoordMap, ExemplarError> {
         let map = Map::read(path, limits)?;
-        let bad = |why: &str| -> ExemplarError {
-            let reason =
-                format!("not a coordinate map ({why}); write one with `latentforge texture vary --save-coords`");
-            MapError::Corrupt { path: path.to_path_buf(), reason }.into()
-        };
+        let bad = |why: &str| ExemplarError::NotCoordMap { path: path.to_path_buf(), why: why.into() };
         if map.channels < 2 {
             return Err(bad("it has one channel; u and v need two"));
         }

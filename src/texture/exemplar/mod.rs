@@ -27,6 +27,8 @@ pub enum ExemplarError {
     TwoMaps { kind: String, first: PathBuf, second: PathBuf },
     #[error("the maps of one set must have one size: {sizes}; resize them to one size first")]
     Sizes { sizes: String },
+    #[error("{path}: not a coordinate map ({why}); write one with `latentforge texture vary --save-coords`")]
+    NotCoordMap { path: PathBuf, why: String },
     #[error("{path}: {width}x{height} is too small to sample from: each side needs at least {min} pixels")]
     TooSmall { path: PathBuf, width: usize, height: usize, min: usize },
 }

@@ -7,15 +7,13 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::Path;
 
-use ::exr::prelude as ex;
-use ::exr::prelude::traits::*;
 use half::f16;
 use rayon::prelude::*;
 
 use super::{MapError, MapKind};
 use crate::io::atomic::write_atomic;
-use crate::io::frame::{write_exr_channels, Encoding, ExrChannel};
-use crate::io::limits::{check_exr, contain_panics, open_image, DecodeLimits, ProbeError};
+use crate::io::frame::{read_exr_layers, write_exr_channels, Encoding, ExrChannel};
+use crate::io::limits::{contain_panics, open_image, DecodeLimits, Malformed, ProbeError};
 use crate::io::transfer::{linear_to_srgb, srgb_to_linear};
 use crate::texture::Texture;
 
@@ -59,15 +57,15 @@ pub struct Map {
     pub exr_names: Vec<String>,
 }
 
-fn corrupt(path: &Path, reason: impl ToString) -> MapError {
-    MapError::Corrupt { path: path.to_path_buf(), reason: reason.to_string() }
+fn corrupt(path: &Path, why: impl Into<Malformed>) -> MapError {
+    MapError::Corrupt { path: path.to_path_buf(), source: why.into() }
 }
 
 /// A refused header probe as an exemplar error for `path`.
 fn probe_error(path: &Path, e: ProbeError) -> MapError {
     match e {
         ProbeError::Io(source) => MapError::Read { path: path.to_path_buf(), source },
-        ProbeError::Corrupt(reason) => corrupt(path, reason),
+        ProbeError::Corrupt(why) => corrupt(path, why),
         ProbeError::Over(e) => e.into(),
     }
 }
@@ -85,7 +83,7 @@ impl Map {
             _ => return Err(MapError::Unsupported { path: path.to_path_buf() }),
         };
         if map.width == 0 || map.height == 0 {
-            return Err(corrupt(path, "the image is empty (0 pixels)"));
+            return Err(corrupt(path, Malformed::header("the image is empty (0 pixels)")));
         }
         Ok(map)
     }
@@ -289,33 +287,25 @@ fn read_raster(path: &Path, limits: &DecodeLimits) -> Result<Map, MapError> {
 /// The channels an EXR map is read as: R,G,B(,A) when present (with any layer prefix), else
 /// the one channel of a grey map (Y, Z, or whatever the single channel is called).
 fn read_exr(path: &Path, limits: &DecodeLimits) -> Result<Map, MapError> {
-    check_exr(path, limits).map_err(|e| probe_error(path, e))?;
-    let read = || {
-        ex::read()
-            .no_deep_data()
-            .largest_resolution_level()
-            .all_channels()
-            .first_valid_layer()
-            .all_attributes()
-            .from_file(path)
+    let layers = read_exr_layers(path, limits).map_err(|e| probe_error(path, e))?;
+    let Some(layer) = layers.into_iter().next() else {
+        return Err(corrupt(path, Malformed::header("no layers")));
     };
-    let image = contain_panics(read).map_err(|e| probe_error(path, e))?.map_err(|e| corrupt(path, e))?;
-    let layer = &image.layer_data;
-    let (w, h) = (layer.size.0, layer.size.1);
-    let list = &layer.channel_data.list;
-    let name = |i: usize| list[i].name.to_string();
+    let list = &layer.channels;
+    let name = |i: usize| list[i].name.clone();
     let find = |c: &str| (0..list.len()).find(|&i| name(i) == c || name(i).ends_with(&format!(".{c}")));
     let order: Vec<usize> = match (find("R"), find("G"), find("B")) {
         (Some(r), Some(g), Some(b)) => [Some(r), Some(g), Some(b), find("A")].into_iter().flatten().collect(),
         _ if list.len() == 1 => vec![0],
         _ => {
             let names: Vec<String> = (0..list.len()).map(name).collect();
-            return Err(corrupt(path, format!("expected R,G,B or one channel, found {}", names.join(", "))));
+            let found = format!("expected R,G,B or one channel, found {}", names.join(", "));
+            return Err(corrupt(path, Malformed::header(found)));
         }
     };
-    let half = order.iter().all(|&i| matches!(list[i].sample_data, ex::FlatSamples::F16(_)));
-    let planes: Vec<Vec<f32>> = order.iter().map(|&i| list[i].sample_data.values_as_f32().collect()).collect();
-    let ch = planes.len();
+    let half = order.iter().all(|&i| list[i].half);
+    let planes: Vec<&[f32]> = order.iter().map(|&i| list[i].data.as_slice()).collect();
+    let (w, h, ch) = (layer.width, layer.height, planes.len());
     let interleaved = (0..w * h).flat_map(|p| planes.iter().map(move |pl| pl[p]));
     let samples =
         if half { Samples::F16(interleaved.map(f16::from_f32).collect()) } else { Samples::F32(interleaved.collect()) };

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use crate::io::limits::OverLimit;
+use crate::io::limits::{Malformed, OverLimit};
 
 mod image;
 mod kind;
@@ -24,8 +24,12 @@ pub enum MapError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path}: not a readable image ({reason})")]
-    Corrupt { path: PathBuf, reason: String },
+    #[error("{path}: not a readable image")]
+    Corrupt {
+        path: PathBuf,
+        #[source]
+        source: Malformed,
+    },
     #[error("{path}: unsupported file type; use .png, .jpg, .tif, .tiff or .exr")]
     Unsupported { path: PathBuf },
     #[error(transparent)]
