@@ -24,13 +24,17 @@ pub use infer::{Device, Runtime, RuntimeOptions};
 
 /// `e` and every error beneath it (its `source()` chain), joined by ": ": what a front end shows
 /// or records when it has only a line for an error. Errors keep their cause as a source rather
-/// than in their own message, so printing only `e` would drop it.
+/// than in their own message, so printing only `e` would drop it. A cause whose text the line
+/// already ends with is not repeated (some libraries' errors print their source themselves).
 pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut cause = e.source();
     while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
+        let line = c.to_string();
+        if !text.ends_with(&line) {
+            text.push_str(": ");
+            text.push_str(&line);
+        }
         cause = c.source();
     }
     text

@@ -13,6 +13,7 @@ use latentforge::infer::LIBRARY_FILE;
 use latentforge::{Device, InvalidValue, Runtime, RuntimeOptions};
 
 mod args;
+mod events;
 mod legacy;
 mod output;
 
@@ -38,7 +39,9 @@ fn long_about() -> String {
 
 /// Exit codes: 0 all done, 1 some inputs failed (the others were still written),
 /// 2 bad command line (a flag misspelt, out of range or not fitting the others),
-/// 3 set-up problem (ONNX Runtime, a model or an input missing or broken; an output in the way).
+/// 3 set-up problem (ONNX Runtime, a model or an input missing or broken; an output in the way),
+/// 143 stopped by SIGTERM, 130 by Ctrl-C (outputs finished before are kept, the one being
+/// written is removed; `watch` finishes its frames in flight first).
 const EXIT_PARTIAL: u8 = 1;
 const EXIT_USAGE: u8 = 2;
 const EXIT_SETUP: u8 = 3;
@@ -123,6 +126,9 @@ fn main() -> ExitCode {
     let Some(command) = cli.command.filter(|_| !cli.version) else {
         return ExitCode::from(print_version(&cli.global));
     };
+    if !matches!(command, Command::Watch(_)) {
+        stop_cleanly_on_signals();
+    }
     let done = match command {
         Command::Models => cmd::models::run(&cli.global),
         Command::Denoise(args) => cmd::denoise::run(&cli.global, args),
@@ -138,11 +144,24 @@ fn main() -> ExitCode {
         Err(e) => {
             match e.chain().find_map(|c| c.downcast_ref::<InvalidValue>()) {
                 Some(v) => eprintln!("error: {} {}: use {}", flag(v.name), v.value, v.allowed),
-                None => eprintln!("error: {e:#}"),
+                None => eprintln!("error: {}", latentforge::error_chain(e.as_ref())),
             }
             ExitCode::from(exit_code(&e))
         }
     }
+}
+
+/// SIGTERM (the add-on's Cancel, a farm's time limit) and Ctrl-C end the process at once, with
+/// the output being written removed rather than left half-written: exit 128 + the signal.
+fn stop_cleanly_on_signals() {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGTERM, SIGINT]) else { return };
+    let _ = std::thread::Builder::new().name("signals".into()).spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            let _held = latentforge::io::atomic::abandon_unfinished();
+            std::process::exit(128 + signal);
+        }
+    });
 }
 
 /// `--version`: this build, and what it finds to run with (the add-on's *Check* reads it).
@@ -155,7 +174,7 @@ fn print_version(g: &GlobalArgs) -> u8 {
             println!("ONNX Runtime {version} ({})", rt.library().display())
         }
         Err(e) => {
-            println!("ONNX Runtime: not found: {e:#}");
+            println!("ONNX Runtime: not found: {}", latentforge::error_chain(e.as_ref()));
             code = EXIT_SETUP;
         }
     }

@@ -1,9 +1,39 @@
 //! Outputs are written to a temporary file in the destination folder and renamed into place, so a
-//! crash or a full disk never leaves a half-written file where a user expects a result.
+//! crash or a full disk never leaves a half-written file where a user expects a result. The
+//! temporary files being written are listed, so a front end stopped by a signal removes them
+//! ([`abandon_unfinished`]) instead of leaving `.latentforge-*.partial` files behind.
 
 use std::fs;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+/// Temporary files being written now.
+static UNFINISHED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn unfinished() -> MutexGuard<'static, Vec<PathBuf>> {
+    UNFINISHED.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Takes `path` off the list when dropped (a write that failed or panicked).
+struct Listed(PathBuf);
+
+impl Drop for Listed {
+    fn drop(&mut self) {
+        unfinished().retain(|p| *p != self.0);
+    }
+}
+
+/// Removes every temporary file being written now and returns the list still locked: hold it
+/// until the process exits, so no write in flight is renamed into place after. For a front
+/// end's SIGTERM/SIGINT handler.
+pub fn abandon_unfinished() -> MutexGuard<'static, Vec<PathBuf>> {
+    let mut list = unfinished();
+    for tmp in list.drain(..) {
+        let _ = fs::remove_file(tmp);
+    }
+    list
+}
 
 /// Creates `path` atomically: `write` fills a temporary file beside it, which is synced and then
 /// renamed over `path`. On any error the temporary file is removed.
@@ -11,6 +41,8 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&Path) -> io::Result<()>) ->
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     fs::create_dir_all(dir)?;
     let tmp = tempfile::Builder::new().prefix(".latentforge-").suffix(".partial").tempfile_in(dir)?;
+    unfinished().push(tmp.path().to_path_buf());
+    let _listed = Listed(tmp.path().to_path_buf());
     write(tmp.path())?;
     // Temporary files are created private (0600); a finished output is an ordinary file.
     #[cfg(unix)]
@@ -19,6 +51,9 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&Path) -> io::Result<()>) ->
         fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o644))?;
     }
     tmp.as_file().sync_all()?;
+    // Renamed under the list's lock: a stop either comes after the rename or removes the file.
+    let mut list = unfinished();
+    list.retain(|p| p != tmp.path());
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }

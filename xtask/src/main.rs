@@ -11,6 +11,7 @@ use latentforge::infer::{LIBRARY_FILE, ORT_VERSION};
 use latentforge::io::atomic::write_atomic;
 use latentforge::io::digest::sha256_file;
 
+mod dist;
 mod farm;
 mod fixtures;
 mod fuzz;
@@ -53,6 +54,9 @@ const HELP: &str = "cargo xtask <task>
   test                 setup, lint (cargo fmt --check, clippy -D warnings, ruff on models/train),
                        bundle the plugin (release + allocation-checking debug build), install
                        Debian ardour if missing, every test of the workspace, then the farm test
+  dist                 the release: target/dist/latentforge-<version>-x86_64-linux.tar.gz (bin/,
+                       lib/ with ONNX Runtime, models/, presets/, README, licences; runs wherever
+                       it is unpacked) and latentforge-blender-<version>.zip (the Blender add-on)
   test farm            the Slurm test alone: installs slurm-wlm + munge if missing, runs a
                        one-node cluster here, submits denoise and texture job arrays, checks them
   bench denoise [--device cpu|cuda] [--frames N]
@@ -106,11 +110,13 @@ fn main() -> Result<()> {
         Some("demo") => demo(),
         Some("fixtures") => fixtures::fixtures(),
         Some("test") if rest.first().is_some_and(|a| a == "farm") => setup(false).and_then(|lib| test::farm(&lib)),
+        Some("test") if rest.first().is_some_and(|a| a == "dist") => dist::dist().and_then(|a| dist::check(&a.tarball)),
         Some("test") => test::all(rest),
         Some("bench") => bench(rest),
         Some("fuzz") => fuzz::fuzz(rest),
         Some("train") => train(rest),
         Some("bundle") => bundle(rest.iter().any(|a| a == "--alloc-check")).map(|_| ()),
+        Some("dist") => dist::dist().map(|_| ()),
         None | Some("help" | "--help" | "-h") => {
             print!("{HELP}");
             Ok(())

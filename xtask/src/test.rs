@@ -36,6 +36,9 @@ pub fn all(extra: &[String]) -> Result<()> {
     if let Err(e) = farm(&lib) {
         failures.push(Failure { what: format!("the farm test: {e:#}"), rerun: "cargo xtask test farm".into() });
     }
+    if let Err(e) = crate::dist::dist().and_then(|made| crate::dist::check(&made.tarball)) {
+        failures.push(Failure { what: format!("the release test: {e:#}"), rerun: "cargo xtask test dist".into() });
+    }
     if failures.is_empty() {
         eprintln!("\ncargo xtask test: every test passed");
         return Ok(());

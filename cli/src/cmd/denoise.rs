@@ -197,10 +197,10 @@ pub fn run(g: &GlobalArgs, args: DenoiseArgs) -> Result<u8> {
             Err(e) => {
                 failed += 1;
                 if args.json {
-                    let error = serde_json::json!({"item": input, "input": input, "error": format!("{e:#}")});
+                    let error = serde_json::json!({"item": input, "input": input, "error": latentforge::error_chain(e.as_ref())});
                     bar.suspend(|| println!("{error}"));
                 }
-                bar.suspend(|| eprintln!("error: {e:#}"));
+                bar.suspend(|| eprintln!("error: {}", latentforge::error_chain(e.as_ref())));
                 // A missing runtime or model fails every frame the same way: stop at once.
                 if matches!(e.downcast_ref::<DenoiseError>(), Some(DenoiseError::Model(_))) {
                     return Ok(EXIT_SETUP);

@@ -15,8 +15,10 @@ use latentforge::upscale::{upscaled_size, Edges, Method as UpscaleMethod, Upscal
 use latentforge::InvalidValue;
 
 use crate::args::{parse_scale, usage, LimitArgs};
+use crate::events::Events;
 use crate::output::{progress, Plan};
 use crate::GlobalArgs;
+use indicatif::ProgressBar;
 
 pub const EXAMPLES: &str = "Examples:\n  \
     latentforge upscale rock_albedo.png --scale 4 -o rock_albedo_4k.png\n  \
@@ -67,6 +69,10 @@ pub struct UpscaleArgs {
     force: bool,
     #[command(flatten)]
     limits: LimitArgs,
+    /// Events on stdout, one JSON object per line (started, progress at least once a second,
+    /// each file with its map kind, error naming the input, done) instead of text.
+    #[arg(long)]
+    json: bool,
 }
 
 /// The upscaler a run uses, loaded once.
@@ -154,7 +160,6 @@ pub fn read_for_upscale(path: &Path, scale: usize, limits: &DecodeLimits) -> Res
 }
 
 pub fn run(g: &GlobalArgs, args: UpscaleArgs) -> Result<u8> {
-    let edges = if args.no_wrap { Edges::Mirror } else { Edges::Wrap };
     let forced = args
         .kind
         .as_deref()
@@ -178,33 +183,54 @@ pub fn run(g: &GlobalArgs, args: UpscaleArgs) -> Result<u8> {
         plan.add(out.clone(), args.force, Some(image))?;
     }
     let upscaler = Upscaler::load(args.method, g)?;
-    let bar = progress(g.quiet, args.images.len(), "maps");
-    let limits = args.limits.limits(None);
+    let events = Events::start(args.json, "upscale", &args.images);
+    let bar = progress(g.quiet || args.json, args.images.len(), "maps");
     for (image, out) in args.images.iter().zip(&outputs) {
-        let map = read_for_upscale(image, args.scale, &limits)?;
+        events.working_on(image);
         let kind = forced.clone().or_else(|| MapKind::from_file_name(image)).unwrap_or(MapKind::Color);
-        if kind == MapKind::Color && map.channels >= 3 && looks_like_normal_map(&map.picture(&kind)) {
-            bar.suspend(|| {
-                eprintln!(
-                    "warning: {} looks like a normal map but is upscaled as colour: pass --kind normal (or name it _Normal)",
-                    image.display()
-                )
-            });
-        }
-        let up = upscaler.method().map(&map, &kind, args.scale, edges)?;
-        // The output file's extension says its format; the input's bit depth is kept.
-        let want = container_of(out)?;
-        let up = if up.container == want { up } else { up.converted(want, None, kind.is_srgb()) };
-        up.write(out)?;
-        if !g.quiet {
-            bar.suspend(|| {
+        match upscale_one(&args, &upscaler, (image, out), &kind, &bar) {
+            Ok(up) if !g.quiet && !args.json => bar.suspend(|| {
                 println!("{} -> {} ({}x{}, {})", image.display(), out.display(), up.width, up.height, kind.word())
-            });
+            }),
+            Ok(_) => {}
+            Err(e) => {
+                events.failed(image, &e);
+                return Err(e);
+            }
         }
+        events.file(image, out, &kind.word());
+        events.finished(image);
         bar.inc(1);
     }
     bar.finish_and_clear();
+    events.done();
     Ok(0)
+}
+
+/// Upscales `image` as a `kind` map into `out`; returns what it wrote.
+fn upscale_one(
+    args: &UpscaleArgs,
+    upscaler: &Upscaler,
+    (image, out): (&Path, &Path),
+    kind: &MapKind,
+    bar: &ProgressBar,
+) -> Result<Map> {
+    let edges = if args.no_wrap { Edges::Mirror } else { Edges::Wrap };
+    let map = read_for_upscale(image, args.scale, &args.limits.limits(None))?;
+    if *kind == MapKind::Color && map.channels >= 3 && looks_like_normal_map(&map.picture(kind)) {
+        bar.suspend(|| {
+            eprintln!(
+                "warning: {} looks like a normal map but is upscaled as colour: pass --kind normal (or name it _Normal)",
+                image.display()
+            )
+        });
+    }
+    let up = upscaler.method().map(&map, kind, args.scale, edges)?;
+    // The output file's extension says its format; the input's bit depth is kept.
+    let want = container_of(out)?;
+    let up = if up.container == want { up } else { up.converted(want, None, kind.is_srgb()) };
+    up.write(out)?;
+    Ok(up)
 }
 
 /// `<stem>_x<scale>.<ext>`, ext the input's own (JPEG comes back as PNG).

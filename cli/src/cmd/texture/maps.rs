@@ -10,6 +10,7 @@ use latentforge::texture::map::{Map, MapKind};
 
 use super::MapMaker;
 use crate::args::{ImageFormatArgs, LimitArgs, MethodArgs, NormalArgs, OutDirArgs};
+use crate::events::Events;
 use crate::output::{prepare_out_dir, progress, Plan};
 use crate::GlobalArgs;
 
@@ -36,6 +37,10 @@ pub struct MapsArgs {
     format: ImageFormatArgs,
     #[command(flatten)]
     limits: LimitArgs,
+    /// Events on stdout, one JSON object per line (started, progress at least once a second,
+    /// each file with its map kind, error naming the input, done) instead of text.
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(g: &GlobalArgs, args: MapsArgs) -> Result<u8> {
@@ -57,23 +62,35 @@ pub fn run(g: &GlobalArgs, args: MapsArgs) -> Result<u8> {
         }
     }
     let maker = MapMaker::load(args.method.method, g)?;
-    let bar = progress(g.quiet, args.images.len(), "colour maps");
+    let events = Events::start(args.json, "texture maps", &args.images);
+    let bar = progress(g.quiet || args.json, args.images.len(), "colour maps");
     for image in &args.images {
-        let colour = Map::read(image, &args.limits.limits(None))?.picture(&MapKind::Color);
-        if looks_like_normal_map(&colour) {
-            bar.suspend(|| eprintln!("warning: {} looks like a normal map, not a colour map", image.display()));
+        events.working_on(image);
+        let made = || -> Result<()> {
+            let colour = Map::read(image, &args.limits.limits(None))?.picture(&MapKind::Color);
+            if looks_like_normal_map(&colour) {
+                bar.suspend(|| eprintln!("warning: {} looks like a normal map, not a colour map", image.display()));
+            }
+            let made = maker.maps(&colour, normals)?;
+            let maps = [&made.height, &made.normal, &made.roughness];
+            for ((map, out), kind) in maps.into_iter().zip(outputs(image)).zip(&kinds) {
+                map.write(&out, args.format.bits == 16)?;
+                events.file(image, &out, &kind.word());
+            }
+            if !g.quiet && !args.json {
+                let (w, h) = (colour.width, colour.height);
+                bar.suspend(|| println!("{} -> height, normal, roughness ({w}x{h})", image.display()));
+            }
+            Ok(())
+        };
+        if let Err(e) = made() {
+            events.failed(image, &e);
+            return Err(e);
         }
-        let made = maker.maps(&colour, normals)?;
-        for (map, out) in [&made.height, &made.normal, &made.roughness].into_iter().zip(outputs(image)) {
-            map.write(&out, args.format.bits == 16)?;
-        }
-        if !g.quiet {
-            bar.suspend(|| {
-                println!("{} -> height, normal, roughness ({}x{})", image.display(), colour.width, colour.height)
-            });
-        }
+        events.finished(image);
         bar.inc(1);
     }
     bar.finish_and_clear();
+    events.done();
     Ok(0)
 }
