@@ -37,28 +37,36 @@ struct State {
     done: usize,
     total: usize,
     files: usize,
-    current: Option<PathBuf>,
+    current: Option<String>,
     finished: bool,
 }
 
 impl Events {
     /// Prints `started` and begins the once-a-second `progress` heartbeat, when `json` is on.
     pub fn start(json: bool, command: &str, inputs: &[PathBuf]) -> Events {
+        let events = Events::heartbeat(json, inputs.len());
+        if json {
+            emit(&json!({"event": "started", "command": command, "inputs": inputs, "total": inputs.len()}));
+        }
+        events
+    }
+
+    /// The `progress` events alone (at least once a second) for a command that prints its own
+    /// plan and results (`texture vary --json`), when `json` is on.
+    pub fn heartbeat(json: bool, total: usize) -> Events {
         if !json {
             return Events { shared: None, heartbeat: None };
         }
-        let state =
-            State { started: Instant::now(), done: 0, total: inputs.len(), files: 0, current: None, finished: false };
+        let state = State { started: Instant::now(), done: 0, total, files: 0, current: None, finished: false };
         let shared = Arc::new(Shared { state: Mutex::new(state), wake: Condvar::new() });
-        emit(&json!({"event": "started", "command": command, "inputs": inputs, "total": inputs.len()}));
         let beat = shared.clone();
         let heartbeat = std::thread::Builder::new().name("json-progress".into()).spawn(move || heartbeat(&beat)).ok();
         Events { shared: Some(shared), heartbeat }
     }
 
-    /// `input` is being worked on now.
-    pub fn working_on(&self, input: &Path) {
-        self.with(|s| s.current = Some(input.to_path_buf()));
+    /// `item` (an input file, a variation) is being worked on now.
+    pub fn working_on(&self, item: impl AsRef<str>) {
+        self.with(|s| s.current = Some(item.as_ref().to_string()));
     }
 
     /// One output of `input` is written.
@@ -69,12 +77,12 @@ impl Events {
         });
     }
 
-    /// `input` is finished.
-    pub fn finished(&self, input: &Path) {
+    /// `item` is finished.
+    pub fn finished(&self, item: impl AsRef<str>) {
         self.with(|s| {
             s.done += 1;
             s.current = None;
-            emit(&progress_event(s, Some(input)));
+            emit(&progress_event(s, Some(item.as_ref())));
         });
     }
 
@@ -121,7 +129,7 @@ fn heartbeat(shared: &Shared) {
     }
 }
 
-fn progress_event(s: &State, input: Option<&Path>) -> serde_json::Value {
+fn progress_event(s: &State, input: Option<&str>) -> serde_json::Value {
     json!({"event": "progress", "done": s.done, "total": s.total, "input": input, "elapsed_s": secs(s.started)})
 }
 

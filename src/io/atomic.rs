@@ -28,10 +28,19 @@ impl Drop for Listed {
 /// until the process exits, so no write in flight is renamed into place after. For a front
 /// end's SIGTERM/SIGINT handler.
 pub fn abandon_unfinished() -> MutexGuard<'static, Vec<PathBuf>> {
+    abandon_where(|_| true)
+}
+
+/// [`abandon_unfinished`] for the temporary files `which` picks (a test picks its own folder's,
+/// leaving the writes of tests running beside it alone).
+fn abandon_where(which: impl Fn(&Path) -> bool) -> MutexGuard<'static, Vec<PathBuf>> {
     let mut list = unfinished();
-    for tmp in list.drain(..) {
-        let _ = fs::remove_file(tmp);
-    }
+    list.retain(|tmp| {
+        if which(tmp) {
+            let _ = fs::remove_file(tmp);
+        }
+        !which(tmp)
+    });
     list
 }
 
@@ -66,6 +75,30 @@ pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stop_removes_the_file_being_written_and_it_never_lands() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("big.bin");
+        let (started, finish) = (std::sync::mpsc::channel(), std::sync::mpsc::channel::<()>());
+        let target = out.clone();
+        let writer = std::thread::spawn(move || {
+            write_atomic(&target, |tmp| {
+                fs::write(tmp, b"half")?;
+                started.0.send(()).unwrap();
+                finish.1.recv().unwrap();
+                Ok(())
+            })
+        });
+        started.1.recv().unwrap();
+        let held = abandon_where(|tmp| tmp.starts_with(dir.path()));
+        let left: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert!(left.is_empty(), "the temporary file was not removed: {left:?}");
+        finish.0.send(()).unwrap();
+        drop(held); // a front end exits here; a test lets the writer go on, to see it cannot land
+        assert!(writer.join().unwrap().is_err(), "the write went on after the stop");
+        assert!(!out.exists());
+    }
 
     #[test]
     fn failed_write_leaves_nothing_behind() {

@@ -1,6 +1,7 @@
 //! `cargo xtask dist`: the release archives. `latentforge-<version>-x86_64-linux.tar.gz` holds
 //! `bin/latentforge`, ONNX Runtime (CPU) in `lib/` with its licence, `models/` (ONNX files,
-//! manifests, cards, licences, the sample frames), `presets/`, the README and the licences; the
+//! manifests, cards, licences, the sample frames), `presets/`, the add-on in `blender/`, the
+//! README and the licences; the
 //! binary finds `lib/` and `models/` beside itself (`latentforge::infer::release_root`), so the
 //! folder runs wherever it is unpacked. `latentforge-blender-<version>.zip` is the Blender add-on
 //! (`blender/latentforge/`), installable with Blender's *Install from Disk*.
@@ -75,6 +76,9 @@ fn stage_release(root: &Path, lib: &Path, stage: &Path) -> Result<()> {
     stage_models(&root.join("models"), &stage.join("models"))?;
     copy_tree(&root.join("presets"), &stage.join("presets"))?;
     copy_tree(&root.join("LICENSES"), &stage.join("LICENSES"))?;
+    // The add-on too: used from here (Blender's script folder set to `<release>/blender`), it
+    // runs the `bin/latentforge` beside it with no path to set.
+    copy_tree(&root.join("blender/latentforge"), &stage.join("blender/latentforge"))?;
     copy_into(&root.join("README.md"), stage)?;
     Ok(())
 }

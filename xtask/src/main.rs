@@ -11,6 +11,7 @@ use latentforge::infer::{LIBRARY_FILE, ORT_VERSION};
 use latentforge::io::atomic::write_atomic;
 use latentforge::io::digest::sha256_file;
 
+mod blender;
 mod dist;
 mod farm;
 mod fixtures;
@@ -51,12 +52,17 @@ const HELP: &str = "cargo xtask <task>
   demo                 setup, build, denoise the bundled sample frames (also through the watch
                        service), make textures with PBR maps, variations of a bundled PBR set,
                        and render grooves (MIDI + WAV) into target/demo/
-  test                 setup, lint (cargo fmt --check, clippy -D warnings, ruff on models/train),
-                       bundle the plugin (release + allocation-checking debug build), install
-                       Debian ardour if missing, every test of the workspace, then the farm test
+  test                 setup, lint (cargo fmt --check, clippy -D warnings, ruff on models/train,
+                       blender/ and tests/blender/), bundle the plugin (release + allocation-
+                       checking debug build), install Debian ardour if missing, every test of the
+                       workspace, then the farm test, the release test and the Blender tests
   dist                 the release: target/dist/latentforge-<version>-x86_64-linux.tar.gz (bin/,
                        lib/ with ONNX Runtime, models/, presets/, README, licences; runs wherever
                        it is unpacked) and latentforge-blender-<version>.zip (the Blender add-on)
+  test dist            the release alone: dist, then the tarball unpacked, moved and run with no
+                       LATENTFORGE_* variable, HOME and the working folder elsewhere
+  test blender         the Blender add-on alone: dist, then tests/blender/run.py in Debian's
+                       Blender 3.4 (installed if missing), headless, on the release's CLI
   test farm            the Slurm test alone: installs slurm-wlm + munge if missing, runs a
                        one-node cluster here, submits denoise and texture job arrays, checks them
   bench denoise [--device cpu|cuda] [--frames N]
@@ -111,6 +117,7 @@ fn main() -> Result<()> {
         Some("fixtures") => fixtures::fixtures(),
         Some("test") if rest.first().is_some_and(|a| a == "farm") => setup(false).and_then(|lib| test::farm(&lib)),
         Some("test") if rest.first().is_some_and(|a| a == "dist") => dist::dist().and_then(|a| dist::check(&a.tarball)),
+        Some("test") if rest.first().is_some_and(|a| a == "blender") => dist::dist().and_then(|a| blender::test(&a)),
         Some("test") => test::all(rest),
         Some("bench") => bench(rest),
         Some("fuzz") => fuzz::fuzz(rest),

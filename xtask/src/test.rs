@@ -36,8 +36,18 @@ pub fn all(extra: &[String]) -> Result<()> {
     if let Err(e) = farm(&lib) {
         failures.push(Failure { what: format!("the farm test: {e:#}"), rerun: "cargo xtask test farm".into() });
     }
-    if let Err(e) = crate::dist::dist().and_then(|made| crate::dist::check(&made.tarball)) {
-        failures.push(Failure { what: format!("the release test: {e:#}"), rerun: "cargo xtask test dist".into() });
+    match crate::dist::dist() {
+        Ok(made) => {
+            if let Err(e) = crate::dist::check(&made.tarball) {
+                failures
+                    .push(Failure { what: format!("the release test: {e:#}"), rerun: "cargo xtask test dist".into() });
+            }
+            if let Err(e) = crate::blender::test(&made) {
+                let rerun = "cargo xtask test blender".into();
+                failures.push(Failure { what: format!("the Blender add-on tests: {e:#}"), rerun });
+            }
+        }
+        Err(e) => failures.push(Failure { what: format!("cargo xtask dist: {e:#}"), rerun: "cargo xtask dist".into() }),
     }
     if failures.is_empty() {
         eprintln!("\ncargo xtask test: every test passed");
@@ -64,7 +74,9 @@ fn lint() -> Result<()> {
         .context("the tree is not formatted: run `cargo fmt --all` and commit")?;
     run(cargo().current_dir(&root).args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
     let ruff = tools_venv()?.join("bin/ruff");
-    run(Command::new(ruff).current_dir(&root).args(["check", "models/train"]))
+    run(Command::new(&ruff).current_dir(&root).args(["check", "models/train"]))?;
+    // The add-on and its tests, each with its own ruff.toml (Python 3.10 for Blender 3.4).
+    run(Command::new(&ruff).current_dir(&root).args(["check", "blender", "tests/blender"]))
 }
 
 /// The VST3 test runs the plugin in Debian's Ardour 7, headless; install it when missing.

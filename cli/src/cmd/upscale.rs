@@ -186,7 +186,7 @@ pub fn run(g: &GlobalArgs, args: UpscaleArgs) -> Result<u8> {
     let events = Events::start(args.json, "upscale", &args.images);
     let bar = progress(g.quiet || args.json, args.images.len(), "maps");
     for (image, out) in args.images.iter().zip(&outputs) {
-        events.working_on(image);
+        events.working_on(image.to_string_lossy());
         let kind = forced.clone().or_else(|| MapKind::from_file_name(image)).unwrap_or(MapKind::Color);
         match upscale_one(&args, &upscaler, (image, out), &kind, &bar) {
             Ok(up) if !g.quiet && !args.json => bar.suspend(|| {
@@ -199,7 +199,7 @@ pub fn run(g: &GlobalArgs, args: UpscaleArgs) -> Result<u8> {
             }
         }
         events.file(image, out, &kind.word());
-        events.finished(image);
+        events.finished(image.to_string_lossy());
         bar.inc(1);
     }
     bar.finish_and_clear();

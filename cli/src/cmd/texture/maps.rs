@@ -65,7 +65,7 @@ pub fn run(g: &GlobalArgs, args: MapsArgs) -> Result<u8> {
     let events = Events::start(args.json, "texture maps", &args.images);
     let bar = progress(g.quiet || args.json, args.images.len(), "colour maps");
     for image in &args.images {
-        events.working_on(image);
+        events.working_on(image.to_string_lossy());
         let made = || -> Result<()> {
             let colour = Map::read(image, &args.limits.limits(None))?.picture(&MapKind::Color);
             if looks_like_normal_map(&colour) {
@@ -87,7 +87,7 @@ pub fn run(g: &GlobalArgs, args: MapsArgs) -> Result<u8> {
             events.failed(image, &e);
             return Err(e);
         }
-        events.finished(image);
+        events.finished(image.to_string_lossy());
         bar.inc(1);
     }
     bar.finish_and_clear();

@@ -16,6 +16,7 @@ use crate::args::{
     UpscaleFactorArgs,
 };
 use crate::cmd::upscale::MapUpscale;
+use crate::events::Events;
 use crate::output::{check_free, prepare_out_dir, progress};
 use crate::GlobalArgs;
 
@@ -77,7 +78,8 @@ pub struct VaryArgs {
     #[command(flatten)]
     slice: SliceArgs,
     /// One JSON object per variation on stdout (its files with their map kinds, seam, repetition
-    /// and SWD scores) instead of text; the first line is the plan.
+    /// and SWD scores) instead of text; the first line is the plan; `{"event":"progress",...}`
+    /// lines come at least once a second while a variation is being made.
     #[arg(long)]
     json: bool,
     #[command(flatten)]
@@ -158,7 +160,9 @@ pub fn run(g: &GlobalArgs, args: VaryArgs) -> Result<u8> {
     let band = args.json.then(|| metrics::swd_band(&src.guide));
     let bar = progress(g.quiet, jobs.len(), "variations");
     let mut sheet: Vec<Texture> = vec![src.guide.resized(256, 256)];
+    let events = Events::heartbeat(args.json, jobs.len());
     for job in &jobs {
+        events.working_on(&job.stem);
         let coords = analysis.synthesize(&variation.with_seed(job.seed));
         let first = write_variation(&src, &names, job, &coords, &upscale, maker.as_ref().map(|m| (m, normals)))?;
         if args.json {
@@ -182,8 +186,10 @@ pub fn run(g: &GlobalArgs, args: VaryArgs) -> Result<u8> {
         if args.sheet {
             sheet.push(first.picture.resized(256, 256));
         }
+        events.finished(&job.stem);
         bar.inc(1);
     }
+    drop(events);
     bar.finish_and_clear();
     if args.sheet {
         write_sheet(sheet, &args, g.quiet)?;
