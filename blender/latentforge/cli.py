@@ -225,15 +225,30 @@ def running():
 
 def tick():
     """The timer: drains every running job a little, redraws the progress; stops when idle."""
+    changed = False
     for job in list(_JOBS):
+        before = (job.done, job.total)
         if not job.pump():
             _JOBS.remove(job)
+            changed = True
             if job.outcome:
                 report(*job.outcome)
-    for window in getattr(bpy.context.window_manager, "windows", []):
-        for area in window.screen.areas:
-            area.tag_redraw()
+        changed = changed or (job.done, job.total) != before
+    if changed:  # redraws are not free (software drawing on a farm's desktop): only on news
+        for window in getattr(bpy.context.window_manager, "windows", []):
+            for area in window.screen.areas:
+                area.tag_redraw()
     return TICK_S if _JOBS else None
+
+
+def push_undo(message):
+    """One undo step for what a finished job changed (timers run outside any window, so the step
+    is pushed in the first window's context); nothing under `blender -b`, which has no undo."""
+    windows = getattr(bpy.context.window_manager, "windows", [])
+    if bpy.app.background or not windows:
+        return
+    with bpy.context.temp_override(window=windows[0], screen=windows[0].screen):
+        bpy.ops.ed.undo_push(message=message)
 
 
 def report(level, message):

@@ -155,6 +155,7 @@ def make_variations(job, name, maps, objects, seed, assign):
         for obj in objects:
             if obj.name in bpy.data.objects and obj.material_slots:
                 obj.active_material = rng.choice(made)
+    cli.push_undo(f"Latentforge: vary {name}")
     return ("INFO", f"Vary {name}: made {', '.join(m.name for m in made)}")
 
 
@@ -242,6 +243,7 @@ def wire_maps(job, name, node_name, height_as):
         wired += wire_height(material, image_node("height", 3), height_as, normal_in, normal_out)
     elif normal_out is not None:
         tree.links.new(normal_out, normal_in)
+    cli.push_undo(f"Latentforge: maps for {name}")
     return ("INFO", f"Maps for {name}: wired {', '.join(wired) or 'nothing (every socket was linked)'}")
 
 
@@ -316,8 +318,7 @@ def relink_upscaled(job, name, maps, into_copy, scale):
             found = graph.find_slot(target, slot.key)
             if found:
                 found.node.image = image
-    if not bpy.app.background:
-        bpy.ops.ed.undo_push(message=f"Latentforge: upscale {name}")
+    cli.push_undo(f"Latentforge: upscale {name}")
     return ("INFO", f"Upscale {name}: {len(job.files)} images {scale}x into {target.name}")
 
 
