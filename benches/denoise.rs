@@ -38,6 +38,18 @@ fn main() {
     }
 
     let frame = full_hd_frame(&root.join("models/samples/sample_01_4spp.exr"));
+    if let Some(dir) = flag("--write-inputs") {
+        // The frame this benchmark denoises, as files `latentforge denoise --timings` can read:
+        // frame.pfm with its side files frame_albedo.pfm and frame_normal.pfm.
+        let write = |name: &str, data: &[f32]| {
+            let f = Frame::new_rgb(WIDTH, HEIGHT, data.to_vec(), Encoding::Linear, FileFormat::Pfm);
+            frame::write_frame_atomic(&f, &Path::new(&dir).join(name)).expect("writing the frame");
+        };
+        write("frame.pfm", &frame.color);
+        write("frame_albedo.pfm", frame.albedo.as_ref().unwrap());
+        write("frame_normal.pfm", frame.normal.as_ref().unwrap());
+        return;
+    }
     let dir = tempfile::tempdir().expect("temp dir");
     let write = |name: &str, data: &[f32]| {
         let p = dir.path().join(name);

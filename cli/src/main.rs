@@ -24,6 +24,7 @@ mod cmd {
     pub mod kit;
     pub mod models;
     pub mod texture;
+    pub mod timings;
     pub mod upscale;
     pub mod watch;
 }
@@ -116,7 +117,11 @@ enum Command {
     Models,
 }
 
+/// When the process started (`denoise --timings` reports the set-up before the first frame).
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
 fn main() -> ExitCode {
+    STARTED.get_or_init(std::time::Instant::now);
     let (words, note) = legacy::rewrite(std::env::args_os().collect());
     let cli = Cli::parse_from(words);
     if let Some(note) = note.filter(|_| !cli.global.quiet) {
@@ -149,6 +154,11 @@ fn main() -> ExitCode {
             ExitCode::from(exit_code(&e))
         }
     }
+}
+
+/// Milliseconds since the process started.
+fn since_start_ms() -> f64 {
+    STARTED.get().map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0)
 }
 
 /// SIGTERM (the add-on's Cancel, a farm's time limit) and Ctrl-C end the process at once, with

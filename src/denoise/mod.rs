@@ -136,6 +136,7 @@ pub struct DenoiseReport {
     pub device: Device,
     pub tiles: usize,
     pub millis: u128,
+    pub times: StageTimes,
 }
 
 /// A denoised frame's colour (same encoding as the input) and how it was made.
@@ -145,6 +146,51 @@ pub struct Denoised {
     pub model: String,
     pub device: Device,
     pub tiles: usize,
+    /// Where the time went (`model`, `prepare`, `infer`, `finish`; reading and writing are the
+    /// caller's).
+    pub times: StageTimes,
+}
+
+/// Where one frame's time went, in milliseconds, stage by stage (`denoise --timings`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StageTimes {
+    /// Reading the file and its side-file passes, decoding included.
+    pub read: f64,
+    /// Choosing the network, loading it on first use (the first frame pays for the session).
+    pub model: f64,
+    /// Linearising, auto-exposure, the transfer function and the input planes.
+    pub prepare: f64,
+    /// ONNX Runtime over every tile, with the tiles' copies in and out.
+    pub infer: f64,
+    /// The inverse transfer back to the frame's encoding.
+    pub finish: f64,
+    /// Encoding and writing the output atomically.
+    pub write: f64,
+}
+
+impl StageTimes {
+    /// The stages by name, in the order they run.
+    pub fn stages(&self) -> [(&'static str, f64); 6] {
+        [
+            ("read", self.read),
+            ("model", self.model),
+            ("prepare", self.prepare),
+            ("infer", self.infer),
+            ("finish", self.finish),
+            ("write", self.write),
+        ]
+    }
+
+    pub fn total(&self) -> f64 {
+        self.stages().iter().map(|(_, ms)| ms).sum()
+    }
+}
+
+/// Milliseconds since `t`, restarting it.
+fn lap(t: &mut Instant) -> f64 {
+    let ms = t.elapsed().as_secs_f64() * 1000.0;
+    *t = Instant::now();
+    ms
 }
 
 /// Denoises frames with the bundled models. Models load on first use and stay loaded.
@@ -237,18 +283,24 @@ impl Denoiser {
 
     /// Denoises one frame in memory; `path` only names the frame in errors.
     pub fn denoise_frame(&self, frame: &Frame, opts: &DenoiseOptions, path: &Path) -> Result<Denoised, DenoiseError> {
+        let mut t = Instant::now();
+        let mut times = StageTimes::default();
         frame.check_finite(path)?;
         let encoding = opts.encoding.unwrap_or(frame.encoding);
         let hdr = encoding != Encoding::Srgb;
         let (model, aux) = self.pick(frame, opts, hdr, path)?;
+        times.model = lap(&mut t);
         let linear = linear_color(frame, encoding);
         // OIDN scales HDR input by its auto-exposure and LDR input not at all.
         let scale = if hdr { autoexposure(&linear, frame.width, frame.height) } else { 1.0 };
         let input = Planes::build(frame, &linear, model.transfer, scale, aux);
+        times.prepare = lap(&mut t);
         let core = tile_core_size(frame.width, frame.height, &model.spec, opts);
         let (out, tiles) = run_tiled(&model, &input, core, path)?;
+        times.infer = lap(&mut t);
         let color = out.iter().map(|&t| from_transfer(t, model.transfer, scale, encoding)).collect();
-        Ok(Denoised { color, model: model.name.clone(), device: model.device, tiles })
+        times.finish = lap(&mut t);
+        Ok(Denoised { color, model: model.name.clone(), device: model.device, tiles, times })
     }
 
     /// Reads `input` (plus side-file passes), denoises it and writes `output` atomically.
@@ -259,11 +311,15 @@ impl Denoiser {
         opts: &DenoiseOptions,
     ) -> Result<DenoiseReport, DenoiseError> {
         let start = Instant::now();
+        let mut t = Instant::now();
         let mut source = read_source(input, opts)?;
         source.check_output(output)?;
+        let read = lap(&mut t);
         let done = self.denoise_frame(&source.frame, opts, input)?;
         source.frame.color = done.color;
+        lap(&mut t);
         frame::write_frame_atomic(&source.frame, output)?;
+        let times = StageTimes { read, write: lap(&mut t), ..done.times };
         Ok(DenoiseReport {
             input: input.to_path_buf(),
             output: output.to_path_buf(),
@@ -271,6 +327,7 @@ impl Denoiser {
             device: done.device,
             tiles: done.tiles,
             millis: start.elapsed().as_millis(),
+            times,
         })
     }
 }

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
 use super::metrics::display_value;
-use super::{read_source, DenoiseError, DenoiseOptions, DenoiseReport, Denoiser, Source};
+use super::{read_source, DenoiseError, DenoiseOptions, DenoiseReport, Denoiser, Source, StageTimes};
 use crate::io::frame::{self, Encoding, Frame};
 use crate::io::sequence::{frame_number, sibling_frame};
 
@@ -451,9 +451,13 @@ impl<'a> TemporalDenoiser<'a> {
         let input = window.last().and_then(Option::as_ref).expect("the window ends with the frame itself");
         let mut source = read_source(input, &self.opts)?;
         source.check_output(output)?;
+        let read = start.elapsed().as_secs_f64() * 1000.0;
         let done = self.denoise_source(window, &source, input)?;
         source.frame.color = done.color;
+        let written = Instant::now();
         frame::write_frame_atomic(&source.frame, output)?;
+        // The window's frames (read, denoised, aligned, blended) are not split into stages.
+        let times = StageTimes { read, write: written.elapsed().as_secs_f64() * 1000.0, ..Default::default() };
         Ok(TemporalReport {
             report: DenoiseReport {
                 input: input.clone(),
@@ -462,6 +466,7 @@ impl<'a> TemporalDenoiser<'a> {
                 device: done.device,
                 tiles: done.tiles,
                 millis: start.elapsed().as_millis(),
+                times,
             },
             frames_used: done.used.len(),
             warnings: done.warnings,

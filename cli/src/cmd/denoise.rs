@@ -79,6 +79,10 @@ pub struct DenoiseArgs {
     /// first line is the plan (`{"plan": [frames]}`).
     #[arg(long)]
     json: bool,
+    /// Where the time goes, on stderr: each frame's stages (read, model, prepare, infer, finish,
+    /// write) and, at the end, each stage's median over the frames.
+    #[arg(long)]
+    timings: bool,
     /// Denoise a sequence without flicker: blend each frame with the frames before it, moved by
     /// the Vector pass (Blender: Passes > Data > Vector, Motion Blur off).
     #[arg(long)]
@@ -165,6 +169,7 @@ pub fn run(g: &GlobalArgs, args: DenoiseArgs) -> Result<u8> {
     let params = TemporalParams { window: args.window as usize, ..Default::default() };
     let temporal = args.temporal.then(|| TemporalDenoiser::new(&denoiser, opts.clone(), params));
 
+    let mut timings = args.timings.then(|| super::timings::Timings::new(crate::since_start_ms()));
     let bar = progress_bar(g, jobs.len());
     if args.json {
         println!("{}", serde_json::json!({"plan": inputs, "chunk": chunk.index, "of": chunk.count}));
@@ -193,6 +198,10 @@ pub fn run(g: &GlobalArgs, args: DenoiseArgs) -> Result<u8> {
                 } else if !g.quiet {
                     bar.suspend(|| println!("{}", line.text()));
                 }
+                if let Some(t) = timings.as_mut() {
+                    let stages = t.add(line.report.times, line.report.millis as f64);
+                    bar.suspend(|| eprintln!("{}", stages));
+                }
             }
             Err(e) => {
                 failed += 1;
@@ -210,6 +219,9 @@ pub fn run(g: &GlobalArgs, args: DenoiseArgs) -> Result<u8> {
         bar.inc(1);
     }
     bar.finish_and_clear();
+    if let Some(t) = timings {
+        eprintln!("{}", t.table());
+    }
     if failed > 0 {
         if jobs.len() > 1 {
             eprintln!("{failed} of {} frames failed; the others were written", jobs.len());

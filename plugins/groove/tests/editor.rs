@@ -276,10 +276,10 @@ fn the_editor_opens_draws_and_edits_in_a_real_window_while_processing() {
 
     // 5. Drag-out: the handle dragged onto an XDND target window (standing in for a DAW's
     // track) drops a file URI of a .mid holding the groove with the painted hit.
-    let target = xdnd_target(&xvfb.display);
+    let (target, hovered) = xdnd_target(&xvfb.display);
     let (x, y) = drag_centre(w as u32, h as u32);
     let to = ((TARGET.0 + 150) as f32, (TARGET.1 + 150) as f32);
-    drag(&conn, screen.root, (x, y), to, &mut s);
+    drag(&conn, screen.root, (x, y), to, &mut s, Some(&hovered));
     let dropped = loop {
         pump_for(&mut s, Duration::from_millis(20));
         if target.is_finished() {
@@ -300,7 +300,7 @@ fn the_editor_opens_draws_and_edits_in_a_real_window_while_processing() {
         let (a, b) = v.split_once(',')?;
         Some((a.trim().parse::<f32>().ok()?, b.trim().parse::<f32>().ok()?))
     }) {
-        drag(&conn, screen.root, (x, y), (dx, dy), &mut s);
+        drag(&conn, screen.root, (x, y), (dx, dy), &mut s, None);
         pump_for(&mut s, Duration::from_secs(5));
         let (sw, sh) = (screen.width_in_pixels, screen.height_in_pixels);
         let trial = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/drag-trial.png");
@@ -318,13 +318,15 @@ fn the_editor_opens_draws_and_edits_in_a_real_window_while_processing() {
 const TARGET: (i16, i16, u16, u16) = (1150, 100, 300, 300);
 
 /// A window accepting XDND drops of `text/uri-list`, on a thread with its own connection (as a
-/// DAW's track would be); returns the dropped text, or None after 30 s.
-fn xdnd_target(display: &str) -> std::thread::JoinHandle<Option<String>> {
+/// DAW's track would be); returns the dropped text, or None after 60 s, and a channel that says
+/// when a drag first moved over it (it answered an XdndPosition).
+fn xdnd_target(display: &str) -> (std::thread::JoinHandle<Option<String>>, std::sync::mpsc::Receiver<()>) {
     use x11rb::protocol::xproto::{AtomEnum, ClientMessageEvent, CreateWindowAux, EventMask, PropMode, WindowClass};
     use x11rb::protocol::Event;
     use x11rb::wrapper::ConnectionExt as _;
     let display = display.to_string();
     let (ready_tx, ready) = std::sync::mpsc::channel();
+    let (hovered_tx, hovered) = std::sync::mpsc::channel();
     let handle = std::thread::spawn(move || {
         let (conn, screen) = x11rb::connect(Some(&display)).unwrap();
         let root = conn.setup().roots[screen].root;
@@ -344,7 +346,7 @@ fn xdnd_target(display: &str) -> std::thread::JoinHandle<Option<String>> {
         conn.get_input_focus().unwrap().reply().unwrap();
         ready_tx.send(()).unwrap();
         let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(30) {
+        while start.elapsed() < Duration::from_secs(60) {
             let Some(event) = conn.poll_for_event().unwrap() else {
                 std::thread::sleep(Duration::from_millis(5));
                 continue;
@@ -355,6 +357,7 @@ fn xdnd_target(display: &str) -> std::thread::JoinHandle<Option<String>> {
                     let reply = ClientMessageEvent::new(32, source, status, [window, 1, 0, 0, copy]);
                     conn.send_event(false, source, EventMask::NO_EVENT, reply).unwrap();
                     conn.flush().unwrap();
+                    let _ = hovered_tx.send(());
                 }
                 Event::ClientMessage(m) if m.type_ == drop => {
                     conn.convert_selection(window, selection, uri_list, data, m.data.as_data32()[2]).unwrap();
@@ -375,25 +378,62 @@ fn xdnd_target(display: &str) -> std::thread::JoinHandle<Option<String>> {
         None
     });
     ready.recv_timeout(Duration::from_secs(10)).expect("the XDND target window");
-    handle
+    (handle, hovered)
 }
 
-/// An XTest drag with the left button from `from` to `to`, in 40 steps, pumping the plugin.
-fn drag(conn: &x11rb::rust_connection::RustConnection, root: u32, from: (f32, f32), to: (f32, f32), s: &mut Session) {
-    conn.xtest_fake_input(MOTION_NOTIFY_EVENT, 0, 0, root, from.0 as i16, from.1 as i16, 0).unwrap();
-    conn.flush().unwrap();
+/// An XTest drag with the left button from `from` to `to`, pumping the plugin. Each step waits
+/// on a real signal, not a pause: the pointer leaves the handle a little at a time until the
+/// plugin's drag has begun (its drag thread owns XdndSelection), then goes to `to`, and with a
+/// `hovered` signal stays there, moving a pixel at a time, until the target has answered a
+/// position; only then is the button released.
+fn drag(
+    conn: &x11rb::rust_connection::RustConnection,
+    root: u32,
+    from: (f32, f32),
+    to: (f32, f32),
+    s: &mut Session,
+    hovered: Option<&std::sync::mpsc::Receiver<()>>,
+) {
+    let motion = |(x, y): (f32, f32)| {
+        conn.xtest_fake_input(MOTION_NOTIFY_EVENT, 0, 0, root, x as i16, y as i16, 0).unwrap();
+        conn.flush().unwrap();
+    };
+    let along = |i: u32| {
+        let f = i as f32 / 40.0;
+        (from.0 + f * (to.0 - from.0), from.1 + f * (to.1 - from.1))
+    };
+    let selection = conn.intern_atom(false, b"XdndSelection").unwrap().reply().unwrap().atom;
+    let owner = || conn.get_selection_owner(selection).unwrap().reply().unwrap().owner;
+    let owner_before = owner();
+    motion(from);
     pump_for(s, Duration::from_millis(150));
     conn.xtest_fake_input(BUTTON_PRESS_EVENT, 1, 0, x11rb::NONE, 0, 0, 0).unwrap();
     conn.flush().unwrap();
     pump_for(s, Duration::from_millis(60));
-    for i in 1..=40 {
-        let f = i as f32 / 40.0;
-        let (px, py) = (from.0 + f * (to.0 - from.0), from.1 + f * (to.1 - from.1));
-        conn.xtest_fake_input(MOTION_NOTIFY_EVENT, 0, 0, root, px as i16, py as i16, 0).unwrap();
-        conn.flush().unwrap();
+    let start = Instant::now();
+    let mut i = 1;
+    while owner() == owner_before || owner() == x11rb::NONE {
+        assert!(start.elapsed() < Duration::from_secs(60), "the plugin's drag did not start within 60 s");
+        motion(along(i));
+        pump_for(s, Duration::from_millis(25));
+        // Out of the handle, then back and forth a pixel: motion events keep coming.
+        i = if i < 8 { i + 1 } else { 15 - i };
+    }
+    for i in 8..=40 {
+        motion(along(i));
         pump_for(s, Duration::from_millis(25));
     }
-    pump_for(s, Duration::from_millis(200));
+    if let Some(hovered) = hovered {
+        let start = Instant::now();
+        let mut wiggle = 0.0;
+        while hovered.try_recv().is_err() {
+            assert!(start.elapsed() < Duration::from_secs(60), "the drag never moved over the XDND target");
+            wiggle = 1.0 - wiggle;
+            motion((to.0 + wiggle, to.1));
+            pump_for(s, Duration::from_millis(25));
+        }
+    }
+    pump_for(s, Duration::from_millis(100));
     conn.xtest_fake_input(BUTTON_RELEASE_EVENT, 1, 0, x11rb::NONE, 0, 0, 0).unwrap();
     conn.flush().unwrap();
 }
