@@ -58,9 +58,12 @@ def find_tool():
     )
 
 
-def device_args():
+def run_args():
+    """The flags every run gets: the device from the preferences, and one thread fewer than the
+    machine has, so Blender's own thread keeps a core while the tool works."""
     prefs = addon_preferences()
-    return ["--device", prefs.device.lower()] if prefs else []
+    device = ["--device", prefs.device.lower()] if prefs else []
+    return [*device, "--threads", str(max(1, (os.cpu_count() or 2) - 1))]
 
 
 class Job:

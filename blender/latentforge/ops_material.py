@@ -119,7 +119,7 @@ class LATENTFORGE_OT_vary_material(bpy.types.Operator):
         maps = material_maps(material, work_dir(material, "sources"))
         out = work_dir(material, "variations")
         argv = [tool, "texture", "vary", "--count", str(self.count), "--seed", str(self.seed),
-                "--variation", str(self.variation), "--out-dir", out, "--force", "--json", *cli.device_args()]
+                "--variation", str(self.variation), "--out-dir", out, "--force", "--json", *cli.run_args()]
         if self.size:
             argv += ["--size", str(self.size)]
         for kind, path, _ in maps:
@@ -189,7 +189,7 @@ class LATENTFORGE_OT_maps_from_color(bpy.types.Operator):
         tool = cli.find_tool()
         path = image_file(source.image, "color", work_dir(material, "sources"))
         argv = [tool, "texture", "maps", path, "--method", self.method, "--out-dir", work_dir(material, "maps"),
-                "--force", "--json", *cli.device_args()]
+                "--force", "--json", *cli.run_args()]
         name, node_name, height_as = material.name, source.name, self.height_as
         return cli.Job(f"Maps for {material.name}", [argv],
                        on_finish=lambda job: wire_maps(job, name, node_name, height_as))
@@ -300,7 +300,7 @@ class LATENTFORGE_OT_upscale_material(bpy.types.Operator):
             stem = os.path.splitext(os.path.basename(path))[0]
             target = os.path.join(out, f"{stem}_x{self.scale}.{'exr' if path.endswith('.exr') else 'png'}")
             commands.append([tool, "upscale", path, "--scale", self.scale, "--kind", graph.FLAG[kind], "-o", target,
-                             "--force", "--json", *cli.device_args()])
+                             "--force", "--json", *cli.run_args()])
         name, into_copy, scale = material.name, self.into_copy, self.scale
         return cli.Job(f"Upscale {name}", commands, on_finish=lambda job: relink_upscaled(job, name, maps, into_copy, scale))
 

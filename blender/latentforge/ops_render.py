@@ -102,7 +102,7 @@ def watch_command(scene, once):
     folder = output_folder(scene)
     s = settings(scene)
     argv = [cli.find_tool(), "watch", folder, "--out-dir", folder + "_dn", "--preset", _preset(s), "--json",
-            *cli.device_args()]
+            *cli.run_args()]
     if s.temporal:
         argv += ["--window", str(s.window)]
     if once:
@@ -170,7 +170,7 @@ class LATENTFORGE_OT_denoise_render(bpy.types.Operator):
             image.file_format, image.color_depth = previous
         output = os.path.join(folder, "render_denoised.exr")
         name = f"{scene.name} (denoised)"
-        job = cli.Job("Denoise render", [[tool, "denoise", source, "-o", output, "--json", *cli.device_args()]],
+        job = cli.Job("Denoise render", [[tool, "denoise", source, "-o", output, "--json", *cli.run_args()]],
                       on_finish=lambda job: show_denoised(output, name))
         cli.launch(job)
         if bpy.app.background and job.outcome:
@@ -216,7 +216,7 @@ class LATENTFORGE_OT_denoise_sequence(bpy.types.Operator):
             self.report({"ERROR"}, f"{path}: no EXR frames there")
             return {"CANCELLED"}
         try:
-            argv = [cli.find_tool(), "denoise", *inputs, "--out-dir", folder + "_dn", "--json", *cli.device_args()]
+            argv = [cli.find_tool(), "denoise", *inputs, "--out-dir", folder + "_dn", "--json", *cli.run_args()]
         except cli.ToolMissing as e:
             self.report({"ERROR"}, str(e))
             return {"CANCELLED"}

@@ -95,6 +95,10 @@ def test_maps_wire_only_free_sockets():
     material, _ = scenes.colour_only_material()
     bsdf = next(n for n in material.node_tree.nodes if n.type == "BSDF_PRINCIPLED")
     value = bsdf.inputs["Roughness"].links[0].from_node
+    # A packed image has no file of its own: it is saved to one first.
+    colour = bsdf.inputs["Base Color"].links[0].from_node.image
+    colour.pack()
+    colour.filepath = "//nowhere/packed_colour.png"
     assert bpy.ops.latentforge.maps_from_color(method="heuristic") == {"FINISHED"}
     assert bsdf.inputs["Roughness"].links[0].from_node == value, "a linked Roughness was rewired"
     bump = bsdf.inputs["Normal"].links[0].from_node
