@@ -179,6 +179,9 @@ def test_bad_input_is_a_report_not_a_crash():
     tiny, path = scenes.tiny_image_material(blend_dir)
     message = scenes.error_of(lambda: bpy.ops.latentforge.vary_material(count=1))
     assert Path(path).name in message, message
+    scenes.udim_material()
+    message = scenes.error_of(lambda: bpy.ops.latentforge.vary_material(count=1))
+    assert "UDIM" in message, message
     uneven, _ = scenes.stone_material_on_plane()
     scenes.add_roughness(uneven, 128)
     message = scenes.error_of(lambda: bpy.ops.latentforge.vary_material(count=1))

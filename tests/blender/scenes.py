@@ -98,6 +98,17 @@ def add_roughness(material, side):
     tree.links.new(node.outputs["Color"], tree.nodes["Principled BSDF"].inputs["Roughness"])
 
 
+def udim_material():
+    """A material whose colour is a UDIM (tiled) image, on a new plane."""
+    material = bpy.data.materials.new("Tiled")
+    material.use_nodes = True
+    tree = material.node_tree
+    node = tree.nodes.new("ShaderNodeTexImage")
+    node.image = bpy.data.images.new("udim_Color", 32, 32, tiled=True)
+    tree.links.new(node.outputs["Color"], tree.nodes["Principled BSDF"].inputs["Base Color"])
+    return material, _plane(material)
+
+
 def material_without_images():
     material = bpy.data.materials.new("Plain")
     material.use_nodes = True
