@@ -33,8 +33,9 @@ const ABOUT: &str = "Generative tools for 3D and music pipelines, run with ONNX 
 
 fn long_about() -> String {
     format!(
-        "{ABOUT}\n\nFirst time on this machine? Run `cargo xtask setup` in the repository (or `cargo xtask setup --gpu`)\n\
-         to fetch ONNX Runtime, or point LATENTFORGE_ORT at {LIBRARY_FILE}."
+        "{ABOUT}\n\nFrom a release, ONNX Runtime and the models are found beside this program (lib/, models/).\n\
+         From a source checkout, run `cargo xtask setup` there first (or `cargo xtask setup --gpu`) to fetch\n\
+         ONNX Runtime, or point LATENTFORGE_ORT at {LIBRARY_FILE}. `latentforge --version` says what was found."
     )
 }
 

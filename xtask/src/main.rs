@@ -1,4 +1,4 @@
-//! Project tasks: `cargo xtask setup|demo|test|bench|train`. Run `cargo xtask help`.
+//! Project tasks: `cargo xtask setup|demo|test|bench|train|bundle|dist`. Run `cargo xtask help`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
