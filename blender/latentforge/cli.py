@@ -293,9 +293,11 @@ class LATENTFORGE_OT_cancel(bpy.types.Operator):
 _CLASSES = (LATENTFORGE_OT_report, LATENTFORGE_OT_cancel)
 
 
+_register_classes, _unregister_classes = bpy.utils.register_classes_factory(_CLASSES)
+
+
 def register():
-    for cls in _CLASSES:
-        bpy.utils.register_class(cls)
+    _register_classes()
 
 
 def unregister():
@@ -304,5 +306,4 @@ def unregister():
     _JOBS.clear()
     if bpy.app.timers.is_registered(tick):
         bpy.app.timers.unregister(tick)
-    for cls in reversed(_CLASSES):
-        bpy.utils.unregister_class(cls)
+    _unregister_classes()

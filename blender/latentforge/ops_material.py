@@ -91,7 +91,19 @@ def run_operator(op, context, build):
     return {"CANCELLED"} if job.outcome and job.outcome[0] == "ERROR" else {"FINISHED"}
 
 
-class LATENTFORGE_OT_vary_material(bpy.types.Operator):
+class MaterialOperator:
+    """What the material operators share: they need an active material, and `execute` runs the
+    job their `build(context)` makes."""
+
+    @classmethod
+    def poll(cls, context):
+        return context.object is not None and context.object.active_material is not None
+
+    def execute(self, context):
+        return run_operator(self, context, self.build)
+
+
+class LATENTFORGE_OT_vary_material(MaterialOperator, bpy.types.Operator):
     """Make seamless variations of the active material: every map varied in step, each variation a
     copy of the material with its images swapped (the node graph is kept)"""
 
@@ -105,13 +117,6 @@ class LATENTFORGE_OT_vary_material(bpy.types.Operator):
     variation: bpy.props.FloatProperty(name="Variation", default=0.5, min=0.0, max=1.0,
                                        description="0: the set's own layout, reshuffled locally; 1: freely reassembled")
     assign_random: bpy.props.BoolProperty(name="Assign at random to selected objects", default=False)
-
-    @classmethod
-    def poll(cls, context):
-        return context.object is not None and context.object.active_material is not None
-
-    def execute(self, context):
-        return run_operator(self, context, self.build)
 
     def build(self, context):
         material = context.object.active_material
@@ -159,7 +164,7 @@ def make_variations(job, name, maps, objects, seed, assign):
     return ("INFO", f"Vary {name}: made {', '.join(m.name for m in made)}")
 
 
-class LATENTFORGE_OT_maps_from_color(bpy.types.Operator):
+class LATENTFORGE_OT_maps_from_color(MaterialOperator, bpy.types.Operator):
     """Make height, normal and roughness maps from a colour texture and wire them into the sockets
     that are not linked yet (as Node Wrangler's Principled Setup wires them)"""
 
@@ -175,13 +180,6 @@ class LATENTFORGE_OT_maps_from_color(bpy.types.Operator):
         ("network", "Network", "The trained material network"),
         ("heuristic", "Heuristic", "From brightness, no model"),
     ])
-
-    @classmethod
-    def poll(cls, context):
-        return context.object is not None and context.object.active_material is not None
-
-    def execute(self, context):
-        return run_operator(self, context, self.build)
 
     def build(self, context):
         material = context.object.active_material
@@ -272,7 +270,7 @@ def wire_height(material, height, height_as, normal_in, normal_out):
     return ["height (bump)"]
 
 
-class LATENTFORGE_OT_upscale_material(bpy.types.Operator):
+class LATENTFORGE_OT_upscale_material(MaterialOperator, bpy.types.Operator):
     """Upscale every image of the active material 2x or 4x, tile-safe, each as the map kind its
     socket says; relinked in place (one undo step) or into a copy of the material"""
 
@@ -282,13 +280,6 @@ class LATENTFORGE_OT_upscale_material(bpy.types.Operator):
 
     scale: bpy.props.EnumProperty(name="Scale", default="2", items=[("2", "2x", ""), ("4", "4x", "")])
     into_copy: bpy.props.BoolProperty(name="Into a copy", default=False)
-
-    @classmethod
-    def poll(cls, context):
-        return context.object is not None and context.object.active_material is not None
-
-    def execute(self, context):
-        return run_operator(self, context, self.build)
 
     def build(self, context):
         material = context.object.active_material
@@ -324,12 +315,4 @@ def relink_upscaled(job, name, maps, into_copy, scale):
 
 _CLASSES = (LATENTFORGE_OT_vary_material, LATENTFORGE_OT_maps_from_color, LATENTFORGE_OT_upscale_material)
 
-
-def register():
-    for cls in _CLASSES:
-        bpy.utils.register_class(cls)
-
-
-def unregister():
-    for cls in reversed(_CLASSES):
-        bpy.utils.unregister_class(cls)
+register, unregister = bpy.utils.register_classes_factory(_CLASSES)

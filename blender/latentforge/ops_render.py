@@ -253,9 +253,11 @@ _HANDLERS = (
 )
 
 
+_register_classes, _unregister_classes = bpy.utils.register_classes_factory(_CLASSES)
+
+
 def register():
-    for cls in _CLASSES:
-        bpy.utils.register_class(cls)
+    _register_classes()
     bpy.types.Scene.latentforge = bpy.props.PointerProperty(type=LatentforgeSceneSettings)
     for handlers, fn in _HANDLERS:
         if fn not in handlers:
@@ -267,5 +269,4 @@ def unregister():
         if fn in handlers:
             handlers.remove(fn)
     del bpy.types.Scene.latentforge
-    for cls in reversed(_CLASSES):
-        bpy.utils.unregister_class(cls)
+    _unregister_classes()

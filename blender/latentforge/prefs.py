@@ -70,12 +70,4 @@ class LATENTFORGE_OT_check(bpy.types.Operator):
 
 _CLASSES = (LatentforgePreferences, LATENTFORGE_OT_check)
 
-
-def register():
-    for cls in _CLASSES:
-        bpy.utils.register_class(cls)
-
-
-def unregister():
-    for cls in reversed(_CLASSES):
-        bpy.utils.unregister_class(cls)
+register, unregister = bpy.utils.register_classes_factory(_CLASSES)

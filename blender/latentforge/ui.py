@@ -77,9 +77,11 @@ _MENUS = (
 )
 
 
+_register_classes, _unregister_classes = bpy.utils.register_classes_factory(_CLASSES)
+
+
 def register():
-    for cls in _CLASSES:
-        bpy.utils.register_class(cls)
+    _register_classes()
     for menu, fn in _MENUS:
         menu.append(fn)
 
@@ -87,5 +89,4 @@ def register():
 def unregister():
     for menu, fn in _MENUS:
         menu.remove(fn)
-    for cls in reversed(_CLASSES):
-        bpy.utils.unregister_class(cls)
+    _unregister_classes()
