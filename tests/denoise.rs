@@ -5,6 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
+use latentforge::denoise::batch::{BatchJob, Next};
 use latentforge::denoise::temporal::{window_of, TemporalDenoiser, TemporalParams, TemporalReport};
 use latentforge::denoise::{metrics, DenoiseError, DenoiseOptions, Denoiser, Quality};
 use latentforge::infer::{ModelError, ModelStore};
@@ -474,4 +475,36 @@ fn bad_input_cuts_the_window_with_a_named_warning() {
     let r = run(dir.path(), &frames);
     assert_eq!(r.frames_used, 1);
     assert!(r.warnings[0].contains("32x24") && r.warnings[0].contains("64x48"), "{:?}", r.warnings);
+}
+
+#[test]
+fn a_batch_writes_what_single_frames_write_and_reports_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = denoiser();
+    let opts = DenoiseOptions::default();
+    let single = dir.path().join("single.exr");
+    d.denoise_file(&fixture("noisy_8spp.exr"), &single, &opts).unwrap();
+    let jobs: Vec<BatchJob> = ["noisy_8spp.exr", "missing.exr", "noisy_8spp.exr"]
+        .iter()
+        .enumerate()
+        .map(|(k, name)| BatchJob { input: fixture(name), output: dir.path().join(format!("out_{k}.exr")) })
+        .collect();
+    let mut seen = Vec::new();
+    d.denoise_batch(&jobs, &opts, |index, result| {
+        seen.push((index, result.is_ok()));
+        Next::Continue
+    });
+    assert_eq!(seen, [(0, true), (1, false), (2, true)], "a missing frame fails alone, in its place");
+    let expected = fs::read(&single).unwrap();
+    for k in [0, 2] {
+        assert!(fs::read(dir.path().join(format!("out_{k}.exr"))).unwrap() == expected, "out_{k} differs");
+    }
+    assert!(!dir.path().join("out_1.exr").exists());
+
+    let mut count = 0;
+    d.denoise_batch(&vec![jobs[0].clone(); 4], &opts, |_, _| {
+        count += 1;
+        Next::Stop
+    });
+    assert!(count < 4, "Stop must keep the batch from starting every frame ({count} reported)");
 }

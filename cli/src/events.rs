@@ -1,5 +1,6 @@
-//! `--json` events of the batch commands (`upscale`, `texture maps`): one JSON object per line on
-//! stdout, for front ends such as the Blender add-on.
+//! `--json` events of the batch commands (`upscale`, `texture maps`; `texture vary` and `denoise`
+//! print their own plan and results and take the `progress` heartbeat alone): one JSON object per
+//! line on stdout, for front ends such as the Blender add-on.
 //!
 //! - `{"event":"started","command":"upscale","inputs":[...],"total":N}`
 //! - `{"event":"progress","done":D,"total":N,"input":"...","elapsed_s":T}`: when an input is

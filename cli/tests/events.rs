@@ -1,5 +1,5 @@
-//! What front ends (the Blender add-on) rely on: `--json` events of `upscale` and `texture maps`,
-//! and SIGTERM stopping a command with nothing half-written.
+//! What front ends (the Blender add-on) rely on: `--json` events of `upscale`, `texture maps` and
+//! `denoise`, and SIGTERM stopping a command with nothing half-written.
 
 mod common;
 
@@ -94,4 +94,20 @@ fn sigterm_stops_a_command_with_nothing_half_written() {
     assert_eq!(status.code(), Some(143), "SIGTERM exits 128 + 15: {status:?}");
     let left: Vec<_> = std::fs::read_dir(&out).map(|d| d.map(|e| e.unwrap().file_name()).collect()).unwrap_or_default();
     assert!(left.is_empty(), "files left in the output folder: {left:?}");
+}
+
+#[test]
+fn denoise_json_counts_its_frames_in_progress_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("dn");
+    let frame = fixture("noisy_8spp.exr");
+    let o = latentforge(&["denoise", p(&frame), "--out-dir", p(&out), "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let ev = events(&o.stdout);
+    let progress = kinds(&ev, "progress");
+    let last = progress.last().unwrap_or_else(|| panic!("no progress event: {ev:?}"));
+    assert_eq!((&last["done"], &last["total"]), (&Value::from(1), &Value::from(1)), "{ev:?}");
+    assert_eq!(last["input"], p(&frame));
+    let written = ev.iter().find(|e| e.get("output").is_some()).unwrap_or_else(|| panic!("no output line: {ev:?}"));
+    assert!(Path::new(written["output"].as_str().unwrap()).is_file());
 }

@@ -26,7 +26,9 @@ fn items(stdout: &[u8]) -> (Vec<String>, BTreeSet<String>) {
     let mut done = BTreeSet::new();
     for line in String::from_utf8_lossy(stdout).lines() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
-        if let Some(p) = v.get("plan") {
+        if v.get("event").is_some() {
+            continue; // the progress heartbeat
+        } else if let Some(p) = v.get("plan") {
             plan = p.as_array().unwrap().iter().map(|i| i.as_str().unwrap().to_string()).collect();
         } else if v.get("error").is_none() {
             done.insert(v["item"].as_str().unwrap().to_string());

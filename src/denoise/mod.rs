@@ -6,7 +6,8 @@
 //!
 //! `model` loads a network and its `[denoise]` table, `prepare` builds what the network sees,
 //! `tiles` runs it over the frame, `metrics` compares a result with a reference, `temporal`
-//! carries history through a frame sequence.
+//! carries history through a frame sequence, `batch` overlaps reading, inference and writing
+//! over a list of frames.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -20,6 +21,7 @@ use crate::io::is_same_file;
 use crate::io::limits::DecodeLimits;
 use crate::io::sequence::{side_file, ALBEDO_PATTERN, NORMAL_PATTERN};
 
+pub mod batch;
 pub mod metrics;
 mod model;
 mod prepare;

@@ -162,7 +162,7 @@ def link_table(material):
     return sorted(rows)
 
 
-def _setup_render(width, height, samples):
+def setup_render(width, height, samples):
     scene = bpy.context.scene
     scene.render.engine = "CYCLES"
     scene.cycles.device = "CPU"
@@ -182,7 +182,7 @@ def _setup_render(width, height, samples):
 def render_plane(plane, material, path):
     """A 64x64, 4 spp Cycles render of the plane with `material`, as RGB floats."""
     plane.active_material = material
-    scene = _setup_render(64, 64, 4)
+    scene = setup_render(64, 64, 4)
     scene.render.image_settings.file_format = "PNG"
     scene.render.filepath = str(path)
     bpy.ops.render.render(write_still=True)
@@ -203,7 +203,7 @@ def mean_abs_diff(a, b):
 
 def small_animation(folder):
     """Three 32x32 frames at 2 spp of a moving cube over a plane, written to `folder`."""
-    scene = _setup_render(32, 32, 2)
+    scene = setup_render(32, 32, 2)
     bpy.ops.mesh.primitive_plane_add(size=4)
     bpy.ops.mesh.primitive_cube_add(size=0.5, location=(0, 0, 0.3))
     cube = bpy.context.object

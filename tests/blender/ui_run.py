@@ -5,9 +5,9 @@ artists: `cargo xtask test` runs
     blender --factory-startup --python tests/blender/ui_run.py
 
 with the environment of `run.py`. The steps are driven by a timer, so Blender's own event loop
-runs between them: an in-place upscale runs while the window keeps handling its timers (the
-longest gap between two of them is measured), its result is one undo step, and one undo restores
-the images. Exits 0 when every check passed, 1 otherwise (printing why).
+runs between them: a variation job of about 30 s and an in-place upscale run while the window
+keeps handling its timers (the longest gap between two of them is measured), the upscale's result
+is one undo step, and one undo restores the images. Exits 0 when every check passed, 1 otherwise (printing why).
 """
 
 import os
@@ -33,39 +33,51 @@ def window_context():
     return bpy.context.temp_override(window=window, area=area, screen=window.screen)
 
 
-def steps():
-    """The checks, as a generator: each `yield` lets Blender run its event loop for a while."""
-    bpy.ops.preferences.addon_install(filepath=str(ZIP), overwrite=True)
-    addon_utils.enable("latentforge", default_set=True)
+def background_job(label):
+    """Yields while the add-on's job runs; checks the event loop kept running, returns the seconds."""
     from latentforge import cli
-    bpy.context.preferences.addons["latentforge"].preferences.executable = str(TOOL)
-    with window_context():
-        material, _ = scenes.stone_material_on_plane()
-        name = material.name
-        bpy.ops.ed.undo_push(message="the stone material")
-        assert bpy.ops.latentforge.upscale_material(scale="2") == {"FINISHED"}
-    assert cli.running(), "the upscale did not run in the background"
+    assert cli.running(), f"the {label} did not run in the background"
     gaps, last, start = [], time.monotonic(), time.monotonic()
     while cli.running():
         yield
         now = time.monotonic()
         gaps.append(now - last)
         last = now
-        assert now - start < 600, "the upscale did not finish in 10 minutes"
-    sizes = {k: tuple(n.image.size) for k, n in scenes.image_nodes(bpy.data.materials[name]).items()}
-    assert set(sizes.values()) == {(512, 512)}, sizes
+        assert now - start < 600, f"the {label} did not finish in 10 minutes"
     worst, took = max(gaps), time.monotonic() - start
-    print(f"ui: the window ran {len(gaps)} timer steps during the upscale ({took:.1f} s), "
+    print(f"ui: the window ran {len(gaps)} timer steps during the {label} ({took:.1f} s), "
           f"the longest gap {worst * 1000:.0f} ms")
     # A job run on the main thread would stall the loop for all of it; a loaded CI machine (and
     # Xvfb's software drawing) may delay a step by a second or so.
-    assert worst < min(5.0, took / 2), f"Blender's event loop stalled for {worst:.2f} s of the job's {took:.1f} s"
+    assert worst < min(5.0, took / 2), f"Blender's event loop stalled for {worst:.2f} s of the {label}'s {took:.1f} s"
+    return took
+
+
+def steps():
+    """The checks, as a generator: each `yield` lets Blender run its event loop for a while."""
+    bpy.ops.preferences.addon_install(filepath=str(ZIP), overwrite=True)
+    addon_utils.enable("latentforge", default_set=True)
+    bpy.context.preferences.addons["latentforge"].preferences.executable = str(TOOL)
+    with window_context():
+        material, _ = scenes.stone_material_on_plane()
+        name = material.name
+        # A long variation job (eight 512x512 variations of three maps: about 30 s on 2 cores).
+        assert bpy.ops.latentforge.vary_material(count=8, seed=1, size=512) == {"FINISHED"}
+    took = yield from background_job("variation job")
+    made = [m.name for m in bpy.data.materials if m.name.startswith(f"{name}_v")]
+    assert len(made) == 8, made
+    with window_context():
+        bpy.ops.ed.undo_push(message="the stone material")
+        assert bpy.ops.latentforge.upscale_material(scale="2") == {"FINISHED"}
+    yield from background_job("upscale")
+    sizes = {k: tuple(n.image.size) for k, n in scenes.image_nodes(bpy.data.materials[name]).items()}
+    assert set(sizes.values()) == {(512, 512)}, sizes
     with window_context():
         bpy.ops.ed.undo()
     yield
     sizes = {k: tuple(n.image.size) for k, n in scenes.image_nodes(bpy.data.materials[name]).items()}
     assert set(sizes.values()) == {(256, 256)}, f"one undo did not restore the images: {sizes}"
-    print("ui: one undo restored the original images")
+    print(f"ui: one undo restored the original images (the variation job took {took:.1f} s)")
 
 
 _RUN = steps()

@@ -5,7 +5,7 @@
 
 use std::fs;
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use anyhow::{bail, Context, Result};
@@ -16,10 +16,7 @@ use crate::{apt_install, ensure_xvfb, root, run};
 pub fn test(made: &Archives) -> Result<()> {
     apt_install(&["blender"], Path::new("/usr/bin/blender"), "the Blender add-on tests")?;
     let work = tempfile::tempdir()?;
-    let unpacked = work.path().join("release");
-    fs::create_dir_all(&unpacked)?;
-    run(Command::new("tar").arg("-xzf").arg(&made.tarball).arg("-C").arg(&unpacked))?;
-    let release = fs::read_dir(&unpacked)?.next().context("the tarball is empty")??.path();
+    let release = unpack(work.path(), &made.tarball)?;
     let headless = blender(work.path(), &made.addon, &release, "run.py", &["-b", "--python-exit-code", "1"]);
     run(&mut headless?).context("the Blender add-on tests failed (their output is above)")?;
     ensure_xvfb()?;
@@ -27,6 +24,24 @@ pub fn test(made: &Archives) -> Result<()> {
     let mut windowed = blender(work.path(), &made.addon, &release, "ui_run.py", &[])?;
     run(windowed.env("DISPLAY", format!(":{}", display.number)))
         .context("the Blender add-on tests in a window failed (their output is above)")
+}
+
+/// `cargo xtask blender-pictures`: the README's pictures of the operators (`tests/blender/pictures.py`,
+/// headless, on the release's CLI) into `blender/docs/`.
+pub fn pictures(made: &Archives) -> Result<()> {
+    apt_install(&["blender"], Path::new("/usr/bin/blender"), "the add-on's pictures")?;
+    let work = tempfile::tempdir()?;
+    let release = unpack(work.path(), &made.tarball)?;
+    let mut headless = blender(work.path(), &made.addon, &release, "pictures.py", &["-b", "--python-exit-code", "1"])?;
+    run(headless.env("LATENTFORGE_PICTURES", root().join("blender/docs"))).context("making the pictures failed")
+}
+
+/// The release tarball unpacked into `work/release/`; its top folder.
+fn unpack(work: &Path, tarball: &Path) -> Result<PathBuf> {
+    let unpacked = work.join("release");
+    fs::create_dir_all(&unpacked)?;
+    run(Command::new("tar").arg("-xzf").arg(tarball).arg("-C").arg(&unpacked))?;
+    Ok(fs::read_dir(&unpacked)?.next().context("the tarball is empty")??.path())
 }
 
 /// `blender --factory-startup [extra] --python tests/blender/<script>` with the release, the

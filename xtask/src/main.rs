@@ -14,8 +14,10 @@ use latentforge::io::digest::sha256_file;
 mod blender;
 mod dist;
 mod farm;
+mod fatbin;
 mod fixtures;
 mod fuzz;
+mod gpu_kit;
 mod test;
 
 /// A pinned PyPI wheel of ONNX Runtime (CPython 3.11 tag; the native library inside is the same
@@ -46,57 +48,8 @@ const CUDA_WHEELS: &[&str] = &[
     "nvidia-nvjitlink~=13.0",
 ];
 
-const HELP: &str = "cargo xtask <task>
-
-  setup [--gpu]        fetch ONNX Runtime (the PyPI wheel, sha256-checked) into .ort/
-  demo                 setup, build, denoise the bundled sample frames (also through the watch
-                       service), make textures with PBR maps, variations of a bundled PBR set,
-                       and render grooves (MIDI + WAV) into target/demo/
-  test                 setup, lint (cargo fmt --check, clippy -D warnings, ruff on models/train,
-                       blender/ and tests/blender/), bundle the plugin (release + allocation-
-                       checking debug build), install Debian ardour if missing, every test of the
-                       workspace, then the farm test, the release test and the Blender tests
-  dist                 the release: target/dist/latentforge-<version>-x86_64-linux.tar.gz (bin/,
-                       lib/ with ONNX Runtime, models/, presets/, README, licences; runs wherever
-                       it is unpacked) and latentforge-blender-<version>.zip (the Blender add-on)
-  test dist            the release alone: dist, then the tarball unpacked, moved and run with no
-                       LATENTFORGE_* variable, HOME and the working folder elsewhere
-  test blender         the Blender add-on alone: dist, then tests/blender/run.py in Debian's
-                       Blender 3.4 (installed if missing), headless, on the release's CLI
-  test farm            the Slurm test alone: installs slurm-wlm + munge if missing, runs a
-                       one-node cluster here, submits denoise and texture job arrays, checks them
-  bench denoise [--device cpu|cuda] [--frames N]
-                       our denoiser vs Intel OIDN (pyoidn) on the same 1920x1080 frames
-  bench watch [--frames N]
-                       the watch service vs a batch `latentforge denoise` of the same 960x540
-                       frames (frames/s, ratio) and its latency from frame to output
-  bench texture        our texture generator vs texture-synthesis-cli (example-based) on a held-out
-                       texture: seconds, peak memory, seam score and SWD at 512 and 1024 pixels
-  bench texture-exemplar [--sizes 512,1024,2048]
-                       `texture vary` vs texture-synthesis-cli on three exemplars and a PBR
-                       set: seconds, peak memory, seam, SWD, repetition and verbatim-copy scores
-  bench upscale        `latentforge upscale` 1024x1024 -> 4096 and 2048 vs Lanczos: seconds, peak
-                       memory, seam score
-  bench groove         Latent Groove process() cost per block (64/512 samples, 10 000 blocks), with
-                       the editor closed, open (on Xvfb) and closed again
-                       and the worker's pattern/kit decode times
-  train denoise        render the data set and train/export/evaluate the denoisers (hours)
-  train groove|groove-clip|drums|texture|material|upscale
-                       train/export/evaluate the groove VAE, the clip VAE (`groove --from`), the
-                       drum one-shot model, the texture generator, the material network or the
-                       upscaler
-                       (resumable, into .work/)
-  fuzz [--format F] [--minutes N] [--replay FILE]
-                       the file-reader fuzz harness (tests/fuzz) for N minutes per format (exr,
-                       png, tiff, jpeg, hdr, pfm, midi, preset, manifest) with fresh seeds;
-                       failing inputs are kept in .work/fuzz/failures/ with how to replay them
-  fixtures             rebuild the material-set fixtures (tests/fixtures/materials/) from Debian's
-                       cube2-data (CC-BY-3.0), fetched into .work/data/
-  bundle [--alloc-check]
-                       build Latent Groove as CLAP + VST3 with its models, presets and ONNX
-                       Runtime into target/bundled/{clap,vst3}/ (--alloc-check: a debug build
-                       that aborts on any allocation in process(), in target/alloc-check/bundled/)
-";
+/// `cargo xtask --help`: every task with its flags.
+const HELP: &str = include_str!("help.txt");
 
 /// The Python linter `cargo xtask test` runs on models/train (pinned: new rules are new failures).
 const RUFF: &str = "ruff==0.17.5";
@@ -124,6 +77,8 @@ fn main() -> Result<()> {
         Some("train") => train(rest),
         Some("bundle") => bundle(rest.iter().any(|a| a == "--alloc-check")).map(|_| ()),
         Some("dist") => dist::dist().map(|_| ()),
+        Some("gpu-kit") => gpu_kit::gpu_kit(rest),
+        Some("blender-pictures") => dist::dist().and_then(|a| blender::pictures(&a)),
         None | Some("help" | "--help" | "-h") => {
             print!("{HELP}");
             Ok(())
@@ -391,10 +346,13 @@ fn bench(args: &[String]) -> Result<()> {
     let lib = setup(gpu)?;
     let root = root();
     let python = tools_venv()?.join("bin/python");
+    // The command end to end as well as the engine alone.
+    run(cargo().current_dir(&root).args(["build", "--release", "-p", "latentforge-cli"]))?;
     run(cargo()
         .current_dir(&root)
         .env("LATENTFORGE_ORT", &lib)
         .env("LATENTFORGE_BENCH_PYTHON", &python)
+        .env("LATENTFORGE_BENCH_CLI", root.join("target/release/latentforge"))
         .args(["bench", "-p", "latentforge", "--bench", "denoise", "--"])
         .args(&args[1..]))
 }

@@ -76,7 +76,7 @@ fn lint() -> Result<()> {
     let ruff = tools_venv()?.join("bin/ruff");
     run(Command::new(&ruff).current_dir(&root).args(["check", "models/train"]))?;
     // The add-on and its tests, each with its own ruff.toml (Python 3.10 for Blender 3.4).
-    run(Command::new(&ruff).current_dir(&root).args(["check", "blender", "tests/blender"]))
+    run(Command::new(&ruff).current_dir(&root).args(["check", "blender", "tests/blender", "xtask/kit"]))
 }
 
 /// The VST3 test runs the plugin in Debian's Ardour 7, headless; install it when missing.

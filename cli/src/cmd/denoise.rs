@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use latentforge::denoise::batch::{BatchJob, Next};
 use latentforge::denoise::metrics::{self, Scores};
 use latentforge::denoise::temporal::{self, TemporalDenoiser, TemporalParams};
 use latentforge::denoise::{self as engine, DenoiseError, DenoiseOptions, Denoiser, Quality};
@@ -174,24 +175,29 @@ pub fn run(g: &GlobalArgs, args: DenoiseArgs) -> Result<u8> {
     if args.json {
         println!("{}", serde_json::json!({"plan": inputs, "chunk": chunk.index, "of": chunk.count}));
     }
-    let mut failed = 0;
+    // With --json, a `progress` event at least once a second while a frame is being denoised.
+    let events = crate::events::Events::heartbeat(args.json, jobs.len());
+    let (mut todo, mut todo_index) = (Vec::new(), Vec::new());
     for (k, (input, output)) in jobs.iter().enumerate() {
-        bar.set_message(input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
         if args.slice.skip_existing && frame::read_frame(output, &opts.limits).is_ok() {
             if args.json {
                 bar.suspend(|| println!("{}", serde_json::json!({"item": input, "output": output, "skipped": true})));
             } else if !g.quiet {
                 bar.suspend(|| println!("{} exists and decodes: skipped", output.display()));
             }
+            events.finished(input.to_string_lossy());
             bar.inc(1);
-            continue;
+        } else {
+            todo.push(BatchJob { input: input.clone(), output: output.clone() });
+            todo_index.push(k);
         }
-        let reference = references.as_ref().map(|r| r[k].as_path());
-        let method = match &temporal {
-            Some(t) => Method::Temporal(t, temporal::window_of(input, t.params().window)),
-            None => Method::Single(&denoiser),
-        };
-        match denoise_one(method, input, output, &opts, reference) {
+    }
+    let mut failed = 0;
+    let mut setup_failed = false;
+    // What each frame's result prints; false when the run must stop (the runtime or a model is
+    // missing, and every frame would fail the same way).
+    let mut report = |job: &BatchJob, result: Result<FrameLine>| -> bool {
+        match result {
             Ok(line) => {
                 if args.json {
                     bar.suspend(|| println!("{}", line.json()));
@@ -206,18 +212,54 @@ pub fn run(g: &GlobalArgs, args: DenoiseArgs) -> Result<u8> {
             Err(e) => {
                 failed += 1;
                 if args.json {
-                    let error = serde_json::json!({"item": input, "input": input, "error": latentforge::error_chain(e.as_ref())});
+                    let error = serde_json::json!({"item": job.input, "input": job.input, "error": latentforge::error_chain(e.as_ref())});
                     bar.suspend(|| println!("{error}"));
                 }
                 bar.suspend(|| eprintln!("error: {}", latentforge::error_chain(e.as_ref())));
-                // A missing runtime or model fails every frame the same way: stop at once.
-                if matches!(e.downcast_ref::<DenoiseError>(), Some(DenoiseError::Model(_))) {
-                    return Ok(EXIT_SETUP);
-                }
+                setup_failed = matches!(e.downcast_ref::<DenoiseError>(), Some(DenoiseError::Model(_)));
             }
         }
+        events.finished(job.input.to_string_lossy());
         bar.inc(1);
+        !setup_failed
+    };
+    if temporal.is_none() && references.is_none() {
+        // Reading the next frame and writing the last overlap this one's inference.
+        if let Some(first) = todo.first() {
+            events.working_on(first.input.to_string_lossy());
+            bar.set_message(file_name(&first.input));
+        }
+        denoiser.denoise_batch(&todo, &opts, |k, result| {
+            let line = result.map(|report| FrameLine { report, scores: None, frames_used: None }).map_err(Into::into);
+            let go_on = report(&todo[k], line);
+            if let Some(next) = todo.get(k + 1) {
+                events.working_on(next.input.to_string_lossy());
+                bar.set_message(file_name(&next.input));
+            }
+            if go_on {
+                Next::Continue
+            } else {
+                Next::Stop
+            }
+        });
+    } else {
+        for (job, k) in todo.iter().zip(todo_index) {
+            events.working_on(job.input.to_string_lossy());
+            bar.set_message(file_name(&job.input));
+            let reference = references.as_ref().map(|r| r[k].as_path());
+            let method = match &temporal {
+                Some(t) => Method::Temporal(t, temporal::window_of(&job.input, t.params().window)),
+                None => Method::Single(&denoiser),
+            };
+            if !report(job, denoise_one(method, &job.input, &job.output, &opts, reference)) {
+                break;
+            }
+        }
     }
+    if setup_failed {
+        return Ok(EXIT_SETUP);
+    }
+    drop(events);
     bar.finish_and_clear();
     if let Some(t) = timings {
         eprintln!("{}", t.table());
@@ -353,6 +395,10 @@ impl FrameLine {
         }
         v
     }
+}
+
+fn file_name(path: &std::path::Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 /// How a frame is denoised: on its own, or with the frames of its temporal window.
