@@ -4,7 +4,7 @@
 //! frames are compared as stored (sRGB, 0..1).
 
 use crate::io::frame::Encoding;
-use crate::io::transfer::linear_to_srgb;
+use crate::io::transfer::{linear_to_srgb, srgb_to_linear};
 
 /// PSNR (dB, peak 1) and mean SSIM of a frame against a reference.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -36,6 +36,20 @@ pub fn display_value(x: f32, encoding: Encoding) -> f32 {
     match encoding {
         Encoding::Srgb => clean.min(1.0),
         Encoding::Linear | Encoding::Data => linear_to_srgb(clean / (1.0 + clean)),
+    }
+}
+
+/// The value [`display_value`] maps to `y` (0..1): where the temporal blend clips history in
+/// display units, it goes back to the frame's own units. Display values of 1 and above map to
+/// the largest finite radiance Reinhard reaches in f32.
+pub fn display_inverse(y: f32, encoding: Encoding) -> f32 {
+    let y = y.clamp(0.0, 1.0);
+    match encoding {
+        Encoding::Srgb => y,
+        Encoding::Linear | Encoding::Data => {
+            let r = srgb_to_linear(y).min(1.0 - f32::EPSILON);
+            r / (1.0 - r)
+        }
     }
 }
 

@@ -33,6 +33,11 @@ SEQ_TUNE = int(os.environ.get("LF_SEQ_TUNE", 2))
 SEQ_HELDOUT = int(os.environ.get("LF_SEQ_HELDOUT", 3))
 SEQ_TUNE_SEED = 2_000_000
 SEQ_HELDOUT_SEED = 3_000_000
+# Static-camera shots over high-contrast textures (cycles_sequence.py's `static` kind).
+SEQ_STATIC_TUNE = int(os.environ.get("LF_SEQ_STATIC_TUNE", 2))
+SEQ_STATIC_HELDOUT = int(os.environ.get("LF_SEQ_STATIC_HELDOUT", 3))
+SEQ_STATIC_TUNE_SEED = 2_100_000
+SEQ_STATIC_HELDOUT_SEED = 3_100_000
 
 
 # The imported networks' names: ours (models/denoise-...) and OIDN's (rt_...), per pass set and size.

@@ -1,8 +1,9 @@
 //! Temporal mode for frame sequences: a frame denoised on its own flickers, because its residual
 //! error is independent of its neighbours'. Here each frame's single-frame result is blended with
 //! the history carried through the previous frames of a bounded window, reprojected by Blender's
-//! `Vector` pass. History is dropped where it disagrees with the frame more than the local noise
-//! explains (disocclusions, moving lights, reflections that do not follow the surface), so detail
+//! `Vector` pass. History is clamped to what the frame's own neighbourhood shows (`blend`): it
+//! survives where an anti-aliased edge only jitters between frames, and gives way where a surface
+//! changed (disocclusions, moving lights, reflections that do not follow the surface), so detail
 //! is not smeared.
 //!
 //! An output depends only on the frames of its window (the frame and the `window - 1` before
@@ -19,16 +20,15 @@ use super::metrics::display_value;
 use super::{read_source, DenoiseError, DenoiseOptions, DenoiseReport, Denoiser, Source, StageTimes};
 use crate::io::frame::{self, Encoding, Frame};
 use crate::io::sequence::{frame_number, sibling_frame};
+use blend::{blend_window, WindowFrame};
+
+mod blend;
 
 /// Frames an output depends on, itself included, unless `--window` says otherwise.
 pub const DEFAULT_WINDOW: usize = 8;
 /// Largest share of a Vector pass that may be NaN or point outside the frame before the frame
 /// is denoised on its own.
 const MAX_UNUSABLE_MOTION: f64 = 0.05;
-/// Radius of the box over which the local noise is estimated.
-const NOISE_RADIUS: usize = 3;
-/// Radius of the box over which history and frame are compared.
-const DIFF_RADIUS: usize = 1;
 
 /// How history is carried; the defaults were chosen on the tuning sequences.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -37,7 +37,8 @@ pub struct TemporalParams {
     pub window: usize,
     /// Largest weight of the reprojected history; the rest is the frame's own result.
     pub history_weight: f32,
-    /// History is dropped where it differs from the frame by this many times the local noise...
+    /// History is clamped to the range of the frame's 3x3 neighbourhood widened by this many
+    /// times the local noise...
     pub tolerance: f32,
     /// ... plus this much (display units, 0..1).
     pub tolerance_floor: f32,
@@ -109,7 +110,13 @@ impl Motion {
 /// `src` (interleaved RGB, `width`×`height`, the previous frame) sampled where each pixel was in
 /// it, bilinearly; `None` where that lies outside the frame or the motion is unusable. `sign`
 /// multiplies the motion's axes (to test other conventions).
-fn reproject(src: &[f32], width: usize, height: usize, motion: &Motion, sign: (f32, f32)) -> Vec<Option<[f32; 3]>> {
+pub(super) fn reproject(
+    src: &[f32],
+    width: usize,
+    height: usize,
+    motion: &Motion,
+    sign: (f32, f32),
+) -> Vec<Option<[f32; 3]>> {
     let (w, h) = (width as f32, height as f32);
     (0..width * height)
         .map(|i| {
@@ -129,76 +136,6 @@ fn reproject(src: &[f32], width: usize, height: usize, motion: &Motion, sign: (f
             }))
         })
         .collect()
-}
-
-/// Mean over a (2r+1)² box, edges repeated; separable running sums.
-fn box_mean(plane: &[f32], width: usize, height: usize, r: usize) -> Vec<f32> {
-    let pass = |src: &[f32], len: usize, count: usize, at: &dyn Fn(usize, usize) -> usize| {
-        let mut out = vec![0.0f32; src.len()];
-        for line in 0..count {
-            let get = |k: isize| src[at(line, k.clamp(0, len as isize - 1) as usize)];
-            let mut sum: f32 = (-(r as isize)..=r as isize).map(get).sum();
-            for k in 0..len {
-                out[at(line, k)] = sum / (2 * r + 1) as f32;
-                sum += get(k as isize + r as isize + 1) - get(k as isize - r as isize);
-            }
-        }
-        out
-    };
-    let rows = pass(plane, width, height, &|y, x| y * width + x);
-    pass(&rows, height, width, &|x, y| y * width + x)
-}
-
-/// One frame of a window as the blend needs it.
-struct WindowFrame<'a> {
-    noisy: &'a [f32],
-    denoised: &'a [f32],
-    /// Motion to the frame before it (unused for the window's first frame).
-    motion: Option<&'a Motion>,
-}
-
-/// The window's last frame with history carried from its first, oldest first.
-fn blend_window(
-    frames: &[WindowFrame],
-    width: usize,
-    height: usize,
-    encoding: Encoding,
-    params: &TemporalParams,
-) -> Vec<f32> {
-    let disp = |v: f32| display_value(v, encoding);
-    let mut history = frames[0].denoised.to_vec();
-    for f in &frames[1..] {
-        let Some(motion) = f.motion else {
-            history = f.denoised.to_vec();
-            continue;
-        };
-        let warped = reproject(&history, width, height, motion, (1.0, 1.0));
-        let n = width * height;
-        let noise: Vec<f32> = (0..n)
-            .map(|i| (0..3).map(|c| (disp(f.noisy[i * 3 + c]) - disp(f.denoised[i * 3 + c])).abs()).sum::<f32>() / 3.0)
-            .collect();
-        let diff: Vec<f32> = warped
-            .iter()
-            .enumerate()
-            .map(|(i, h)| match h {
-                Some(h) => (0..3).map(|c| (disp(h[c]) - disp(f.denoised[i * 3 + c])).abs()).fold(0.0, f32::max),
-                // Outside the frame: as different as it gets.
-                None => 1.0,
-            })
-            .collect();
-        let noise = box_mean(&noise, width, height, NOISE_RADIUS);
-        let diff = box_mean(&diff, width, height, DIFF_RADIUS);
-        history = (0..n * 3)
-            .map(|k| {
-                let i = k / 3;
-                let Some(h) = warped[i] else { return f.denoised[k] };
-                let tolerance = params.tolerance * noise[i] + params.tolerance_floor;
-                let weight = params.history_weight * (1.0 - diff[i] / tolerance).clamp(0.0, 1.0);
-                weight * h[k % 3] + (1.0 - weight) * f.denoised[k]
-            })
-            .collect();
-    }
-    history
 }
 
 /// The other readings of a Vector pass a tool might write, tried against Blender's.
@@ -537,33 +474,6 @@ mod tests {
     }
 
     #[test]
-    fn history_steadies_a_flickering_static_frame_but_not_a_change() {
-        let (w, h) = (24, 24);
-        let params = TemporalParams::default();
-        let motion = Motion { dx: vec![0.0; w * h], dy: vec![0.0; w * h] };
-        // Noisy input far from the result: much noise, so a 0.02 flicker is within tolerance.
-        let noisy = still(w, h, |x, y| if (x + y) % 2 == 0 { 0.0 } else { 1.0 });
-        let a = still(w, h, |_, _| 0.50);
-        let b = still(w, h, |_, _| 0.52);
-        let frames = [
-            WindowFrame { noisy: &noisy, denoised: &a, motion: None },
-            WindowFrame { noisy: &noisy, denoised: &b, motion: Some(&motion) },
-        ];
-        let out = blend_window(&frames, w, h, Encoding::Srgb, &params);
-        // Noise 0.5 (the checkerboard against 0.5), difference 0.02: most of the history stays.
-        let weight = 0.8 * (1.0 - 0.02 / (0.5 + 0.005));
-        assert!((out[0] - (weight * 0.50 + (1.0 - weight) * 0.52)).abs() < 1e-5, "{}", out[0]);
-        // A clean input (no noise) and a large change: the history is dropped.
-        let clean = still(w, h, |_, _| 0.9);
-        let c = still(w, h, |_, _| 0.9);
-        let frames = [
-            WindowFrame { noisy: &a, denoised: &a, motion: None },
-            WindowFrame { noisy: &clean, denoised: &c, motion: Some(&motion) },
-        ];
-        assert_eq!(blend_window(&frames, w, h, Encoding::Srgb, &params), c);
-    }
-
-    #[test]
     fn a_window_starts_at_the_first_frame_on_disk_and_marks_gaps() {
         let dir = tempfile::tempdir().unwrap();
         let frame = |n: u64| dir.path().join(format!("shot_{n:04}.exr"));
@@ -576,13 +486,5 @@ mod tests {
         assert_eq!(window_of(&frame(1), 8), vec![Some(frame(1))]);
         let still = dir.path().join("still.exr");
         assert_eq!(window_of(&still, 8), vec![Some(still.clone())]);
-    }
-
-    #[test]
-    fn box_mean_keeps_constants_and_averages() {
-        let plane: Vec<f32> = (0..20).map(|v| (v % 5) as f32).collect();
-        let out = box_mean(&plane, 5, 4, 1);
-        assert!((out[2] - 2.0).abs() < 1e-6 && (out[0] - (0.0 + 0.0 + 1.0) / 3.0).abs() < 1e-6);
-        assert!(box_mean(&[3.0; 12], 4, 3, 2).iter().all(|&v| (v - 3.0).abs() < 1e-6));
     }
 }
