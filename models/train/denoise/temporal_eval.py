@@ -232,9 +232,13 @@ def card_section(table, seqs, chunk_ok):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--tune", action="store_true", help="the tuning sequences, no card")
+    parser.add_argument("--only", help="comma-separated sequence names (e.g. q2100000), no card")
     args = parser.parse_args()
     group = "tune" if args.tune else "heldout"
     seqs = sorted(p for p in (config.SEQUENCES / group).iterdir() if p.is_dir())
+    if args.only:
+        seqs = [p for p in seqs if p.name in args.only.split(",")]
+        args.tune = True
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         results = evaluate(seqs, work)

@@ -7,9 +7,14 @@
 //! estimate. At an anti-aliased edge that only jitters between frames the neighbourhood holds
 //! both sides of the edge, so history survives and the edge stays steady; where a surface really
 //! changed (a disocclusion, a moving light) the history lies outside what the frame's
-//! neighbourhood shows and is clamped to it, so nothing trails. The earlier rule, dropping
-//! history wherever it differed from the frame by more than the local noise, lost it at exactly
-//! those edges (issue 37's static-camera shots).
+//! neighbourhood shows and is clamped to it, so nothing trails. A clamp alone lets history through
+//! wherever the neighbourhood's range is wide, as on a black and white checker, where a moving
+//! object's old colour lies inside it and trails; so where the frame has albedo and normal passes
+//! (noise-free in Blender's Denoising Data), history is also weighed by how far the surface it
+//! came from is from the nearest surface of the pixel's neighbourhood: a disocclusion changes the
+//! surface, an edge that jitters does not. The earlier rule, dropping history wherever it
+//! differed from the frame by more than the local noise, lost it at exactly those edges (issue
+//! 37's static-camera shots).
 
 use super::{reproject, Motion};
 use crate::denoise::metrics::{display_inverse, display_value};
@@ -21,11 +26,17 @@ use super::TemporalParams;
 const NOISE_RADIUS: usize = 3;
 /// Radius of the neighbourhood whose range bounds the history.
 const CLIP_RADIUS: usize = 1;
+/// Radius of the box over which history's disagreement with the frame is averaged.
+const DIFF_RADIUS: usize = 1;
+/// A normal's difference counts this much against an albedo difference of the same size.
+const NORMAL_SCALE: f32 = 0.5;
 
 /// One frame of a window as the blend needs it.
 pub(super) struct WindowFrame<'a> {
     pub(super) noisy: &'a [f32],
     pub(super) denoised: &'a [f32],
+    /// Albedo and normal, interleaved RGB, when the frame has both.
+    pub(super) surface: Option<(&'a [f32], &'a [f32])>,
     /// Motion to the frame before it (unused for the window's first frame).
     pub(super) motion: Option<&'a Motion>,
 }
@@ -40,19 +51,24 @@ pub(super) fn blend_window(
 ) -> Vec<f32> {
     let disp = |v: f32| display_value(v, encoding);
     let mut history = frames[0].denoised.to_vec();
-    for f in &frames[1..] {
+    for (previous, f) in frames.iter().zip(&frames[1..]) {
         let Some(motion) = f.motion else {
             history = f.denoised.to_vec();
             continue;
         };
         let warped = reproject(&history, width, height, motion, (1.0, 1.0));
         let n = width * height;
+        let kept = match (previous.surface, f.surface) {
+            (Some(before), Some(now)) => surface_kept(before, now, motion, width, height, params.surface_tolerance),
+            _ => vec![1.0; n],
+        };
         let noise: Vec<f32> = (0..n)
             .map(|i| (0..3).map(|c| (disp(f.noisy[i * 3 + c]) - disp(f.denoised[i * 3 + c])).abs()).sum::<f32>() / 3.0)
             .collect();
         let noise = box_mean(&noise, width, height, NOISE_RADIUS);
         let shown: Vec<f32> = f.denoised.iter().map(|&v| disp(v)).collect();
         let (low, high) = neighbourhood_range(&shown, width, height, CLIP_RADIUS);
+        let gap = box_mean(&nearest_match(&warped, &shown, width, height, disp), width, height, DIFF_RADIUS);
         history = (0..n * 3)
             .map(|k| {
                 let i = k / 3;
@@ -63,11 +79,83 @@ pub(super) fn blend_window(
                 let (lo, hi) = (low[k] - slack, high[k] + slack);
                 let seen = disp(h);
                 let h = if seen < lo || seen > hi { display_inverse(seen.clamp(lo, hi), encoding) } else { h };
-                params.history_weight * h + (1.0 - params.history_weight) * f.denoised[k]
+                let agrees = (1.0 - gap[i] / slack).clamp(0.0, 1.0);
+                let weight = params.history_weight * kept[i] * agrees;
+                weight * h + (1.0 - weight) * f.denoised[k]
             })
             .collect();
     }
     history
+}
+
+/// Per pixel, how far the history (display units, largest channel) is from the frame's own result
+/// at the best of nine positions up to half a pixel away: an anti-aliased edge that a new sample
+/// pattern moved by a fraction of a pixel matches, a change of shading or surface does not.
+fn nearest_match(
+    warped: &[Option<[f32; 3]>],
+    shown: &[f32],
+    width: usize,
+    height: usize,
+    disp: impl Fn(f32) -> f32,
+) -> Vec<f32> {
+    let (w, h) = (width as f32 - 1.0, height as f32 - 1.0);
+    let sample = |x: f32, y: f32, c: usize| {
+        let (x, y) = (x.clamp(0.0, w), y.clamp(0.0, h));
+        let (x0, y0) = (x.floor() as usize, y.floor() as usize);
+        let (x1, y1) = ((x0 + 1).min(width - 1), (y0 + 1).min(height - 1));
+        let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+        let px = |x: usize, y: usize| shown[(y * width + x) * 3 + c];
+        (px(x0, y0) * (1.0 - fx) + px(x1, y0) * fx) * (1.0 - fy) + (px(x0, y1) * (1.0 - fx) + px(x1, y1) * fx) * fy
+    };
+    const OFFSETS: [f32; 3] = [-0.5, 0.0, 0.5];
+    (0..width * height)
+        .map(|i| {
+            let Some(hist) = warped[i] else { return 1.0 };
+            let seen = hist.map(&disp);
+            let (x, y) = ((i % width) as f32, (i / width) as f32);
+            let mut best = f32::INFINITY;
+            for oy in OFFSETS {
+                for ox in OFFSETS {
+                    let gap = (0..3).map(|c| (seen[c] - sample(x + ox, y + oy, c)).abs()).fold(0.0, f32::max);
+                    best = best.min(gap);
+                }
+            }
+            best
+        })
+        .collect()
+}
+
+/// Per pixel, how much history may be kept by its surface: 1 where the surface the history came
+/// from (the previous frame's albedo and normal, reprojected) matches a surface of the pixel's 3x3
+/// neighbourhood now, falling to 0 at a difference of `tolerance` (albedo units; normals count
+/// [`NORMAL_SCALE`] as much).
+fn surface_kept(
+    before: (&[f32], &[f32]),
+    now: (&[f32], &[f32]),
+    motion: &Motion,
+    width: usize,
+    height: usize,
+    tolerance: f32,
+) -> Vec<f32> {
+    let albedo = reproject(before.0, width, height, motion, (1.0, 1.0));
+    let normal = reproject(before.1, width, height, motion, (1.0, 1.0));
+    (0..width * height)
+        .map(|i| {
+            let (Some(a), Some(nrm)) = (albedo[i], normal[i]) else { return 0.0 };
+            let (x, y) = (i % width, i / width);
+            let mut nearest = f32::INFINITY;
+            for ny in y.saturating_sub(CLIP_RADIUS)..=(y + CLIP_RADIUS).min(height - 1) {
+                for nx in x.saturating_sub(CLIP_RADIUS)..=(x + CLIP_RADIUS).min(width - 1) {
+                    let j = (ny * width + nx) * 3;
+                    let gap = (0..3)
+                        .map(|c| (a[c] - now.0[j + c]).abs().max(NORMAL_SCALE * (nrm[c] - now.1[j + c]).abs()))
+                        .fold(0.0, f32::max);
+                    nearest = nearest.min(gap);
+                }
+            }
+            (1.0 - nearest / tolerance).clamp(0.0, 1.0)
+        })
+        .collect()
 }
 
 /// Per value of interleaved RGB `plane`, the lowest and highest of its channel over the
@@ -127,15 +215,17 @@ mod tests {
     fn history_steadies_a_flickering_flat_area() {
         let (w, h) = (24, 24);
         let motion = static_motion(w, h);
-        // Noisy input far from the result: much noise, so a 0.02 flicker is well within the slack.
+        let params = TemporalParams::default();
+        // Noisy input far from the result: much noise, so a 0.02 flicker is well within tolerance.
         let noisy = still(w, h, |x, y| if (x + y) % 2 == 0 { 0.0 } else { 1.0 });
         let (a, b) = (still(w, h, |_, _| 0.50), still(w, h, |_, _| 0.52));
         let frames = [
-            WindowFrame { noisy: &noisy, denoised: &a, motion: None },
-            WindowFrame { noisy: &noisy, denoised: &b, motion: Some(&motion) },
+            WindowFrame { noisy: &noisy, denoised: &a, surface: None, motion: None },
+            WindowFrame { noisy: &noisy, denoised: &b, surface: None, motion: Some(&motion) },
         ];
-        let out = blend_window(&frames, w, h, Encoding::Srgb, &TemporalParams::default());
-        assert!((out[0] - (0.8 * 0.50 + 0.2 * 0.52)).abs() < 1e-5, "{}", out[0]);
+        let out = blend_window(&frames, w, h, Encoding::Srgb, &params);
+        let weight = 0.8 * (1.0 - 0.02 / (params.tolerance * 0.5 + params.tolerance_floor));
+        assert!((out[0] - (weight * 0.50 + (1.0 - weight) * 0.52)).abs() < 1e-5, "{}", out[0]);
     }
 
     #[test]
@@ -143,29 +233,50 @@ mod tests {
         let (w, h) = (16, 8);
         let motion = static_motion(w, h);
         let params = TemporalParams::default();
-        // A black/white edge at x = 8 whose anti-aliased pixel moves by one between frames: the
-        // result is clean (noisy == denoised), so only the neighbourhood lets history through.
+        // A black/white edge at x = 8 whose anti-aliased pixel moves by 0.4 px between frames,
+        // with a little noise (0.05): the edge pixel differs by 0.4, far more than the noise
+        // explains (the rule before issue 37 dropped its history), but matches the frame half a
+        // pixel away.
         let edge = |at: f32| still(w, h, move |x, _| (x as f32 + 0.5 - at).clamp(0.0, 1.0));
-        let (before, after) = (edge(8.3), edge(7.7));
+        let (before, after) = (edge(8.2), edge(7.8));
+        let noisy: Vec<f32> =
+            after.iter().enumerate().map(|(k, v)| v + if k % 2 == 0 { 0.05 } else { -0.05 }).collect();
         let frames = [
-            WindowFrame { noisy: &before, denoised: &before, motion: None },
-            WindowFrame { noisy: &after, denoised: &after, motion: Some(&motion) },
+            WindowFrame { noisy: &before, denoised: &before, surface: None, motion: None },
+            WindowFrame { noisy: &noisy, denoised: &after, surface: None, motion: Some(&motion) },
         ];
         let out = blend_window(&frames, w, h, Encoding::Srgb, &params);
         let at = |x: usize| out[(3 * w + x) * 3];
-        let blended = |x: usize| 0.8 * before[(3 * w + x) * 3] + 0.2 * after[(3 * w + x) * 3];
-        for x in 7..=8 {
-            assert!((at(x) - blended(x)).abs() < 1e-5, "edge pixel {x}: {} (history dropped)", at(x));
-        }
-        // A flat area that turned from 0.2 to 0.9 (a light moved in): history is clamped to what
-        // the frame shows, so nothing of the old value trails.
+        let kept = |x: usize| (at(x) - after[(3 * w + x) * 3]) / (before[(3 * w + x) * 3] - after[(3 * w + x) * 3]);
+        // Pixel 8 is the edge's (0.3 before, 0.7 after); its neighbours do not change.
+        assert!(kept(8) > 0.5, "the edge pixel kept only {:.2} of its history", kept(8));
+        // A flat area that turned from 0.2 to 0.9 (a light moved in): the history is dropped.
         let (old, new) = (still(w, h, |_, _| 0.2), still(w, h, |_, _| 0.9));
         let frames = [
-            WindowFrame { noisy: &old, denoised: &old, motion: None },
-            WindowFrame { noisy: &new, denoised: &new, motion: Some(&motion) },
+            WindowFrame { noisy: &old, denoised: &old, surface: None, motion: None },
+            WindowFrame { noisy: &new, denoised: &new, surface: None, motion: Some(&motion) },
         ];
         let out = blend_window(&frames, w, h, Encoding::Srgb, &params);
-        assert!(out.iter().all(|v| (v - 0.9).abs() <= 0.005 + 1e-6), "history trails: {}", out[0]);
+        assert!(out.iter().all(|v| (v - 0.9).abs() < 1e-6), "history trails: {}", out[0]);
+    }
+
+    #[test]
+    fn a_disoccluded_surface_drops_history_inside_a_wide_neighbourhood() {
+        // A checker floor (black/white pixels) where a pink object stood the frame before: its
+        // colour lies inside the checker's range, and the noise is large, but its albedo matches
+        // no albedo of the floor around it.
+        let (w, h) = (8, 8);
+        let motion = static_motion(w, h);
+        let checker = still(w, h, |x, y| if (x + y) % 2 == 0 { 0.05 } else { 0.9 });
+        let pink: Vec<f32> = (0..w * h).flat_map(|_| [0.8, 0.3, 0.3]).collect();
+        let noisy = still(w, h, |x, _| if x % 2 == 0 { 0.0 } else { 1.0 });
+        let up = still(w, h, |_, _| 0.0).chunks(3).flat_map(|_| [0.0, 0.0, 1.0]).collect::<Vec<f32>>();
+        let frames = [
+            WindowFrame { noisy: &noisy, denoised: &pink, surface: Some((&pink, &up)), motion: None },
+            WindowFrame { noisy: &noisy, denoised: &checker, surface: Some((&checker, &up)), motion: Some(&motion) },
+        ];
+        let out = blend_window(&frames, w, h, Encoding::Srgb, &TemporalParams::default());
+        assert_eq!(out, checker, "the pink object trails");
     }
 
     #[test]
@@ -174,8 +285,8 @@ mod tests {
         let motion = static_motion(w, h);
         let (hot, cool) = (still(w, h, |_, _| 1e6), still(w, h, |_, _| 0.5));
         let frames = [
-            WindowFrame { noisy: &hot, denoised: &hot, motion: None },
-            WindowFrame { noisy: &cool, denoised: &cool, motion: Some(&motion) },
+            WindowFrame { noisy: &hot, denoised: &hot, surface: None, motion: None },
+            WindowFrame { noisy: &cool, denoised: &cool, surface: None, motion: Some(&motion) },
         ];
         let out = blend_window(&frames, w, h, Encoding::Linear, &TemporalParams::default());
         assert!(out.iter().all(|v| v.is_finite() && *v < 1.0), "{}", out[0]);

@@ -37,16 +37,26 @@ pub struct TemporalParams {
     pub window: usize,
     /// Largest weight of the reprojected history; the rest is the frame's own result.
     pub history_weight: f32,
-    /// History is clamped to the range of the frame's 3x3 neighbourhood widened by this many
-    /// times the local noise...
+    /// History fades out where it differs from the frame (at the best position up to half a
+    /// pixel away) by this many times the local noise, and is clamped to the range of the frame's
+    /// 3x3 neighbourhood widened by as much...
     pub tolerance: f32,
     /// ... plus this much (display units, 0..1).
     pub tolerance_floor: f32,
+    /// History fades out where the albedo (or, at half weight, the normal) it came from differs
+    /// from every albedo of the pixel's neighbourhood now by this much.
+    pub surface_tolerance: f32,
 }
 
 impl Default for TemporalParams {
     fn default() -> Self {
-        TemporalParams { window: DEFAULT_WINDOW, history_weight: 0.8, tolerance: 1.0, tolerance_floor: 0.005 }
+        TemporalParams {
+            window: DEFAULT_WINDOW,
+            history_weight: 0.8,
+            tolerance: 2.0,
+            tolerance_floor: 0.01,
+            surface_tolerance: 0.1,
+        }
     }
 }
 
@@ -190,6 +200,9 @@ fn check_convention(
 struct Single {
     noisy: Vec<f32>,
     denoised: Vec<f32>,
+    /// The frame's albedo and normal passes (noise-free in Blender's Denoising Data), which tell
+    /// a disocclusion from an edge that only jitters.
+    surface: Option<(Vec<f32>, Vec<f32>)>,
     motion: Result<Motion, MotionIssue>,
     width: usize,
     height: usize,
@@ -294,6 +307,7 @@ impl<'a> TemporalDenoiser<'a> {
         let single = Arc::new(Single {
             noisy: frame.color.clone(),
             denoised: done.color,
+            surface: frame.albedo.clone().zip(frame.normal.clone()),
             motion: Motion::from_frame(frame),
             width: frame.width,
             height: frame.height,
@@ -369,7 +383,12 @@ impl<'a> TemporalDenoiser<'a> {
         chain.reverse();
         let frames: Vec<WindowFrame> = chain
             .iter()
-            .map(|(_, s)| WindowFrame { noisy: &s.noisy, denoised: &s.denoised, motion: s.motion.as_ref().ok() })
+            .map(|(_, s)| WindowFrame {
+                noisy: &s.noisy,
+                denoised: &s.denoised,
+                surface: s.surface.as_ref().map(|(a, n)| (a.as_slice(), n.as_slice())),
+                motion: s.motion.as_ref().ok(),
+            })
             .collect();
         Ok(TemporalDenoised {
             color: blend_window(&frames, current.width, current.height, encoding, &self.params),
