@@ -183,16 +183,19 @@ def strip_and_gif(seq, work, folder):
     frames[0].save(folder / "temporal_4spp.gif", save_all=True, append_images=frames[1:], duration=120, loop=0)
 
 
-def card_section(table, seqs, chunk_ok):
+def card_section(table, seqs, chunk_ok, shown):
     lines = [SECTION, "", "## Temporal mode (`denoise --temporal`)", "",
              f"Measured by `models/train/denoise/temporal_eval.py` through the CLI on {len(seqs)} held-out Cycles "
              f"sequences ({', '.join(s.name for s in seqs)}; `cycles_sequence.py`: {config.SEQ_FRAMES} frames of "
              f"{config.SEQ_RES}, a new sampling seed per frame, {config.SEQ_REF_SPP}-spp references with the "
              "Vector pass; `orbit`: the camera orbits, an object moves, a light in some; `static`: a still camera "
              "over a black and white checker floor, a brick or text wall and thin rods, a cube and a light move). "
-             "Nothing is trained: the settings (history weight 0.8; history clamped to the frame's 3x3 "
-             "neighbourhood range widened by 1x the local noise + 0.005) were chosen on the tuning sequences "
-             "(two of each kind). "
+             "Nothing is trained. History (weight 0.8) fades where it differs from the frame by more than "
+             "1.5x the local noise + 0.01 (where a pixel moved by whole pixels, as under a still camera, "
+             "the best match up to half a pixel away counts, so an edge that only jitters keeps its "
+             "history), where the albedo/normal it came from is 0.1 away from every albedo/normal of the "
+             "3x3 neighbourhood (a disocclusion), and is clamped to that neighbourhood's range; the "
+             "settings were chosen on 3 tuning sequences (one orbit, two static). "
              "Temporal error is the flicker the references do not have (mean absolute display difference of "
              "consecutive frames warped by the true motion, minus the references' own); below 0 the output is "
              "steadier than the 1024-spp references.", "",
@@ -223,7 +226,8 @@ def card_section(table, seqs, chunk_ok):
               f"{'yes' if chunk_ok else 'NO'}. What the window costs: each output needs the single-frame "
               "results of the window's frames; in one run they are kept, so a sequence costs one network run per "
               "frame plus the blend, and a farm chunk of C frames runs C + window - 1 networks.", "",
-              "Reference / OIDN per frame / temporal (window 8), 4 spp, middle frame:", "",
+              f"Reference / OIDN per frame / temporal (window 8), 4 spp, middle frame of {shown.name} "
+              f"({kind(shown)} camera):", "",
               "![reference, OIDN per frame, temporal](temporal_strip_4spp.jpg)", "",
               "The whole held-out sequence, same panels:", "", "![animation](temporal_4spp.gif)", ""]
     return "\n".join(lines)
@@ -248,11 +252,12 @@ def main():
             return
         chunk_ok = chunks_match(seqs[0], work)
         folder = config.MODELS / MODEL
-        strip_and_gif(seqs[0], work, folder)
+        shown = next((s for s in seqs if kind(s) == "static"), seqs[0])
+        strip_and_gif(shown, work, folder)
     RECORD.parent.mkdir(parents=True, exist_ok=True)
     RECORD.write_text(json.dumps({"results": results, "summary": table, "chunks_match": chunk_ok}, indent=1))
     card = folder / "CARD.md"
-    text = card.read_text().split(SECTION)[0].rstrip() + "\n\n" + card_section(table, seqs, chunk_ok)
+    text = card.read_text().split(SECTION)[0].rstrip() + "\n\n" + card_section(table, seqs, chunk_ok, shown)
     card.write_text(text)
     print(f"chunks match: {chunk_ok}; card section written to {card}")
 

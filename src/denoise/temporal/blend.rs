@@ -28,6 +28,8 @@ const NOISE_RADIUS: usize = 3;
 const CLIP_RADIUS: usize = 1;
 /// Radius of the box over which history's disagreement with the frame is averaged.
 const DIFF_RADIUS: usize = 1;
+/// Motion closer than this to whole pixels carries history without resampling it.
+const WHOLE_PIXEL: f32 = 0.01;
 /// A normal's difference counts this much against an albedo difference of the same size.
 const NORMAL_SCALE: f32 = 0.5;
 
@@ -68,7 +70,7 @@ pub(super) fn blend_window(
         let noise = box_mean(&noise, width, height, NOISE_RADIUS);
         let shown: Vec<f32> = f.denoised.iter().map(|&v| disp(v)).collect();
         let (low, high) = neighbourhood_range(&shown, width, height, CLIP_RADIUS);
-        let gap = box_mean(&nearest_match(&warped, &shown, width, height, disp), width, height, DIFF_RADIUS);
+        let gap = box_mean(&nearest_match(&warped, &shown, motion, width, height, disp), width, height, DIFF_RADIUS);
         history = (0..n * 3)
             .map(|k| {
                 let i = k / 3;
@@ -88,12 +90,17 @@ pub(super) fn blend_window(
     history
 }
 
-/// Per pixel, how far the history (display units, largest channel) is from the frame's own result
-/// at the best of nine positions up to half a pixel away: an anti-aliased edge that a new sample
-/// pattern moved by a fraction of a pixel matches, a change of shading or surface does not.
+/// Per pixel, how far the history (display units, largest channel) is from the frame's own result.
+/// Where the pixel moved by whole pixels (a still camera: most pixels do not move at all), the
+/// history was carried without resampling, and the best of nine positions up to half a pixel
+/// away counts: an anti-aliased edge that a new sample pattern moved by a fraction of a pixel
+/// matches, a change of shading or surface does not. Elsewhere the history was resampled
+/// (bilinearly, so a little blurred) and only the pixel itself counts, or the blur would be
+/// accepted and build up.
 fn nearest_match(
     warped: &[Option<[f32; 3]>],
     shown: &[f32],
+    motion: &Motion,
     width: usize,
     height: usize,
     disp: impl Fn(f32) -> f32,
@@ -113,9 +120,11 @@ fn nearest_match(
             let Some(hist) = warped[i] else { return 1.0 };
             let seen = hist.map(&disp);
             let (x, y) = ((i % width) as f32, (i / width) as f32);
+            let whole = |d: f32| (d - d.round()).abs() < WHOLE_PIXEL;
+            let offsets: &[f32] = if whole(motion.dx[i]) && whole(motion.dy[i]) { &OFFSETS } else { &[0.0] };
             let mut best = f32::INFINITY;
-            for oy in OFFSETS {
-                for ox in OFFSETS {
+            for &oy in offsets {
+                for &ox in offsets {
                     let gap = (0..3).map(|c| (seen[c] - sample(x + ox, y + oy, c)).abs()).fold(0.0, f32::max);
                     best = best.min(gap);
                 }

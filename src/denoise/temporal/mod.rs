@@ -53,7 +53,7 @@ impl Default for TemporalParams {
         TemporalParams {
             window: DEFAULT_WINDOW,
             history_weight: 0.8,
-            tolerance: 2.0,
+            tolerance: 1.5,
             tolerance_floor: 0.01,
             surface_tolerance: 0.1,
         }
