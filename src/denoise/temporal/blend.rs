@@ -120,8 +120,7 @@ fn nearest_match(
             let Some(hist) = warped[i] else { return 1.0 };
             let seen = hist.map(&disp);
             let (x, y) = ((i % width) as f32, (i / width) as f32);
-            let whole = |d: f32| (d - d.round()).abs() < WHOLE_PIXEL;
-            let offsets: &[f32] = if whole(motion.dx[i]) && whole(motion.dy[i]) { &OFFSETS } else { &[0.0] };
+            let offsets: &[f32] = if whole_pixels(motion, i) { &OFFSETS } else { &[0.0] };
             let mut best = f32::INFINITY;
             for &oy in offsets {
                 for &ox in offsets {
@@ -134,9 +133,15 @@ fn nearest_match(
         .collect()
 }
 
+/// Whether pixel `i` moved by whole pixels, so its history was carried without resampling.
+fn whole_pixels(motion: &Motion, i: usize) -> bool {
+    let whole = |d: f32| (d - d.round()).abs() < WHOLE_PIXEL;
+    whole(motion.dx[i]) && whole(motion.dy[i])
+}
+
 /// Per pixel, how much history may be kept by its surface: 1 where the surface the history came
 /// from (the previous frame's albedo and normal, reprojected) matches a surface of the pixel's 3x3
-/// neighbourhood now, falling to 0 at a difference of `tolerance` (albedo units; normals count
+/// neighbourhood now (the pixel's own where the history was resampled), falling to 0 at a difference of `tolerance` (albedo units; normals count
 /// [`NORMAL_SCALE`] as much).
 fn surface_kept(
     before: (&[f32], &[f32]),
@@ -152,9 +157,11 @@ fn surface_kept(
         .map(|i| {
             let (Some(a), Some(nrm)) = (albedo[i], normal[i]) else { return 0.0 };
             let (x, y) = (i % width, i / width);
+            // As in `nearest_match`: the neighbourhood only where nothing was resampled.
+            let r = if whole_pixels(motion, i) { CLIP_RADIUS } else { 0 };
             let mut nearest = f32::INFINITY;
-            for ny in y.saturating_sub(CLIP_RADIUS)..=(y + CLIP_RADIUS).min(height - 1) {
-                for nx in x.saturating_sub(CLIP_RADIUS)..=(x + CLIP_RADIUS).min(width - 1) {
+            for ny in y.saturating_sub(r)..=(y + r).min(height - 1) {
+                for nx in x.saturating_sub(r)..=(x + r).min(width - 1) {
                     let j = (ny * width + nx) * 3;
                     let gap = (0..3)
                         .map(|c| (a[c] - now.0[j + c]).abs().max(NORMAL_SCALE * (nrm[c] - now.1[j + c]).abs()))
