@@ -8,8 +8,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Instant;
 
-use super::{lap, read_source, DenoiseError, DenoiseOptions, DenoiseReport, Denoiser, Source, StageTimes};
-use crate::io::frame;
+use super::{lap, read_source, DenoiseError, DenoiseOptions, DenoiseReport, Denoiser, Source};
 
 /// One frame to denoise: its input and where the result goes.
 #[derive(Debug, Clone)]
@@ -77,19 +76,8 @@ impl Denoiser {
             scope.spawn(move || {
                 for item in infer_rx {
                     let job = &jobs[item.index];
-                    let report = item.result.and_then(|(mut source, done, read)| {
-                        let mut t = Instant::now();
-                        source.frame.color = done.color;
-                        frame::write_frame_atomic(&source.frame, &job.output)?;
-                        Ok(DenoiseReport {
-                            input: job.input.clone(),
-                            output: job.output.clone(),
-                            model: done.model,
-                            device: done.device,
-                            tiles: done.tiles,
-                            millis: item.started.elapsed().as_millis(),
-                            times: StageTimes { read, write: lap(&mut t), ..done.times },
-                        })
+                    let report = item.result.and_then(|(source, done, read)| {
+                        DenoiseReport::write(source, done, &job.input, &job.output, read, item.started)
                     });
                     if done_tx.send((item.index, report)).is_err() {
                         break;

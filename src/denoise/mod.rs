@@ -314,22 +314,36 @@ impl Denoiser {
     ) -> Result<DenoiseReport, DenoiseError> {
         let start = Instant::now();
         let mut t = Instant::now();
-        let mut source = read_source(input, opts)?;
+        let source = read_source(input, opts)?;
         source.check_output(output)?;
         let read = lap(&mut t);
         let done = self.denoise_frame(&source.frame, opts, input)?;
+        DenoiseReport::write(source, done, input, output, read, start)
+    }
+}
+
+impl DenoiseReport {
+    /// Writes `done`'s colour over `source` (keeping its passes and layers) to `output`
+    /// atomically, and reports the frame: `read` ms of reading, `started` when it began.
+    fn write(
+        mut source: Source,
+        done: Denoised,
+        input: &Path,
+        output: &Path,
+        read: f64,
+        started: Instant,
+    ) -> Result<DenoiseReport, DenoiseError> {
         source.frame.color = done.color;
-        lap(&mut t);
+        let mut t = Instant::now();
         frame::write_frame_atomic(&source.frame, output)?;
-        let times = StageTimes { read, write: lap(&mut t), ..done.times };
         Ok(DenoiseReport {
             input: input.to_path_buf(),
             output: output.to_path_buf(),
             model: done.model,
             device: done.device,
             tiles: done.tiles,
-            millis: start.elapsed().as_millis(),
-            times,
+            millis: started.elapsed().as_millis(),
+            times: StageTimes { read, write: lap(&mut t), ..done.times },
         })
     }
 }

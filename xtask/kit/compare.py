@@ -25,6 +25,17 @@ def psnr(a, b):
     return math.inf if mse == 0 else 10 * math.log10(peak * peak / mse)
 
 
+def varint(data, i):
+    """A MIDI variable-length number at `data[i]`: (its value, the index after it)."""
+    value = 0
+    while True:
+        byte = data[i]
+        i += 1
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            return value, i
+
+
 def notes(path):
     """(tick, status, key) of every note-on in a standard MIDI file (running status understood)."""
     data = Path(path).read_bytes()
@@ -34,26 +45,13 @@ def notes(path):
         track, pos = data[pos + 8:pos + 8 + length], pos + 8 + length
         i, tick, status = 0, 0, 0
         while i < len(track):
-            delta = 0
-            while True:
-                byte = track[i]
-                i += 1
-                delta = (delta << 7) | (byte & 0x7F)
-                if byte < 0x80:
-                    break
+            delta, i = varint(track, i)
             tick += delta
             if track[i] >= 0x80:
                 status = track[i]
                 i += 1
             if status == 0xFF:
-                i += 1
-                size = 0
-                while True:
-                    byte = track[i]
-                    i += 1
-                    size = (size << 7) | (byte & 0x7F)
-                    if byte < 0x80:
-                        break
+                size, i = varint(track, i + 1)
                 i += size
             elif status in (0xF0, 0xF7):
                 size = track[i]

@@ -19,7 +19,7 @@
 //! the CPU.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use anyhow::{bail, ensure, Context, Result};
@@ -27,6 +27,8 @@ use latentforge::io::frame::{self, FileFormat, Frame};
 
 use crate::{cargo, fatbin, fetch_wheel, root, run, unpack, GPU_WHEEL};
 
+/// Where the kit is made, relative to the repository root (git-ignored).
+const KIT: &str = ".work/gpu-kit";
 /// What one device call may carry, tree included (the device tool's limit).
 const CALL_LIMIT: u64 = 64 << 20;
 /// Room kept free under the limit for files the tree gains before the call.
@@ -40,7 +42,7 @@ const ORT_FILES: [&str; 3] =
 pub fn gpu_kit(args: &[String]) -> Result<()> {
     let arch = parse_arch(args)?;
     let root = root();
-    let kit = root.join(".work/gpu-kit");
+    let kit = root.join(KIT);
     let stage = kit.join("stage");
     if stage.exists() {
         fs::remove_dir_all(&stage)?;
@@ -191,12 +193,10 @@ fn mib(bytes: u64) -> f64 {
 
 /// The two device calls, as the README gives them.
 fn device_steps(arch: u32) -> String {
-    let kit: PathBuf = [".work", "gpu-kit"].iter().collect();
     format!(
         "The kit (sm_{arch}) travels in two device calls on one warm machine, from the repository root:\n  \
-         1. carry [\"{k}/part-1.tar.xz\"], command: tar -xJf {k}/part-1.tar.xz -C {k}\n  \
-         2. carry [\"{k}/part-2.tar.xz\"], command: tar -xJf {k}/part-2.tar.xz -C {k} && {k}/check.sh\n\
-         check.sh writes its log to $OUT/gpu-check.log.",
-        k = kit.display()
+         1. carry [\"{KIT}/part-1.tar.xz\"], command: tar -xJf {KIT}/part-1.tar.xz -C {KIT}\n  \
+         2. carry [\"{KIT}/part-2.tar.xz\"], command: tar -xJf {KIT}/part-2.tar.xz -C {KIT} && {KIT}/check.sh\n\
+         check.sh writes its log to $OUT/gpu-check.log."
     )
 }

@@ -17,8 +17,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
 use super::metrics::display_value;
-use super::{read_source, DenoiseError, DenoiseOptions, DenoiseReport, Denoiser, Source, StageTimes};
-use crate::io::frame::{self, Encoding, Frame};
+use super::{read_source, DenoiseError, DenoiseOptions, DenoiseReport, Denoised, Denoiser, Source, StageTimes};
+use crate::io::frame::{Encoding, Frame};
 use crate::io::sequence::{frame_number, sibling_frame};
 use blend::{blend_window, WindowFrame};
 
@@ -405,28 +405,21 @@ impl<'a> TemporalDenoiser<'a> {
     pub fn denoise_file(&self, window: &[Option<PathBuf>], output: &Path) -> Result<TemporalReport, DenoiseError> {
         let start = Instant::now();
         let input = window.last().and_then(Option::as_ref).expect("the window ends with the frame itself");
-        let mut source = read_source(input, &self.opts)?;
+        let source = read_source(input, &self.opts)?;
         source.check_output(output)?;
         let read = start.elapsed().as_secs_f64() * 1000.0;
         let done = self.denoise_source(window, &source, input)?;
-        source.frame.color = done.color;
-        let written = Instant::now();
-        frame::write_frame_atomic(&source.frame, output)?;
+        let (frames_used, warnings) = (done.used.len(), done.warnings);
         // The window's frames (read, denoised, aligned, blended) are not split into stages.
-        let times = StageTimes { read, write: written.elapsed().as_secs_f64() * 1000.0, ..Default::default() };
-        Ok(TemporalReport {
-            report: DenoiseReport {
-                input: input.clone(),
-                output: output.to_path_buf(),
-                model: done.model,
-                device: done.device,
-                tiles: done.tiles,
-                millis: start.elapsed().as_millis(),
-                times,
-            },
-            frames_used: done.used.len(),
-            warnings: done.warnings,
-        })
+        let single = Denoised {
+            color: done.color,
+            model: done.model,
+            device: done.device,
+            tiles: done.tiles,
+            times: StageTimes::default(),
+        };
+        let report = DenoiseReport::write(source, single, input, output, read, start)?;
+        Ok(TemporalReport { report, frames_used, warnings })
     }
 }
 
